@@ -1,0 +1,157 @@
+// ipcbench: IPC latency and throughput between two pinned processes, on
+// Google Benchmark. `ipcbench --help` for flags; `ipcbench --peer ...` is the
+// peer mode that the harness starts (never run by hand).
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "bench/cases.hpp"
+#include "bench/options.hpp"
+#include "bench/peer.hpp"
+#include "bench/reporter.hpp"
+#include "harness/clock.hpp"
+#include "harness/environment.hpp"
+#include "harness/pair.hpp"
+#include "results/results_file.hpp"
+#include "transports/registry.hpp"
+
+namespace {
+
+using namespace ipcb;
+
+std::string self_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "/proc/self/exe";
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+void print_list() {
+  std::printf("%-14s %-10s %-9s %-11s %s\n", "transport", "max_msg", "bounds",
+              "waits", "description / limits");
+  for (const auto& t : transports::all_transports()) {
+    std::string waits;
+    for (auto w : t.caps.waits)
+      waits += waits.empty() ? "" : ",", waits += transports::to_string(w);
+    std::string max = t.caps.max_message_bytes
+                          ? std::to_string(t.caps.max_message_bytes)
+                          : "any";
+    auto why = t.unavailable_reason ? t.unavailable_reason() : std::nullopt;
+    std::printf("%-14s %-10s %-9s %-11s %s%s\n", t.name.c_str(), max.c_str(),
+                t.caps.preserves_boundaries ? "kept" : "stream", waits.c_str(),
+                t.description.c_str(),
+                why ? (" [UNAVAILABLE: " + *why + "]").c_str() : "");
+    std::printf("%-47s limits: %s\n", "", t.caps.limits.c_str());
+  }
+}
+
+std::unique_ptr<benchmark::BenchmarkReporter> make_display(
+    const std::vector<std::string>& passthrough) {
+  std::string format = "console";
+  for (const auto& a : passthrough) {
+    if (a.rfind("--benchmark_format=", 0) == 0) format = a.substr(19);
+  }
+  if (format == "json") return std::make_unique<benchmark::JSONReporter>();
+  if (format == "csv") {
+    // Deprecated upstream but still offered by --benchmark_format=csv.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  }
+  return std::make_unique<benchmark::ConsoleReporter>(
+      ::isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
+                              : benchmark::ConsoleReporter::OO_Tabular);
+}
+
+int run_driver(int argc, char** argv) {
+  harness::initial_cpus();  // capture the mask before anything is pinned
+  bench::RunSettings settings;
+  try {
+    settings.options = bench::parse_options({argv + 1, argv + argc});
+  } catch (const bench::UsageError& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
+  const bench::Options& opt = settings.options;
+  if (opt.help) {
+    std::cout << bench::usage();
+    return 0;
+  }
+  if (opt.list) {
+    print_list();
+    return 0;
+  }
+  std::vector<std::string> gb_args = {argv[0]};
+  gb_args.insert(gb_args.end(), opt.passthrough.begin(), opt.passthrough.end());
+  std::vector<char*> gb_argv;
+  for (auto& a : gb_args) gb_argv.push_back(a.data());
+  int gb_argc = static_cast<int>(gb_argv.size());
+  gb_argv.push_back(nullptr);
+  benchmark::Initialize(&gb_argc, gb_argv.data());
+  if (gb_argc > 1) {
+    std::cerr << "ipcbench: unknown Google Benchmark flag '" << gb_argv[1]
+              << "'; see ipcbench --help\n";
+    return 2;
+  }
+  harness::install_driver_signals();
+  settings.executable = self_path();
+
+  harness::ClockInfo clock = harness::measure_clock();
+  nlohmann::ordered_json block;
+  block["schema_version"] = results::kSchemaVersion;
+  block["command_line"] = std::vector<std::string>(argv, argv + argc);
+  block["environment"] = harness::capture_environment(
+      {__VERSION__, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock);
+  block["placement"] = {{"preset", opt.placement.preset},
+                        {"driver_cpu", opt.placement.driver_cpu},
+                        {"peer_cpu", opt.placement.peer_cpu},
+                        {"note", opt.placement.note}};
+  auto warnings = harness::environment_warnings(block["environment"]);
+  if (!opt.placement.note.empty()) warnings.push_back(opt.placement.note);
+  block["warnings"] = warnings;
+
+  bench::RecordStore store;
+  bench::register_cases(settings, store);
+  bench::ResultsReporter reporter(make_display(opt.passthrough), opt.out, block,
+                                  store);
+  // Google Benchmark's own errors go through the display reporter's error
+  // stream; hold them so that a filter matching nothing gives one line.
+  std::ostringstream gb_errors;
+  reporter.SetErrorStream(&gb_errors);
+  std::size_t ran = 0;
+  try {
+    ran = benchmark::RunSpecifiedBenchmarks(&reporter);
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 1;
+  }
+  benchmark::Shutdown();
+  if (ran == 0 && !reporter.wrote()) {
+    std::cerr << "ipcbench: no benchmark matched; check --transports, "
+                 "--scenarios, --sizes, --wait and --benchmark_filter\n";
+    return 2;
+  }
+  std::cerr << gb_errors.str();
+  if (reporter.wrote())
+    std::cerr << "ipcbench: results written to " << opt.out << "\n";
+  if (reporter.failures() > 0) {
+    std::cerr << "ipcbench: " << reporter.failures()
+              << " benchmark(s) failed; see \"failures\" in the results file\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && std::strcmp(argv[1], "--peer") == 0 &&
+      std::strncmp(argv[2], "--peer-ctl-fd=", 14) == 0) {
+    return ipcb::bench::run_peer(std::atoi(argv[2] + 14));
+  }
+  return run_driver(argc, argv);
+}

@@ -1,0 +1,224 @@
+#include "bench/options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <set>
+
+#include "bench/scenarios.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, const std::string& flag) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto comma = s.find(',', start);
+    std::string item = s.substr(start, comma - start);
+    if (item.empty()) {
+      throw UsageError(flag + ": empty item in '" + s +
+                       "'; give a comma-separated list without blanks");
+    }
+    out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::set<std::string> seen;
+  for (const auto& i : out) {
+    if (!seen.insert(i).second)
+      throw UsageError(flag + ": '" + i + "' is listed twice");
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) {
+    if (!s.empty()) s += ", ";
+    s += x;
+  }
+  return s;
+}
+
+std::string default_out() {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  return std::string("results/") + stamp + "/results.json";
+}
+
+}  // namespace
+
+std::size_t parse_size(const std::string& text, const std::string& flag) {
+  const std::string accepted =
+      "; accepted: a positive byte count such as 64, 4K or 1M (K=1024), up "
+      "to 256M";
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  std::string suffix = text.substr(digits);
+  std::size_t mult = 1;
+  if (suffix == "K" || suffix == "k")
+    mult = 1024;
+  else if (suffix == "M" || suffix == "m")
+    mult = 1024 * 1024;
+  else if (!suffix.empty() || digits == 0)
+    throw UsageError(flag + ": '" + text + "' is not a size" + accepted);
+  if (digits > 12)
+    throw UsageError(flag + ": '" + text + "' is too large" + accepted);
+  std::size_t v = std::stoull(text.substr(0, digits)) * mult;
+  if (v == 0) throw UsageError(flag + ": size 0 is not allowed" + accepted);
+  if (v > kMaxMessageBytes)
+    throw UsageError(flag + ": '" + text + "' is too large" + accepted);
+  return v;
+}
+
+std::vector<std::size_t> parse_sizes(const std::string& text) {
+  std::vector<std::size_t> sizes;
+  for (const auto& item : split(text, "--sizes")) {
+    auto dots = item.find("..");
+    if (dots == std::string::npos) {
+      sizes.push_back(parse_size(item, "--sizes"));
+      continue;
+    }
+    std::size_t lo = parse_size(item.substr(0, dots), "--sizes");
+    std::size_t hi = parse_size(item.substr(dots + 2), "--sizes");
+    if (lo > hi)
+      throw UsageError("--sizes: range '" + item +
+                       "' runs backwards; write low..high");
+    for (std::size_t s = lo; s <= hi; s *= 2) sizes.push_back(s);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  if (std::adjacent_find(sizes.begin(), sizes.end()) != sizes.end())
+    throw UsageError("--sizes: '" + text + "' names a size twice");
+  return sizes;
+}
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
+  std::string scenarios_arg, waits_arg;
+  for (const auto& a : args) {
+    auto eq = a.find('=');
+    std::string key = a.substr(0, eq);
+    std::string val = eq == std::string::npos ? "" : a.substr(eq + 1);
+    auto need_value = [&] {
+      if (eq == std::string::npos || val.empty())
+        throw UsageError(key + ": needs a value, as in " + key + "=...");
+    };
+    if (key == "--transports")
+      need_value(), transports_arg = val;
+    else if (key == "--sizes")
+      need_value(), sizes_arg = val;
+    else if (key == "--scenarios")
+      need_value(), scenarios_arg = val;
+    else if (key == "--wait")
+      need_value(), waits_arg = val;
+    else if (key == "--cpus")
+      need_value(), o.cpus = val;
+    else if (key == "--out")
+      need_value(), o.out = val;
+    else if (key == "--inject-peer-fault")
+      need_value(), o.fault = val;
+    else if (key == "--timeout") {
+      need_value();
+      std::size_t used = 0;
+      try {
+        o.timeout_s = std::stod(val, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != val.size() || !(o.timeout_s > 0) || o.timeout_s > 86400)
+        throw UsageError("--timeout: '" + val +
+                         "' is not accepted; give seconds > 0 and <= 86400");
+    } else if (a == "--list")
+      o.list = true;
+    else if (a == "--help" || a == "-h")
+      o.help = true;
+    else if (a.rfind("--benchmark_", 0) == 0 || a.rfind("--v=", 0) == 0)
+      o.passthrough.push_back(a);
+    else
+      throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
+  }
+
+  std::vector<std::string> all;
+  for (const auto& t : transports::all_transports()) all.push_back(t.name);
+  if (transports_arg.empty()) {
+    o.transports = all;
+  } else {
+    for (const auto& n : split(transports_arg, "--transports")) {
+      if (!transports::find_transport(n))
+        throw UsageError("--transports: unknown transport '" + n +
+                         "'; accepted: " + join(all));
+      o.transports.push_back(n);
+    }
+  }
+  o.sizes = parse_sizes(sizes_arg);
+  if (scenarios_arg.empty()) {
+    o.scenarios = scenario_names();
+  } else {
+    for (const auto& s : split(scenarios_arg, "--scenarios")) {
+      if (!is_scenario(s))
+        throw UsageError("--scenarios: unknown scenario '" + s +
+                         "'; accepted: " + join(scenario_names()));
+      o.scenarios.push_back(s);
+    }
+  }
+  o.waits = {"block", "spin"};
+  if (!waits_arg.empty()) {
+    o.waits = split(waits_arg, "--wait");
+    for (const auto& w : o.waits) {
+      if (w != "block" && w != "spin")
+        throw UsageError("--wait: unknown wait strategy '" + w +
+                         "'; accepted: block, spin");
+    }
+  }
+  try {
+    o.placement = harness::resolve_placement(o.cpus, harness::initial_cpus());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!o.fault.empty()) {
+    try {
+      Fault::parse(o.fault);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--inject-peer-fault: ") + e.what());
+    }
+  }
+  if (o.out.empty()) o.out = default_out();
+  return o;
+}
+
+std::string usage() {
+  return R"(usage: ipcbench [flags] [Google Benchmark flags]
+
+Measures IPC latency and throughput between two pinned processes.
+
+  --transports=a,b     transports to run (default: all; see --list)
+  --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
+                       (default 64,256,1K,4K,16K,64K,256K,1M)
+  --scenarios=a,b      pingpong, stream (default: both)
+  --wait=block,spin    wait strategies, for transports that offer several
+  --cpus=SPEC          placement: cross (default: first two allowed CPUs),
+                       same (one CPU for both), A,B (driver on A, peer on B),
+                       none (no pinning)
+  --timeout=SECONDS    per benchmark run; a peer that does not finish in time
+                       is killed and the benchmark fails (default 60)
+  --out=PATH           results file (default results/<UTC stamp>/results.json)
+  --list               list transports and their capabilities, then exit
+  --help               this text
+
+Google Benchmark's flags pass through: --benchmark_filter=REGEX,
+--benchmark_repetitions=N, --benchmark_min_time=SECONDS,
+--benchmark_enable_random_interleaving=true, --benchmark_format=console|json|csv,
+--benchmark_out=FILE, --benchmark_list_tests=true, ...
+)";
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,47 @@
+// ipcbench's own flags, parsed before Google Benchmark sees the rest.
+// Every error is a UsageError whose message names the flag, the value and
+// what is accepted; main prints it on one line and exits 2.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/cpu.hpp"
+
+namespace ipcb::bench {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{256} << 20;
+
+struct Options {
+  std::vector<std::string> transports;  // in registry order, validated
+  std::vector<std::size_t> sizes;
+  std::vector<std::string> scenarios;
+  std::vector<std::string> waits;  // wait strategies to run where supported
+  std::string cpus;                // the --cpus spec as given
+  harness::Placement placement;
+  double timeout_s = 60;
+  std::string out;  // results file
+  bool list = false;
+  bool help = false;
+  std::string fault;                     // hidden, for tests
+  std::vector<std::string> passthrough;  // Google Benchmark's flags
+};
+
+// "64", "4K", "1M" (K = 1024). Throws UsageError mentioning `flag`.
+std::size_t parse_size(const std::string& text, const std::string& flag);
+// "64,4K" and doubling ranges "64..1M"; sorted, duplicates refused.
+std::vector<std::size_t> parse_sizes(const std::string& text);
+
+// args excludes argv[0].
+Options parse_options(const std::vector<std::string>& args);
+
+std::string usage();
+
+}  // namespace ipcb::bench

@@ -1,0 +1,68 @@
+#include "bench/peer.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "bench/scenarios.hpp"
+#include "harness/control.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+
+namespace {
+transports::Config config_from(const nlohmann::json& j) {
+  transports::Config c;
+  c.max_message_bytes = j.at("max_message_bytes").get<std::size_t>();
+  c.wait = transports::parse_wait(j.at("wait").get<std::string>());
+  c.dir = j.at("dir").get<std::string>();
+  c.name_prefix = j.at("name_prefix").get<std::string>();
+  return c;
+}
+}  // namespace
+
+int run_peer(int ctl_fd) {
+  ::signal(SIGPIPE, SIG_IGN);
+  harness::Control ctl{transports::Fd(ctl_fd)};
+  const char* phase = "setup";
+  try {
+    nlohmann::json setup = ctl.recv();
+    Fault fault = Fault::parse(setup.value("fault", ""));
+    auto t = transports::create_transport(setup.at("transport"),
+                                          config_from(setup.at("config")));
+    t->adopt(setup.at("handoff"));
+    Job job = Job::from_json(setup.at("job"));
+    phase = "connect";
+    if (fault.armed_for("connect")) fault.fire();
+    t->connect(transports::Role::kPeer);
+    ctl.send({{"type", "ready"}, {"cpu", ::sched_getcpu()}});
+    phase = "start gate";
+    if (ctl.recv().value("type", "") != "go") throw std::runtime_error("no go");
+    phase = "run";
+    nlohmann::json done = serve(*t, job, fault);
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    done["type"] = "done";
+    done["cpu"] = ::sched_getcpu();
+    done["applied"] = t->applied_settings();
+    done["rusage"] = {{"user_ns", ru.ru_utime.tv_sec * 1000000000LL +
+                                      ru.ru_utime.tv_usec * 1000LL},
+                      {"system_ns", ru.ru_stime.tv_sec * 1000000000LL +
+                                        ru.ru_stime.tv_usec * 1000LL},
+                      {"voluntary_switches", ru.ru_nvcsw},
+                      {"involuntary_switches", ru.ru_nivcsw}};
+    phase = "finish";
+    ctl.send(done);
+    (void)ctl.poll_recv(-1);  // "bye", or the driver closed the channel
+    return 0;
+  } catch (const std::exception& e) {
+    try {
+      ctl.send(
+          {{"type", "error"}, {"what", std::string(phase) + ": " + e.what()}});
+    } catch (...) {
+    }
+    return 1;
+  }
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,89 @@
+#include "bench/reporter.hpp"
+
+#include <iostream>
+
+#include "results/results_file.hpp"
+
+namespace ipcb::bench {
+
+ResultsReporter::ResultsReporter(
+    std::unique_ptr<benchmark::BenchmarkReporter> display, std::string path,
+    nlohmann::ordered_json block, RecordStore& store)
+    : display_(std::move(display)),
+      path_(std::move(path)),
+      block_(std::move(block)),
+      store_(store) {
+  json_.SetOutputStream(&json_text_);
+  json_.SetErrorStream(&json_text_);
+  block_["complete"] = false;
+  block_["benchmarks"] = nlohmann::ordered_json::array();
+  block_["failures"] = nlohmann::ordered_json::array();
+  block_["skipped"] = nlohmann::ordered_json::array();
+}
+
+bool ResultsReporter::ReportContext(const Context& context) {
+  bool ok = display_->ReportContext(context);
+  for (const auto& w : block_["warnings"]) {
+    std::cerr << "ipcbench: warning: " << w.get<std::string>() << "\n";
+  }
+  json_.ReportContext(context);
+  save();
+  return ok;
+}
+
+void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
+  std::vector<Run> clean = runs;
+  for (auto& run : clean) {
+    // Every case uses manual time; "pingpong/pipe/64" reads better without
+    // Google Benchmark's "/manual_time" suffix.
+    run.run_name.time_type.clear();
+    std::optional<nlohmann::ordered_json> rec;
+    auto it = run.counters.find(kRecordCounter);
+    if (it != run.counters.end()) {
+      auto id = static_cast<std::int64_t>(it->second.value);
+      run.counters.erase(it);
+      if (run.run_type == Run::RT_Iteration) rec = store_.take(id);
+    } else if (run.run_type == Run::RT_Iteration && run.error_occurred) {
+      rec = store_.take_latest(run.benchmark_name());
+    }
+    if (run.run_type != Run::RT_Iteration) continue;
+    const std::string name = run.benchmark_name();
+    const bool skipped = run.error_message.rfind("unavailable: ", 0) == 0;
+    if (skipped) {
+      block_["skipped"].push_back(
+          {{"name", name}, {"reason", run.error_message}});
+    } else if (run.error_occurred) {
+      ++failures_;
+      block_["failures"].push_back(
+          {{"name", name}, {"error", run.error_message}});
+    }
+    nlohmann::ordered_json entry = {{"name", name},
+                                    {"repetition_index", run.repetition_index}};
+    if (rec) {
+      rec->erase("name");
+      entry.update(*rec);
+    }
+    block_["benchmarks"].push_back(std::move(entry));
+  }
+  display_->ReportRuns(clean);
+  json_.ReportRuns(clean);
+  save();
+}
+
+void ResultsReporter::Finalize() {
+  display_->Finalize();
+  json_.Finalize();
+  finalized_ = true;
+  block_["complete"] = true;
+  save();
+}
+
+void ResultsReporter::save() {
+  std::string text = json_text_.str();
+  if (!finalized_) text += "\n  ]\n}\n";  // close the document written so far
+  auto doc = results::combine(text, block_);
+  results::write_atomically(path_, doc.dump(2) + "\n");
+  wrote_ = true;
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,46 @@
+// ResultsReporter: Google Benchmark's display reporter for ipcbench. It
+// forwards every run to the chosen display (console/json/csv), keeps Google
+// Benchmark's own JSON document, and after every batch of runs rewrites the
+// results file atomically (Google Benchmark JSON + the ipcbench block), so a
+// crash loses at most the benchmark that was running.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "bench/cases.hpp"
+
+namespace ipcb::bench {
+
+class ResultsReporter : public benchmark::BenchmarkReporter {
+ public:
+  ResultsReporter(std::unique_ptr<benchmark::BenchmarkReporter> display,
+                  std::string path, nlohmann::ordered_json block,
+                  RecordStore& store);
+
+  bool ReportContext(const Context& context) override;
+  void ReportRuns(const std::vector<Run>& runs) override;
+  void Finalize() override;
+
+  int failures() const { return failures_; }
+  bool wrote() const { return wrote_; }
+
+ private:
+  void save();
+
+  std::unique_ptr<benchmark::BenchmarkReporter> display_;
+  std::ostringstream json_text_;
+  benchmark::JSONReporter json_;
+  std::string path_;
+  nlohmann::ordered_json block_;
+  RecordStore& store_;
+  bool finalized_ = false;
+  bool wrote_ = false;
+  int failures_ = 0;
+};
+
+}  // namespace ipcb::bench

@@ -1,0 +1,114 @@
+#include "harness/cpu.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "transports/sys.hpp"
+
+namespace ipcb::harness {
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  transports::checked("sched_getaffinity", "self",
+                      [&] { return ::sched_getaffinity(0, sizeof set, &set); });
+  std::vector<int> out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) out.push_back(c);
+  }
+  return out;
+}
+
+std::string Placement::describe() const {
+  if (driver_cpu < 0) return "unpinned (none)";
+  return "cpus " + std::to_string(driver_cpu) + "," + std::to_string(peer_cpu) +
+         " (" + preset + ")";
+}
+
+namespace {
+std::string list(const std::vector<int>& v) {
+  std::string s;
+  for (int c : v) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(c);
+  }
+  return s;
+}
+
+int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
+  std::size_t used = 0;
+  int cpu = -1;
+  try {
+    cpu = std::stoi(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty() || cpu < 0) {
+    throw std::invalid_argument("--cpus: '" + s +
+                                "' is not a CPU number; accepted: A,B, same, "
+                                "cross or none");
+  }
+  if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+    throw std::invalid_argument("--cpus: CPU " + s +
+                                " is not in this process's affinity mask "
+                                "(allowed: " +
+                                list(allowed) + ")");
+  }
+  return cpu;
+}
+}  // namespace
+
+Placement resolve_placement(const std::string& spec,
+                            const std::vector<int>& allowed) {
+  Placement p;
+  if (spec == "none") {
+    p.preset = "none";
+    return p;
+  }
+  if (allowed.empty()) throw std::invalid_argument("no CPU allowed");
+  if (spec.empty() || spec == "cross") {
+    p.preset = "cross";
+    p.driver_cpu = allowed[0];
+    p.peer_cpu = allowed.size() > 1 ? allowed[1] : allowed[0];
+    if (allowed.size() < 2)
+      p.note = "only one CPU allowed: both sides share it";
+    return p;
+  }
+  if (spec == "same") {
+    p.preset = "same";
+    p.driver_cpu = p.peer_cpu = allowed[0];
+    return p;
+  }
+  auto comma = spec.find(',');
+  if (comma == std::string::npos || spec.find(',', comma + 1) != spec.npos) {
+    throw std::invalid_argument("--cpus: '" + spec +
+                                "' is not accepted; use A,B (two CPU numbers "
+                                "from " +
+                                list(allowed) + "), same, cross or none");
+  }
+  p.preset = "custom";
+  p.driver_cpu = parse_cpu(spec.substr(0, comma), allowed);
+  p.peer_cpu = parse_cpu(spec.substr(comma + 1), allowed);
+  return p;
+}
+
+const std::vector<int>& initial_cpus() {
+  static const std::vector<int> kInitial = allowed_cpus();
+  return kInitial;
+}
+
+void pin_current_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpu >= 0) {
+    CPU_SET(cpu, &set);
+  } else {
+    for (int c : initial_cpus()) CPU_SET(c, &set);
+  }
+  transports::checked("sched_setaffinity", "cpu " + std::to_string(cpu),
+                      [&] { return ::sched_setaffinity(0, sizeof set, &set); });
+}
+
+}  // namespace ipcb::harness

@@ -1,0 +1,141 @@
+#include "harness/environment.hpp"
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "harness/cpu.hpp"
+#include "transports/sys.hpp"
+
+namespace ipcb::harness {
+
+using transports::read_text_file;
+
+namespace {
+
+std::string cpuinfo_field(const std::string& key) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "";
+}
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    ::pclose(f);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  return out;
+}
+
+std::int64_t number_file(const std::string& path) {
+  std::string s = read_text_file(path);
+  try {
+    return s.empty() ? -1 : std::stoll(s);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+std::int64_t default_pipe_capacity() {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  std::int64_t cap = ::fcntl(fds[0], F_GETPIPE_SZ);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  return cap;
+}
+
+std::string git_commit(const std::string& dir) {
+  std::string q = "'" + dir + "'";
+  std::string commit =
+      run_command("git -C " + q + " rev-parse HEAD 2>/dev/null");
+  if (commit.empty()) return "unknown";
+  if (!run_command("git -C " + q + " status --porcelain -uno 2>/dev/null")
+           .empty()) {
+    commit += "-dirty";
+  }
+  return commit;
+}
+
+}  // namespace
+
+nlohmann::ordered_json capture_environment(const BuildInfo& build,
+                                           const ClockInfo& clock) {
+  utsname u{};
+  ::uname(&u);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string flags = cpuinfo_field("flags");
+  nlohmann::ordered_json env;
+  env["hostname"] = host;
+  env["kernel"] = std::string(u.sysname) + " " + u.release;
+  env["kernel_version"] = u.version;
+  env["machine"] = u.machine;
+  env["cpu_model"] = cpuinfo_field("model name");
+  env["cpus_online"] = ::sysconf(_SC_NPROCESSORS_ONLN);
+  env["affinity_cpus"] = initial_cpus();
+  env["hypervisor"] = flags.find(" hypervisor") != std::string::npos;
+  env["scaling_governor"] =
+      read_text_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  env["aslr"] = number_file("/proc/sys/kernel/randomize_va_space");
+  env["loadavg"] = read_text_file("/proc/loadavg");
+  env["build"] = {{"compiler", build.compiler},
+                  {"cxx_flags", build.cxx_flags},
+                  {"build_type", build.build_type},
+                  {"git_commit", git_commit(build.source_dir)}};
+  env["clock"] = {{"api", "std::chrono::steady_clock (CLOCK_MONOTONIC)"},
+                  {"source", clock.source},
+                  {"read_cost_ns", clock.read_cost_ns},
+                  {"resolution_ns", clock.resolution_ns},
+                  {"min_step_ns", clock.min_step_ns}};
+  env["limits"] = {
+      {"pipe_default_capacity_bytes", default_pipe_capacity()},
+      {"pipe_max_size_bytes", number_file("/proc/sys/fs/pipe-max-size")},
+      {"net_core_wmem_default_bytes",
+       number_file("/proc/sys/net/core/wmem_default")},
+      {"net_core_rmem_default_bytes",
+       number_file("/proc/sys/net/core/rmem_default")},
+      {"net_core_wmem_max_bytes", number_file("/proc/sys/net/core/wmem_max")},
+      {"net_core_rmem_max_bytes", number_file("/proc/sys/net/core/rmem_max")},
+      {"tcp_wmem", read_text_file("/proc/sys/net/ipv4/tcp_wmem")},
+      {"tcp_rmem", read_text_file("/proc/sys/net/ipv4/tcp_rmem")},
+  };
+  return env;
+}
+
+std::vector<std::string> environment_warnings(
+    const nlohmann::ordered_json& env) {
+  std::vector<std::string> w;
+  std::string gov = env.value("scaling_governor", "");
+  if (!gov.empty() && gov != "performance") {
+    w.push_back("CPU frequency governor is '" + gov +
+                "', not 'performance': set it with `cpupower frequency-set "
+                "-g performance` for steadier figures");
+  }
+  if (env.value("hypervisor", false)) {
+    w.push_back(
+        "running under a hypervisor: other guests add noise; repeat "
+        "runs (--benchmark_repetitions) and compare medians");
+  }
+  if (env["affinity_cpus"].size() < 2) {
+    w.push_back(
+        "only one CPU is allowed: driver and peer share it, so "
+        "cross-CPU figures are not measured; widen the affinity mask");
+  }
+  return w;
+}
+
+}  // namespace ipcb::harness

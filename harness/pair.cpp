@@ -1,0 +1,248 @@
+#include "harness/pair.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "harness/cpu.hpp"
+
+namespace ipcb::harness {
+
+using transports::checked;
+using transports::Fd;
+
+namespace {
+void on_sigusr1(int) {}
+}  // namespace
+
+void install_driver_signals() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigusr1;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
+    ::sigaction(SIGUSR1, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+  });
+}
+
+Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
+    : transport_(transport),
+      main_thread_(::pthread_self()),
+      timeout_(spec.timeout) {
+  install_driver_signals();
+  transports::reset_cancel();
+  try {
+    auto [mine, theirs] = Control::make_pair();
+    ctl_ = Control(std::move(mine));
+    set_phase("prepare");
+    transport_.prepare();
+    set_phase("spawn");
+    spawn(spec, std::move(theirs));
+    stop_fd_ = Fd(checked("eventfd", "watchdog",
+                          [] { return ::eventfd(0, EFD_CLOEXEC); }));
+    watchdog_ = std::thread([this] { watch(); });
+    set_phase("setup");
+    const auto& c = spec.config;
+    ctl_.send({{"type", "setup"},
+               {"transport", spec.transport},
+               {"config",
+                {{"max_message_bytes", c.max_message_bytes},
+                 {"wait", transports::to_string(c.wait)},
+                 {"dir", c.dir},
+                 {"name_prefix", c.name_prefix}}},
+               {"handoff", transport_.handoff()},
+               {"job", spec.job},
+               {"fault", spec.fault}});
+    set_phase("connect");
+  } catch (...) {
+    stop_watchdog();
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      reap(-1);
+    }
+    transport_.teardown();
+    throw;
+  }
+}
+
+Pair::~Pair() {
+  stop_watchdog();
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    reap(-1);
+  }
+  transport_.teardown();
+  transports::reset_cancel();
+}
+
+void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
+  std::vector<int> keep = transport_.inherited_fds();
+  keep.push_back(peer_end.get());
+  std::vector<std::string> args = {
+      spec.executable, "--peer",
+      "--peer-ctl-fd=" + std::to_string(peer_end.get())};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (spec.peer_cpu >= 0) {
+    CPU_SET(spec.peer_cpu, &set);
+  } else {
+    for (int c : initial_cpus()) CPU_SET(c, &set);
+  }
+  const pid_t parent = ::getpid();
+  pid_ = checked("fork", "peer", [] { return ::fork(); });
+  if (pid_ == 0) {
+    // Child of a possibly multi-threaded process: async-signal-safe calls only.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::sched_setaffinity(0, sizeof set, &set);
+    for (int fd : keep) ::fcntl(fd, F_SETFD, 0);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pidfd_ = Fd(checked("pidfd_open", "peer", [&] {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  }));
+}
+
+void Pair::watch() {
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  bool peer_gone = false;
+  for (;;) {
+    pollfd fds[2] = {{stop_fd_.get(), POLLIN, 0},
+                     {peer_gone ? -1 : pidfd_.get(), POLLIN, 0}};
+    int wait_ms = 2;  // once the peer is gone: re-signal the driver
+    if (!peer_gone) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::max<std::int64_t>(0, left.count()));
+    }
+    int r = ::poll(fds, 2, wait_ms);
+    if (r < 0) continue;  // EINTR
+    if (fds[0].revents != 0) return;
+    if (!peer_gone && fds[1].revents != 0) {
+      int st = 0;
+      if (::waitpid(pid_, &st, 0) == pid_) {
+        status_ = st;
+        reaped_ = true;
+      }
+      peer_gone = true;
+      transports::request_cancel();
+    } else if (!peer_gone && r == 0) {
+      timed_out_ = true;
+      ::kill(pid_, SIGKILL);  // pidfd becomes readable next
+      continue;
+    }
+    if (peer_gone) ::pthread_kill(main_thread_, SIGUSR1);
+  }
+}
+
+void Pair::stop_watchdog() noexcept {
+  if (!watchdog_.joinable()) return;
+  std::uint64_t one = 1;
+  (void)!::write(stop_fd_.get(), &one, sizeof one);
+  watchdog_.join();
+}
+
+void Pair::reap(int wait_ms) noexcept {
+  if (pid_ <= 0 || reaped_) return;
+  if (wait_ms >= 0) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) ::kill(pid_, SIGKILL);
+  }
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  status_ = st;
+  reaped_ = true;
+}
+
+nlohmann::json Pair::expect(const char* type) {
+  nlohmann::json msg = ctl_.recv();
+  if (msg.value("type", "") == "error") {
+    throw std::runtime_error("peer failed: " + msg.value("what", "?"));
+  }
+  if (msg.value("type", "") != type) {
+    throw std::runtime_error(std::string("peer sent '") +
+                             msg.value("type", "?") + "' instead of '" + type +
+                             "'");
+  }
+  return msg;
+}
+
+void Pair::start_gate() {
+  set_phase("start gate");
+  ready_ = expect("ready");
+  ctl_.send({{"type", "go"}});
+  set_phase("run");
+}
+
+nlohmann::json Pair::finish() {
+  set_phase("finish");
+  nlohmann::json done = expect("done");
+  stop_watchdog();
+  ctl_.send({{"type", "bye"}});
+  reap(5000);
+  return done;
+}
+
+std::string Pair::status_text() const {
+  if (WIFSIGNALED(status_)) {
+    int sig = WTERMSIG(status_);
+    return "was killed by signal " + std::to_string(sig) + " (" +
+           sigabbrev_np(sig) + ")";
+  }
+  int code = WEXITSTATUS(status_);
+  std::string s = "exited with status " + std::to_string(code);
+  if (code == 127) s += " (could not exec the ipcbench executable)";
+  return s;
+}
+
+std::string Pair::explain_failure(const std::exception& e) {
+  stop_watchdog();
+  const std::string phase = phase_.load();
+  std::string peer_error;
+  if (auto m = ctl_.poll_recv(reaped_ ? 0 : 200);
+      m && m->is_object() && m->value("type", "") == "error") {
+    peer_error = m->value("what", "");
+  }
+  // A driver error (EOF, ECONNRESET, EPIPE) is usually the peer dying: give
+  // it a moment to be reaped so that its own status is the reported cause.
+  if (!reaped_ && pid_ > 0) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 500) > 0) reap(-1);
+  }
+  if (timed_out_) {
+    return "peer stopped answering: no result within " +
+           std::to_string(timeout_.count() / 1000.0).substr(0, 5) +
+           " s (during " + phase +
+           "); the peer was killed. Raise --timeout "
+           "if the run is merely slow";
+  }
+  if (!peer_error.empty())
+    return "peer failed during " + phase + ": " + peer_error;
+  if (reaped_ && status_ != 0) {
+    return "peer " + status_text() + " during " + phase;
+  }
+  return "driver failed during " + phase + ": " + e.what();
+}
+
+}  // namespace ipcb::harness

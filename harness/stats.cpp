@@ -1,0 +1,58 @@
+#include "harness/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace ipcb::harness {
+
+std::int64_t percentile_sorted(std::span<const std::int64_t> sorted, double p) {
+  if (sorted.empty()) throw std::invalid_argument("percentile of no samples");
+  if (p < 0 || p > 100)
+    throw std::invalid_argument("percentile outside 0..100");
+  const auto n = static_cast<double>(sorted.size());
+  // Guard against 99.9 * 1000 / 100 = 999.0000000001 rounding up.
+  double rank = std::ceil(p / 100.0 * n - 1e-9);
+  auto idx = static_cast<std::size_t>(std::clamp(rank, 1.0, n)) - 1;
+  return sorted[idx];
+}
+
+const std::vector<double>& spectrum_points() {
+  static const std::vector<double> kPoints = [] {
+    std::vector<double> v;
+    for (int p = 0; p < 100; ++p) v.push_back(p);
+    for (double p : {99.5, 99.9, 99.95, 99.99, 99.999, 100.0}) v.push_back(p);
+    return v;
+  }();
+  return kPoints;
+}
+
+std::int64_t Distribution::at(double p) const {
+  for (const auto& [q, v] : percentiles) {
+    if (q == p) return v;
+  }
+  throw std::invalid_argument("percentile not recorded");
+}
+
+Distribution describe(std::vector<std::int64_t>& samples) {
+  Distribution d;
+  if (samples.empty()) return d;
+  std::sort(samples.begin(), samples.end());
+  Summary& s = d.summary;
+  s.count = static_cast<std::int64_t>(samples.size());
+  s.min = samples.front();
+  s.max = samples.back();
+  long double sum = 0;
+  for (auto x : samples) sum += x;
+  s.mean = static_cast<double>(sum / s.count);
+  long double sq = 0;
+  for (auto x : samples) sq += (x - sum / s.count) * (x - sum / s.count);
+  s.stddev =
+      s.count > 1 ? std::sqrt(static_cast<double>(sq / (s.count - 1))) : 0.0;
+  for (double p : spectrum_points()) {
+    d.percentiles.emplace_back(p, percentile_sorted(samples, p));
+  }
+  return d;
+}
+
+}  // namespace ipcb::harness

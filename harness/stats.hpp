@@ -1,0 +1,40 @@
+// Statistics over raw int64 nanosecond samples: pure functions, exact.
+//
+// Percentiles use the nearest-rank definition: the p-th percentile is the
+// smallest sample such that at least p % of the samples are <= it
+// (rank = ceil(p/100 * n), p0 = minimum, p100 = maximum). Every reported
+// percentile is therefore a value that was actually observed.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace ipcb::harness {
+
+struct Summary {
+  std::int64_t count = 0;
+  double mean = 0;
+  double stddev = 0;  // sample standard deviation (n - 1)
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+};
+
+// p in [0, 100]; `sorted` ascending and non-empty.
+std::int64_t percentile_sorted(std::span<const std::int64_t> sorted, double p);
+
+// The percentile points recorded for every benchmark: p0..p99 in steps of 1,
+// then 99.5, 99.9, 99.95, 99.99, 99.999, 100 — fine enough to draw a CDF.
+const std::vector<double>& spectrum_points();
+
+struct Distribution {
+  Summary summary;
+  std::vector<std::pair<double, std::int64_t>> percentiles;  // (p, value)
+  std::int64_t at(double p) const;  // value at a recorded point p
+};
+
+// Sorts `samples` in place and describes them. Empty input: count 0.
+Distribution describe(std::vector<std::int64_t>& samples);
+
+}  // namespace ipcb::harness

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# ipcbench: install what is missing (Debian packages), build, then either run
+# the suite (default) or every test (--test).
+#
+#   ./run_all.sh [--quick] [ipcbench flags...]   results/<UTC stamp>/results.json
+#   ./run_all.sh --test                          Release + ASan/UBSan test suites
+#
+# Extra arguments pass through to ipcbench untouched (never evaluated).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+readonly PACKAGES=(
+  cmake g++ make git
+  libbenchmark-dev libbenchmark-tools nlohmann-json3-dev libboost-dev
+  libzmq3-dev cppzmq-dev libgtest-dev
+  python3-matplotlib python3-scipy python3-pytest
+)
+readonly JOBS="$(nproc 2>/dev/null || echo 2)"
+
+say() { printf 'run_all: %s\n' "$*" >&2; }
+
+install_missing() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  say "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo)
+    else
+      say "cannot install as $(id -un) (not root, no password-less sudo); run:"
+      printf '  sudo apt-get update && sudo apt-get install -y %s\n' "${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir="$1"
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {
+  build build
+  say "tests (Release build)"
+  ctest --test-dir build --output-on-failure -j "$JOBS"
+  build build-asan -DIPCB_SANITIZE=ON
+  say "tests (AddressSanitizer + UBSan build)"
+  ASAN_OPTIONS=detect_leaks=1:handle_segv=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS"
+}
+
+run_suite() {
+  local quick=0 args=() a
+  for a in "$@"; do
+    if [[ "$a" == "--quick" ]]; then quick=1; else args+=("$a"); fi
+  done
+  build build
+  if [[ $quick -eq 1 ]]; then
+    local has_sizes=0
+    for a in "${args[@]+"${args[@]}"}"; do [[ "$a" == --sizes=* ]] && has_sizes=1; done
+    [[ $has_sizes -eq 0 ]] && args=(--sizes=64,4K,64K "${args[@]+"${args[@]}"}")
+    args=(--benchmark_min_time=0.05 "${args[@]+"${args[@]}"}")
+  fi
+  local stamp out status=0
+  stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+  out="results/${stamp}/results.json"
+  ./build/ipcbench --out="$out" "${args[@]+"${args[@]}"}" || status=$?
+  if [[ -f "$out" ]]; then
+    say "results: $out"
+    if [[ -f plot/report.py ]]; then
+      /usr/bin/python3 plot/report.py "$out" --out-dir "results/${stamp}" ||
+        say "report generation failed (results are intact in $out)"
+    fi
+  fi
+  return "$status"
+}
+
+main() {
+  install_missing
+  if [[ "${1:-}" == "--test" ]]; then
+    shift
+    [[ $# -eq 0 ]] || { say "--test takes no further arguments (got: $*)"; exit 2; }
+    run_tests
+  else
+    run_suite "$@"
+  fi
+}
+
+main "$@"

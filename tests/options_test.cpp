@@ -1,0 +1,83 @@
+// Flag parsing: accepted forms and clear errors naming the flag.
+#include "bench/options.hpp"
+
+#include <gtest/gtest.h>
+
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+namespace {
+
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    parse_options(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Sizes, SuffixesAndRanges) {
+  EXPECT_EQ(parse_size("64", "--sizes"), 64u);
+  EXPECT_EQ(parse_size("4K", "--sizes"), 4096u);
+  EXPECT_EQ(parse_size("1M", "--sizes"), 1048576u);
+  EXPECT_EQ(parse_sizes("64..1K"),
+            (std::vector<std::size_t>{64, 128, 256, 512, 1024}));
+  EXPECT_EQ(parse_sizes("4097,1,4095"),
+            (std::vector<std::size_t>{1, 4095, 4097}));
+}
+
+TEST(Sizes, BadSizesNameTheFlag) {
+  for (std::string bad : {"0", "abc", "-5", "1G", "64.5", "", "1..", "..4",
+                          "99999999999999", "512M"}) {
+    std::string err = error_of({"--sizes=" + bad});
+    EXPECT_NE(err.find("--sizes"), std::string::npos) << bad << ": " << err;
+  }
+  EXPECT_NE(error_of({"--sizes=64,64"}).find("twice"), std::string::npos);
+  EXPECT_NE(error_of({"--sizes=1K..64"}).find("backwards"), std::string::npos);
+}
+
+TEST(Options, DefaultsCoverEveryTransportAndScenario) {
+  Options o = parse_options({});
+  EXPECT_EQ(o.transports.size(), transports::all_transports().size());
+  EXPECT_EQ(o.scenarios, (std::vector<std::string>{"pingpong", "stream"}));
+  EXPECT_EQ(o.placement.preset, "cross");
+  EXPECT_FALSE(o.out.empty());
+}
+
+TEST(Options, UnknownNamesListWhatIsAccepted) {
+  std::string err = error_of({"--transports=pipe,nope"});
+  EXPECT_NE(err.find("'nope'"), std::string::npos) << err;
+  EXPECT_NE(err.find("accepted: pipe, fifo"), std::string::npos) << err;
+  EXPECT_NE(error_of({"--scenarios=warp"}).find("accepted: pingpong, stream"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--transports=pipe,pipe"}).find("twice"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--transports="}).find("needs a value"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--frobnicate"}).find("unknown flag"), std::string::npos);
+  EXPECT_NE(error_of({"--wait=sometimes"}).find("accepted: block, spin"),
+            std::string::npos);
+}
+
+TEST(Options, CpusOutsideTheMaskAndBadTimeouts) {
+  EXPECT_NE(error_of({"--cpus=4096,0"}).find("affinity mask"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--cpus=x"}).find("--cpus"), std::string::npos);
+  EXPECT_NE(error_of({"--cpus=0,1,2"}).find("--cpus"), std::string::npos);
+  for (std::string t : {"0", "-1", "abc", "1e9"}) {
+    EXPECT_NE(error_of({"--timeout=" + t}).find("--timeout"), std::string::npos)
+        << t;
+  }
+  Options same = parse_options({"--cpus=same"});
+  EXPECT_EQ(same.placement.driver_cpu, same.placement.peer_cpu);
+}
+
+TEST(Options, GoogleBenchmarkFlagsPassThrough) {
+  Options o =
+      parse_options({"--benchmark_filter=pipe", "--benchmark_repetitions=3"});
+  EXPECT_EQ(o.passthrough.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ipcb::bench

@@ -1,0 +1,96 @@
+// Statistics are exact on hand-computed inputs.
+#include "harness/stats.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace ipcb::harness {
+namespace {
+
+TEST(Percentile, NearestRankOnOneToHundred) {
+  std::vector<std::int64_t> v(100);
+  std::iota(v.begin(), v.end(), 1);
+  EXPECT_EQ(percentile_sorted(v, 0), 1);
+  EXPECT_EQ(percentile_sorted(v, 1), 1);
+  EXPECT_EQ(percentile_sorted(v, 50), 50);
+  EXPECT_EQ(percentile_sorted(v, 50.5), 51);
+  EXPECT_EQ(percentile_sorted(v, 99), 99);
+  EXPECT_EQ(percentile_sorted(v, 99.9), 100);
+  EXPECT_EQ(percentile_sorted(v, 100), 100);
+}
+
+TEST(Percentile, FourValues) {
+  std::vector<std::int64_t> v = {10, 20, 30, 40};
+  EXPECT_EQ(percentile_sorted(v, 25), 10);
+  EXPECT_EQ(percentile_sorted(v, 26), 20);
+  EXPECT_EQ(percentile_sorted(v, 50), 20);
+  EXPECT_EQ(percentile_sorted(v, 75), 30);
+  EXPECT_EQ(percentile_sorted(v, 76), 40);
+}
+
+TEST(Percentile, NoRoundingUpAtExactRanks) {
+  std::vector<std::int64_t> v(1000);
+  std::iota(v.begin(), v.end(), 1);
+  EXPECT_EQ(percentile_sorted(v, 99.9), 999);  // 99.9% of 1000 is rank 999
+  EXPECT_EQ(percentile_sorted(v, 99.99), 1000);
+  std::vector<std::int64_t> w(100000);
+  std::iota(w.begin(), w.end(), 1);
+  EXPECT_EQ(percentile_sorted(w, 99.99), 99990);
+  EXPECT_EQ(percentile_sorted(w, 99.999), 99999);
+}
+
+TEST(Percentile, RejectsEmptyAndOutOfRange) {
+  std::vector<std::int64_t> empty;
+  EXPECT_THROW(percentile_sorted(empty, 50), std::invalid_argument);
+  std::vector<std::int64_t> v = {1};
+  EXPECT_THROW(percentile_sorted(v, -1), std::invalid_argument);
+  EXPECT_THROW(percentile_sorted(v, 100.5), std::invalid_argument);
+}
+
+TEST(Describe, SummaryIsExact) {
+  std::vector<std::int64_t> v = {9, 2, 4, 4, 5, 4, 7, 5};
+  Distribution d = describe(v);
+  EXPECT_EQ(d.summary.count, 8);
+  EXPECT_DOUBLE_EQ(d.summary.mean, 5.0);
+  EXPECT_DOUBLE_EQ(d.summary.stddev, std::sqrt(32.0 / 7.0));
+  EXPECT_EQ(d.summary.min, 2);
+  EXPECT_EQ(d.summary.max, 9);
+  EXPECT_EQ(d.at(0), 2);
+  EXPECT_EQ(d.at(50), 4);
+  EXPECT_EQ(d.at(100), 9);
+  EXPECT_TRUE(std::is_sorted(v.begin(), v.end()));
+}
+
+TEST(Describe, SpectrumCoversCdfPointsAndIsMonotone) {
+  std::vector<std::int64_t> v(10000);
+  std::iota(v.begin(), v.end(), 0);
+  std::shuffle(v.begin(), v.end(), std::mt19937(42));
+  Distribution d = describe(v);
+  ASSERT_EQ(d.percentiles.size(), spectrum_points().size());
+  for (double p : {0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0,
+                   99.9, 99.99, 100.0}) {
+    EXPECT_NO_THROW(d.at(p)) << p;
+  }
+  for (std::size_t i = 1; i < d.percentiles.size(); ++i) {
+    EXPECT_LE(d.percentiles[i - 1].second, d.percentiles[i].second);
+  }
+  EXPECT_EQ(d.at(25), 2499);
+  EXPECT_EQ(d.at(99.99), 9998);
+}
+
+TEST(Describe, EmptyAndSingle) {
+  std::vector<std::int64_t> none;
+  EXPECT_EQ(describe(none).summary.count, 0);
+  std::vector<std::int64_t> one = {42};
+  Distribution d = describe(one);
+  EXPECT_EQ(d.at(0), 42);
+  EXPECT_EQ(d.at(99.999), 42);
+  EXPECT_DOUBLE_EQ(d.summary.stddev, 0.0);
+}
+
+}  // namespace
+}  // namespace ipcb::harness

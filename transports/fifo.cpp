@@ -1,0 +1,73 @@
+// fifo: two named pipes (mkfifo, mode 0600) in the run's private 0700
+// directory, one per direction. Same kernel path as pipe once open; the
+// difference is the naming and the open() rendezvous. Limits as for pipe.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "transports/registry.hpp"
+#include "transports/sys.hpp"
+
+namespace ipcb::transports {
+namespace {
+
+class FifoTransport final : public Transport {
+ public:
+  explicit FifoTransport(const Config& c)
+      : a2b_(c.dir + "/fifo-a2b"), b2a_(c.dir + "/fifo-b2a") {}
+
+  void prepare() override {
+    checked("mkfifo", a2b_, [&] { return ::mkfifo(a2b_.c_str(), 0600); });
+    created_ = true;
+    checked("mkfifo", b2a_, [&] { return ::mkfifo(b2a_.c_str(), 0600); });
+  }
+  void connect(Role role) override {
+    // Both sides open a->b first, so the blocking opens pair up.
+    if (role == Role::kDriver) {
+      out_ = open_fifo(a2b_, O_WRONLY);
+      in_ = open_fifo(b2a_, O_RDONLY);
+    } else {
+      in_ = open_fifo(a2b_, O_RDONLY);
+      out_ = open_fifo(b2a_, O_WRONLY);
+    }
+  }
+  void send(const std::byte* d, std::size_t n) override {
+    write_exact(out_.get(), d, n, a2b_);
+  }
+  void recv(std::byte* d, std::size_t n) override {
+    read_exact(in_.get(), d, n, b2a_);
+  }
+  void teardown() noexcept override {
+    if (!created_) return;
+    ::unlink(a2b_.c_str());
+    ::unlink(b2a_.c_str());
+    created_ = false;
+  }
+  std::map<std::string, std::int64_t> applied_settings() const override {
+    if (!out_) return {};
+    return {{"pipe_capacity_bytes", ::fcntl(out_.get(), F_GETPIPE_SZ)}};
+  }
+
+ private:
+  static Fd open_fifo(const std::string& path, int mode) {
+    return Fd(checked("open", path, [&] {
+      return ::open(path.c_str(), mode | O_CLOEXEC | O_NOFOLLOW);
+    }));
+  }
+
+  std::string a2b_, b2a_;
+  bool created_ = false;
+  Fd out_, in_;
+};
+
+}  // namespace
+
+TransportInfo fifo_transport() {
+  Capabilities caps;
+  caps.limits = "as pipe; FIFOs live in a private 0700 directory";
+  return {"fifo", "two named pipes (mkfifo) in a private directory", caps,
+          [](const Config& c) { return std::make_unique<FifoTransport>(c); },
+          [] { return std::optional<std::string>(); }};
+}
+
+}  // namespace ipcb::transports

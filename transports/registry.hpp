@@ -1,0 +1,38 @@
+// Registry of transports by name. Adding a transport: write its file, declare
+// its entry function below, add one line to registry.cpp.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "transports/transport.hpp"
+
+namespace ipcb::transports {
+
+struct TransportInfo {
+  std::string name;
+  std::string description;
+  Capabilities caps;
+  std::function<std::unique_ptr<Transport>(const Config&)> create;
+  // Empty when the transport can run on this machine, else the reason.
+  std::function<std::optional<std::string>()> unavailable_reason;
+};
+
+// Every registered transport, in listing order.
+const std::vector<TransportInfo>& all_transports();
+// nullptr when no transport has that name.
+const TransportInfo* find_transport(const std::string& name);
+// Throws std::invalid_argument naming the accepted names.
+std::unique_ptr<Transport> create_transport(const std::string& name,
+                                            const Config& config);
+
+// Entry points, one per transport file.
+TransportInfo pipe_transport();
+TransportInfo fifo_transport();
+TransportInfo unix_stream_transport();
+TransportInfo tcp_transport();
+
+}  // namespace ipcb::transports

@@ -1,0 +1,52 @@
+#include "transports/stream_socket.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace ipcb::transports {
+
+void StreamSocketTransport::send(const std::byte* d, std::size_t n) {
+  while (n > 0) {
+    auto w = checked("send", what_,
+                     [&] { return ::send(conn_.get(), d, n, MSG_NOSIGNAL); });
+    d += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void StreamSocketTransport::recv(std::byte* d, std::size_t n) {
+  read_exact(conn_.get(), d, n, what_);
+}
+
+void StreamSocketTransport::accept_peer() {
+  conn_ = Fd(checked("accept4", what_, [&] {
+    return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  }));
+  listener_.reset();
+  tune(conn_.get());
+}
+
+void StreamSocketTransport::connect_to(const sockaddr* addr, socklen_t len,
+                                       int family) {
+  conn_ = Fd(checked("socket", what_, [&] {
+    return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  }));
+  checked("connect", what_, [&] { return ::connect(conn_.get(), addr, len); });
+  tune(conn_.get());
+}
+
+std::map<std::string, std::int64_t> StreamSocketTransport::applied_settings()
+    const {
+  if (!conn_) return {};
+  std::map<std::string, std::int64_t> out;
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(conn_.get(), SOL_SOCKET, SO_SNDBUF, &v, &len) == 0)
+    out["so_sndbuf_bytes"] = v;
+  len = sizeof v;
+  if (::getsockopt(conn_.get(), SOL_SOCKET, SO_RCVBUF, &v, &len) == 0)
+    out["so_rcvbuf_bytes"] = v;
+  return out;
+}
+
+}  // namespace ipcb::transports

@@ -1,0 +1,87 @@
+// Checked system calls shared by every transport and by the harness.
+//
+// Every call goes through checked(): it retries EINTR (unless the harness has
+// cancelled the run because the other side is gone) and throws SysError
+// naming the call, the IPC object and strerror. Fd is a move-only owner of a
+// file descriptor. read_exact/write_exact move every byte of a stream.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ipcb::transports {
+
+// An error from a system call: "write(pipe a->b): Broken pipe".
+class SysError : public std::runtime_error {
+ public:
+  SysError(std::string_view call, std::string_view object, int err);
+  int error_number() const noexcept { return err_; }
+
+ private:
+  int err_;
+};
+
+// Thrown when a blocking call was interrupted because the harness cancelled
+// the run (peer died, timed out, or the user interrupted).
+class Cancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Cancellation token of this process. The harness sets it from its watchdog
+// and then interrupts the blocked thread with a signal; spin loops poll it.
+void request_cancel() noexcept;
+void reset_cancel() noexcept;
+bool cancelled() noexcept;
+[[noreturn]] void throw_cancelled(std::string_view call,
+                                  std::string_view object);
+
+// Calls f() until it does not fail with EINTR; throws SysError on failure.
+// f returns a signed integer, -1 meaning failure with errno set.
+template <class F>
+auto checked(std::string_view call, std::string_view object, F&& f) {
+  for (;;) {
+    auto r = f();
+    if (r != -1) return r;
+    int err = errno;
+    if (err != EINTR) throw SysError(call, object, err);
+    if (cancelled()) throw_cancelled(call, object);
+  }
+}
+
+// Move-only owner of a file descriptor; closes on destruction.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// Writes/reads exactly n bytes, looping over short transfers. read_exact
+// throws when the other end closed before n bytes arrived.
+void write_exact(int fd, const std::byte* data, std::size_t n,
+                 std::string_view object);
+void read_exact(int fd, std::byte* data, std::size_t n,
+                std::string_view object);
+
+void set_cloexec(int fd, bool on, std::string_view object);
+
+// Reads a small text file such as /proc/sys/fs/pipe-max-size; "" if absent.
+std::string read_text_file(const std::string& path);
+
+}  // namespace ipcb::transports

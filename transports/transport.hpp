@@ -1,0 +1,69 @@
+// The one seam between the harness and an IPC mechanism.
+//
+// Contract. A Transport moves whole messages of up to Config::max_message_bytes
+// between two processes, the driver (which created it) and the peer (started
+// by the harness). Lifecycle:
+//   driver: prepare() -> [peer spawned, gets handoff()] -> connect(kDriver)
+//   peer:   adopt(handoff) -> connect(kPeer)
+//   both:   send()/recv() whole messages, in the order the scenario dictates
+//   driver: teardown() (idempotent, noexcept) unlinks every named object.
+// send/recv never return a partial message: stream transports loop, datagram
+// and queue transports fragment when the kernel limit is below the size.
+// Transports never time anything and never print.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ipcb::transports {
+
+enum class Role { kDriver, kPeer };
+enum class Wait { kBlock, kSpin };
+
+const char* to_string(Wait w);
+Wait parse_wait(const std::string& s);  // throws std::invalid_argument
+
+struct Config {
+  std::size_t max_message_bytes = 64;  // largest message that will be sent
+  Wait wait = Wait::kBlock;
+  std::string dir;          // private 0700 directory for file-system objects
+  std::string name_prefix;  // unique, unpredictable prefix for named objects
+};
+
+struct Capabilities {
+  std::size_t max_message_bytes = 0;  // 0: no limit of its own
+  bool preserves_boundaries = false;
+  std::vector<Wait> waits{Wait::kBlock};
+  std::string limits;  // kernel limits and knobs that matter, one line
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Driver, before the peer exists: create what must be inherited or named.
+  virtual void prepare() = 0;
+  // Driver: descriptors the peer must inherit across exec.
+  virtual std::vector<int> inherited_fds() const { return {}; }
+  // Driver: what the peer needs to find the objects (fd numbers, paths, port).
+  virtual nlohmann::json handoff() const { return nlohmann::json::object(); }
+  // Peer: take over the state the driver handed off.
+  virtual void adopt(const nlohmann::json& handoff) { (void)handoff; }
+  // Both sides, after the peer started: open ends, pre-fault buffers.
+  virtual void connect(Role role) = 0;
+  virtual void send(const std::byte* data, std::size_t n) = 0;
+  virtual void recv(std::byte* data, std::size_t n) = 0;
+  // Driver: remove every named object. Idempotent; never throws.
+  virtual void teardown() noexcept = 0;
+  // Settings the kernel actually applied (buffer sizes, queue depths).
+  virtual std::map<std::string, std::int64_t> applied_settings() const {
+    return {};
+  }
+};
+
+}  // namespace ipcb::transports
