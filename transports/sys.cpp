@@ -70,6 +70,17 @@ void set_cloexec(int fd, bool on, std::string_view object) {
           [&] { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); });
 }
 
+void record_sysv_object(const std::string& dir, const char* kind, int id) {
+  std::string path = dir + "/sysv-objects";
+  Fd fd(checked("open", path, [&] {
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                  0600);
+  }));
+  std::string line = std::string(kind) + " " + std::to_string(id) + "\n";
+  write_exact(fd.get(), reinterpret_cast<const std::byte*>(line.data()),
+              line.size(), path);
+}
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) return "";

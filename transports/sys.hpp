@@ -81,6 +81,12 @@ void read_exact(int fd, std::byte* data, std::size_t n,
 
 void set_cloexec(int fd, bool on, std::string_view object);
 
+// System V objects have no names: transports create them with IPC_PRIVATE
+// (unpredictable ids, mode 0600) and record each id here, in
+// "<dir>/sysv-objects", one "<kind> <id>" line ("shm", "sem" or "msg"), so
+// that the objects of a run that died can be found and removed later.
+void record_sysv_object(const std::string& dir, const char* kind, int id);
+
 // Reads a small text file such as /proc/sys/fs/pipe-max-size; "" if absent.
 std::string read_text_file(const std::string& path);
 
