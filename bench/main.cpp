@@ -105,7 +105,7 @@ int run_driver(int argc, char** argv) {
   block["schema_version"] = results::kSchemaVersion;
   block["command_line"] = std::vector<std::string>(argv, argv + argc);
   block["environment"] = harness::capture_environment(
-      {__VERSION__, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock);
+      {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock);
   block["placement"] = {{"preset", opt.placement.preset},
                         {"driver_cpu", opt.placement.driver_cpu},
                         {"peer_cpu", opt.placement.peer_cpu},

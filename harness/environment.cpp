@@ -92,8 +92,11 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
       read_text_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   env["aslr"] = number_file("/proc/sys/kernel/randomize_va_space");
   env["loadavg"] = read_text_file("/proc/loadavg");
+  std::string flags_text = build.cxx_flags;
+  while (!flags_text.empty() && flags_text.front() == ' ')
+    flags_text.erase(0, 1);
   env["build"] = {{"compiler", build.compiler},
-                  {"cxx_flags", build.cxx_flags},
+                  {"cxx_flags", flags_text},
                   {"build_type", build.build_type},
                   {"git_commit", git_commit(build.source_dir)}};
   env["clock"] = {{"api", "std::chrono::steady_clock (CLOCK_MONOTONIC)"},
