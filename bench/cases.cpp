@@ -111,8 +111,8 @@ void report_stream(benchmark::State& state, const Job& job,
                        {"bytes_per_second", msgs * job.message_bytes / secs}};
 }
 
-void run_case(benchmark::State& state, const Case& cs,
-              const RunSettings& settings, RecordStore& store) {
+void run_case_body(benchmark::State& state, const Case& cs,
+                   const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
   ordered_json rec = {{"name", cs.name},
                       {"scenario", cs.scenario},
@@ -178,6 +178,13 @@ void run_case(benchmark::State& state, const Case& cs,
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
     state.SkipWithError(why.c_str());
   }
+}
+
+void run_case(benchmark::State& state, const Case& cs,
+              const RunSettings& settings, RecordStore& store) {
+  if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
+  run_case_body(state, cs, settings, store);  // cleans up everything it made
+  if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
 }
 
 }  // namespace

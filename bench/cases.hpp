@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,9 @@ class RecordStore {
 struct RunSettings {
   std::string executable;  // ipcbench binary used for peers
   Options options;
+  // Called (and never returns) once a case has cleaned up after SIGINT or
+  // SIGTERM: saves the partial results and exits 128 + signal.
+  std::function<void(int signal_number)> on_interrupt;
 };
 
 // Returns the number of cases registered.

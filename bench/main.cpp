@@ -1,6 +1,7 @@
 // ipcbench: IPC latency and throughput between two pinned processes, on
 // Google Benchmark. `ipcbench --help` for flags; `ipcbench --peer ...` is the
 // peer mode that the harness starts (never run by hand).
+#include <signal.h>
 #include <unistd.h>
 
 #include <climits>
@@ -12,6 +13,7 @@
 #include "bench/options.hpp"
 #include "bench/peer.hpp"
 #include "bench/reporter.hpp"
+#include "harness/cleanup.hpp"
 #include "harness/clock.hpp"
 #include "harness/environment.hpp"
 #include "harness/pair.hpp"
@@ -67,6 +69,27 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
                               : benchmark::ConsoleReporter::OO_Tabular);
 }
 
+int run_cleanup() {
+  harness::CleanupReport r = harness::remove_stale_objects();
+  for (const auto& what : r.removed) std::cout << "removed " << what << "\n";
+  for (const auto& what : r.failed)
+    std::cerr << "ipcbench: could not remove " << what << "\n";
+  std::cout << "ipcbench --cleanup: removed " << r.removed.size()
+            << " stale object(s) of dead ipcbench runs\n";
+  return r.failed.empty() ? 0 : 1;
+}
+
+void on_stop_signal(int sig) { transports::request_stop(sig); }
+
+void install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked transport call returns EINTR
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
 int run_driver(int argc, char** argv) {
   harness::initial_cpus();  // capture the mask before anything is pinned
   bench::RunSettings settings;
@@ -85,6 +108,7 @@ int run_driver(int argc, char** argv) {
     print_list();
     return 0;
   }
+  if (opt.cleanup) return run_cleanup();
   std::vector<std::string> gb_args = {argv[0]};
   gb_args.insert(gb_args.end(), opt.passthrough.begin(), opt.passthrough.end());
   std::vector<char*> gb_argv;
@@ -98,7 +122,9 @@ int run_driver(int argc, char** argv) {
     return 2;
   }
   harness::install_driver_signals();
+  install_stop_signals();
   settings.executable = self_path();
+  harness::CleanupReport stale = harness::remove_stale_objects();
 
   harness::ClockInfo clock = harness::measure_clock();
   nlohmann::ordered_json block;
@@ -112,12 +138,26 @@ int run_driver(int argc, char** argv) {
                         {"note", opt.placement.note}};
   auto warnings = harness::environment_warnings(block["environment"]);
   if (!opt.placement.note.empty()) warnings.push_back(opt.placement.note);
+  if (!stale.removed.empty()) {
+    warnings.push_back("removed " + std::to_string(stale.removed.size()) +
+                       " IPC object(s) left by ipcbench runs that died "
+                       "(run ipcbench --cleanup to see them listed)");
+  }
   block["warnings"] = warnings;
 
   bench::RecordStore store;
   bench::register_cases(settings, store);
   bench::ResultsReporter reporter(make_display(opt.passthrough), opt.out, block,
                                   store);
+  settings.on_interrupt = [&reporter, &opt](int sig) {
+    reporter.save_interrupted(
+        sigabbrev_np(sig) ? std::string("SIG") + sigabbrev_np(sig) : "signal");
+    std::cout.flush();
+    std::cerr << "ipcbench: interrupted by SIG" << sigabbrev_np(sig)
+              << "; results so far saved in " << opt.out
+              << " (marked incomplete)\n";
+    std::_Exit(128 + sig);
+  };
   // Google Benchmark's own errors go through the display reporter's error
   // stream; hold them so that a filter matching nothing gives one line.
   std::ostringstream gb_errors;
@@ -138,6 +178,10 @@ int run_driver(int argc, char** argv) {
   std::cerr << gb_errors.str();
   if (reporter.wrote())
     std::cerr << "ipcbench: results written to " << opt.out << "\n";
+  if (int sig = transports::stop_signal()) {
+    std::cerr << "ipcbench: interrupted by SIG" << sigabbrev_np(sig) << "\n";
+    return 128 + sig;
+  }
   if (reporter.failures() > 0) {
     std::cerr << "ipcbench: " << reporter.failures()
               << " benchmark(s) failed; see \"failures\" in the results file\n";

@@ -52,6 +52,27 @@ std::string default_out() {
   return std::string("results/") + stamp + "/results.json";
 }
 
+// Google Benchmark accepts some malformed numbers silently; refuse them here.
+void check_benchmark_flag(const std::string& key, const std::string& val) {
+  auto number = [&](bool integer) {
+    std::size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(val, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    bool ok = used == val.size() && !val.empty() && v > 0 && v < 1e9 &&
+              (!integer || v == static_cast<double>(static_cast<long>(v)));
+    if (!ok) {
+      throw UsageError(key + ": '" + val + "' is not accepted; give " +
+                       (integer ? "a whole number >= 1" : "seconds > 0"));
+    }
+  };
+  if (key == "--benchmark_repetitions") number(true);
+  if (key == "--benchmark_min_time") number(false);
+}
+
 }  // namespace
 
 std::size_t parse_size(const std::string& text, const std::string& flag) {
@@ -139,10 +160,12 @@ Options parse_options(const std::vector<std::string>& args) {
                          "' is not accepted; give seconds > 0 and <= 86400");
     } else if (a == "--list")
       o.list = true;
+    else if (a == "--cleanup")
+      o.cleanup = true;
     else if (a == "--help" || a == "-h")
       o.help = true;
     else if (a.rfind("--benchmark_", 0) == 0 || a.rfind("--v=", 0) == 0)
-      o.passthrough.push_back(a);
+      check_benchmark_flag(key, val), o.passthrough.push_back(a);
     else
       throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
   }
@@ -212,6 +235,8 @@ Measures IPC latency and throughput between two pinned processes.
                        is killed and the benchmark fails (default 60)
   --out=PATH           results file (default results/<UTC stamp>/results.json)
   --list               list transports and their capabilities, then exit
+  --cleanup            remove IPC objects left by ipcbench runs that died
+                       (objects of running ipcbench processes are kept)
   --help               this text
 
 Google Benchmark's flags pass through: --benchmark_filter=REGEX,

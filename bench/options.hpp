@@ -29,6 +29,7 @@ struct Options {
   double timeout_s = 60;
   std::string out;  // results file
   bool list = false;
+  bool cleanup = false;
   bool help = false;
   std::string fault;                     // hidden, for tests
   std::vector<std::string> passthrough;  // Google Benchmark's flags

@@ -78,6 +78,12 @@ void ResultsReporter::Finalize() {
   save();
 }
 
+void ResultsReporter::save_interrupted(const std::string& signal_name) {
+  block_["complete"] = false;
+  block_["interrupted"] = signal_name;
+  save();
+}
+
 void ResultsReporter::save() {
   std::string text = json_text_.str();
   if (!finalized_) text += "\n  ]\n}\n";  // close the document written so far

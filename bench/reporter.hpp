@@ -26,6 +26,9 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
 
+  // Marks the results incomplete ("interrupted": signal name) and saves.
+  void save_interrupted(const std::string& signal_name);
+
   int failures() const { return failures_; }
   bool wrote() const { return wrote_; }
 

@@ -124,6 +124,11 @@ void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
 }
 
 void Pair::watch() {
+  // Process-directed signals (SIGINT, SIGTERM) must reach the driver's main
+  // thread, whose blocking call they interrupt, not this one.
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   bool peer_gone = false;
   for (;;) {

@@ -11,6 +11,7 @@
 namespace ipcb::transports {
 namespace {
 std::atomic<bool> g_cancelled{false};
+std::atomic<int> g_stop_signal{0};
 }  // namespace
 
 SysError::SysError(std::string_view call, std::string_view object, int err)
@@ -24,8 +25,16 @@ void request_cancel() noexcept {
 void reset_cancel() noexcept {
   g_cancelled.store(false, std::memory_order_release);
 }
+void request_stop(int signal_number) noexcept {
+  g_stop_signal.store(signal_number, std::memory_order_release);
+  g_cancelled.store(true, std::memory_order_release);
+}
+int stop_signal() noexcept {
+  return g_stop_signal.load(std::memory_order_acquire);
+}
 bool cancelled() noexcept {
-  return g_cancelled.load(std::memory_order_acquire);
+  return g_cancelled.load(std::memory_order_acquire) ||
+         g_stop_signal.load(std::memory_order_acquire) != 0;
 }
 void throw_cancelled(std::string_view call, std::string_view object) {
   throw Cancelled(std::string(call) + "(" + std::string(object) +
@@ -71,12 +80,20 @@ void set_cloexec(int fd, bool on, std::string_view object) {
 }
 
 void record_sysv_object(const std::string& dir, const char* kind, int id) {
-  std::string path = dir + "/sysv-objects";
+  record_named_object(dir, kind, std::to_string(id));
+}
+
+void record_named_object(const std::string& dir, const char* kind,
+                         const std::string& name) {
+  std::string path = dir + "/ipc-objects";
   Fd fd(checked("open", path, [&] {
     return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                   0600);
   }));
-  std::string line = std::string(kind) + " " + std::to_string(id) + "\n";
+  std::string line = kind;
+  line += ' ';
+  line += name;
+  line += '\n';
   write_exact(fd.get(), reinterpret_cast<const std::byte*>(line.data()),
               line.size(), path);
 }

@@ -34,8 +34,12 @@ class Cancelled : public std::runtime_error {
 
 // Cancellation token of this process. The harness sets it from its watchdog
 // and then interrupts the blocked thread with a signal; spin loops poll it.
+// request_stop() (async-signal-safe, for SIGINT/SIGTERM) cancels for good:
+// reset_cancel() does not clear it.
 void request_cancel() noexcept;
 void reset_cancel() noexcept;
+void request_stop(int signal_number) noexcept;
+int stop_signal() noexcept;  // 0 unless request_stop() was called
 bool cancelled() noexcept;
 [[noreturn]] void throw_cancelled(std::string_view call,
                                   std::string_view object);
@@ -83,9 +87,13 @@ void set_cloexec(int fd, bool on, std::string_view object);
 
 // System V objects have no names: transports create them with IPC_PRIVATE
 // (unpredictable ids, mode 0600) and record each id here, in
-// "<dir>/sysv-objects", one "<kind> <id>" line ("shm", "sem" or "msg"), so
+// "<dir>/ipc-objects", one "<kind> <id>" line ("shm", "sem" or "msg"), so
 // that the objects of a run that died can be found and removed later.
 void record_sysv_object(const std::string& dir, const char* kind, int id);
+// The same for POSIX message queues when /dev/mqueue may not be mounted:
+// a "mq <name>" line.
+void record_named_object(const std::string& dir, const char* kind,
+                         const std::string& name);
 
 // Reads a small text file such as /proc/sys/fs/pipe-max-size; "" if absent.
 std::string read_text_file(const std::string& path);
