@@ -2,11 +2,18 @@
 // sides (no Nagle delay on small messages). Limits: socket buffers from
 // net.ipv4.tcp_wmem / tcp_rmem (auto-tuned; the applied size is recorded);
 // loopback MTU 65536 segments large messages.
+// Authentication: any local user can connect to a loopback port, so the
+// peer's first bytes are a 16-byte random token handed over at spawn on the
+// private control channel; the driver drops connections that do not present
+// it (within 2 s) and keeps listening for the real peer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/random.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 
 #include "transports/registry.hpp"
@@ -36,18 +43,29 @@ class TcpTransport final : public StreamSocketTransport {
     });
     port_ = ntohs(addr.sin_port);
     what_ = "tcp 127.0.0.1:" + std::to_string(port_);
+    checked("getrandom", "tcp token",
+            [&] { return ::getrandom(token_.data(), token_.size(), 0); });
   }
-  nlohmann::json handoff() const override { return {{"port", port_}}; }
+  nlohmann::json handoff() const override {
+    std::vector<int> token(token_.begin(), token_.end());
+    return {{"port", port_}, {"token", token}};
+  }
   void adopt(const nlohmann::json& h) override {
     port_ = h.at("port").get<int>();
+    auto token = h.at("token").get<std::vector<int>>();
+    for (std::size_t i = 0; i < token_.size() && i < token.size(); ++i)
+      token_[i] = static_cast<unsigned char>(token[i]);
     what_ = "tcp 127.0.0.1:" + std::to_string(port_);
   }
   void connect(Role role) override {
     if (role == Role::kDriver) {
-      accept_peer();
+      accept_authenticated();
     } else {
       sockaddr_in addr = loopback(port_);
       connect_to(reinterpret_cast<sockaddr*>(&addr), sizeof addr, AF_INET);
+      write_exact(conn_.get(),
+                  reinterpret_cast<const std::byte*>(token_.data()),
+                  token_.size(), what_);
     }
   }
   void teardown() noexcept override {}  // nothing named
@@ -59,6 +77,7 @@ class TcpTransport final : public StreamSocketTransport {
       if (::getsockopt(conn_.get(), IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0)
         out["tcp_nodelay"] = v != 0;
     }
+    out["rejected_connections"] = rejected_;
     return out;
   }
 
@@ -79,7 +98,41 @@ class TcpTransport final : public StreamSocketTransport {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return a;
   }
+  // Accepts connections until one presents the token; others are closed.
+  void accept_authenticated() {
+    for (;;) {
+      Fd c(checked("accept4", what_, [&] {
+        return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      }));
+      if (presents_token(c.get())) {
+        conn_ = std::move(c);
+        listener_.reset();
+        tune(conn_.get());
+        return;
+      }
+      ++rejected_;
+    }
+  }
+
+  bool presents_token(int fd) {
+    timeval limit{2, 0}, none{0, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    std::array<unsigned char, 16> got{};
+    try {
+      read_exact(fd, reinterpret_cast<std::byte*>(got.data()), got.size(),
+                 what_);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception&) {
+      return false;  // closed, timed out or reset: not our peer
+    }
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    return got == token_;
+  }
+
   int port_ = 0;
+  std::array<unsigned char, 16> token_{};
+  std::int64_t rejected_ = 0;
 };
 
 }  // namespace

@@ -1,0 +1,93 @@
+// Only the driver's own peer gets in: an intruder on the TCP port is
+// rejected; private directories are owner-only; names are unpredictable.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "harness/naming.hpp"
+#include "transports/registry.hpp"
+#include "transports/sys.hpp"
+
+namespace ipcb {
+namespace {
+
+int connect_intruder(int port, const char* greeting) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::write(fd, greeting, std::strlen(greeting)),
+            static_cast<ssize_t>(std::strlen(greeting)));
+  return fd;
+}
+
+TEST(Security, TcpDriverRejectsAConnectionWithoutTheToken) {
+  harness::IpcNames names;
+  transports::Config cfg{64, transports::Wait::kBlock, names.dir(),
+                         names.prefix()};
+  auto driver = transports::create_transport("tcp", cfg);
+  driver->prepare();
+  auto handoff = driver->handoff();
+  // The intruder connects first and sends 16 wrong bytes.
+  int intruder =
+      connect_intruder(handoff["port"].get<int>(), "0123456789abcdef");
+  std::thread peer([&] {
+    auto p = transports::create_transport("tcp", cfg);
+    p->adopt(handoff);
+    p->connect(transports::Role::kPeer);
+    std::byte buf[64];
+    p->recv(buf, sizeof buf);
+    p->send(buf, sizeof buf);
+  });
+  driver->connect(transports::Role::kDriver);
+  std::byte out[64], in[64];
+  for (int i = 0; i < 64; ++i) out[i] = std::byte(i);
+  driver->send(out, sizeof out);
+  driver->recv(in, sizeof in);
+  peer.join();
+  EXPECT_EQ(std::memcmp(out, in, sizeof out), 0);
+  EXPECT_EQ(driver->applied_settings().at("rejected_connections"), 1);
+  ::close(intruder);
+  driver->teardown();
+}
+
+TEST(Security, PrivateDirectoryIsOwnerOnlyAndNamesAreUnpredictable) {
+  harness::IpcNames a, b;
+  struct stat st {};
+  ASSERT_EQ(::stat(a.dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_NE(a.prefix(), b.prefix());
+  const std::string pid = std::to_string(::getpid());
+  EXPECT_EQ(a.prefix().rfind("ipcb_" + pid + "_", 0), 0u);
+  EXPECT_EQ(a.prefix().size(), 5 + pid.size() + 1 + 16);  // 64 random bits
+}
+
+TEST(Security, ExistingObjectWithOurNameIsRefused) {
+  harness::IpcNames names;
+  transports::Config cfg{64, transports::Wait::kBlock, names.dir(),
+                         names.prefix()};
+  // Someone pre-creates the FIFO path: prepare() must fail, not reuse it.
+  ASSERT_EQ(::mkfifo((names.dir() + "/fifo-a2b").c_str(), 0666), 0);
+  auto t = transports::create_transport("fifo", cfg);
+  try {
+    t->prepare();
+    FAIL() << "prepare() reused an existing FIFO";
+  } catch (const transports::SysError& e) {
+    EXPECT_NE(std::string(e.what()).find("mkfifo"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("File exists"), std::string::npos)
+        << e.what();
+  }
+  t->teardown();
+}
+
+}  // namespace
+}  // namespace ipcb
