@@ -73,7 +73,15 @@ run_suite() {
   local stamp out status=0
   stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   out="results/${stamp}/results.json"
-  ./build/ipcbench --out="$out" "${args[@]+"${args[@]}"}" || status=$?
+  # In the background so that SIGINT/SIGTERM reach ipcbench at once: it then
+  # saves the results so far (marked incomplete) and exits 130/143.
+  ./build/ipcbench --out="$out" "${args[@]+"${args[@]}"}" &
+  local child=$!
+  trap 'kill -INT "$child" 2>/dev/null || true' INT
+  trap 'kill -TERM "$child" 2>/dev/null || true' TERM
+  while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
+  wait "$child" || status=$?
+  trap - INT TERM
   if [[ -f "$out" ]]; then
     say "results: $out"
     if [[ -f plot/report.py ]]; then
