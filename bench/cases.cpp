@@ -123,11 +123,21 @@ void run_case_body(benchmark::State& state, const Case& cs,
                        {{"preset", opt.placement.preset},
                         {"driver_cpu", opt.placement.driver_cpu},
                         {"peer_cpu", opt.placement.peer_cpu}}}};
-  if (auto why = cs.info->unavailable_reason ? cs.info->unavailable_reason()
-                                             : std::nullopt) {
-    rec["skipped"] = *why;
+  std::optional<std::string> skip = cs.info->unavailable_reason
+                                        ? cs.info->unavailable_reason()
+                                        : std::nullopt;
+  if (skip) {
+    *skip = "unavailable here: " + *skip;
+  } else if (cs.info->caps.max_message_bytes != 0 &&
+             cs.bytes > cs.info->caps.max_message_bytes) {
+    skip = std::to_string(cs.bytes) + " B is beyond " + cs.info->name +
+           "'s limit of " + std::to_string(cs.info->caps.max_message_bytes) +
+           " B (" + cs.info->caps.limits + ")";
+  }
+  if (skip) {
+    rec["skipped"] = *skip;
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
-    state.SkipWithError(("unavailable: " + *why).c_str());
+    state.SkipWithError(("skipped: " + *skip).c_str());
     return;
   }
   Job job{

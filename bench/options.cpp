@@ -183,6 +183,16 @@ Options parse_options(const std::vector<std::string>& args) {
     }
   }
   o.sizes = parse_sizes(sizes_arg);
+  for (const auto& name : o.transports) {
+    const auto* info = transports::find_transport(name);
+    const std::size_t max = info->caps.max_message_bytes;
+    if (max != 0 && o.sizes.back() > max && !transports_arg.empty()) {
+      throw UsageError("--sizes: " + std::to_string(o.sizes.back()) +
+                       " B is beyond what " + name + " can carry (" +
+                       std::to_string(max) + " B: " + info->caps.limits +
+                       "); lower --sizes or drop " + name);
+    }
+  }
   if (scenarios_arg.empty()) {
     o.scenarios = scenario_names();
   } else {

@@ -48,7 +48,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     }
     if (run.run_type != Run::RT_Iteration) continue;
     const std::string name = run.benchmark_name();
-    const bool skipped = run.error_message.rfind("unavailable: ", 0) == 0;
+    const bool skipped = run.error_message.rfind("skipped: ", 0) == 0;
     if (skipped) {
       block_["skipped"].push_back(
           {{"name", name}, {"reason", run.error_message}});
