@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "bench/scenarios.hpp"
@@ -62,21 +63,46 @@ struct Case {
   const transports::TransportInfo* info;
   transports::Wait wait;
   std::size_t bytes;
+  double rate_per_s;  // rate scenario only
+  harness::Placement placement;
 };
 
-ordered_json percentile_json(const harness::Distribution& d) {
-  ordered_json p = ordered_json::object();
-  for (const auto& [q, v] : d.percentiles) {
-    char key[16];
-    std::snprintf(key, sizeof key, "%g", q);
-    p[key] = v;
-  }
-  return p;
+// Round trips per pingpong sample, calibrated from the previous invocation
+// of the same case so that one sample lasts at least kMinSampleNs and the
+// clock's own cost (~20 ns a read here) stays below a few percent.
+constexpr std::int64_t kMinSampleNs = 1000;
+std::mutex g_batch_mu;
+std::map<std::string, std::int64_t> g_batch;
+
+std::int64_t batch_for(const std::string& name) {
+  std::lock_guard lock(g_batch_mu);
+  auto it = g_batch.find(name);
+  return it == g_batch.end() ? 1 : it->second;
 }
 
-void report_pingpong(benchmark::State& state, Measurement& m,
+void calibrate_batch(const std::string& name, std::int64_t rtt_p50_ns) {
+  std::int64_t b = 1;
+  if (rtt_p50_ns > 0 && rtt_p50_ns < kMinSampleNs)
+    b = std::min<std::int64_t>(1000,
+                               (kMinSampleNs + rtt_p50_ns - 1) / rtt_p50_ns);
+  std::lock_guard lock(g_batch_mu);
+  g_batch[name] = b;
+}
+
+void set_latency_counters(benchmark::State& state, const char* prefix,
+                          const harness::Distribution& d) {
+  auto c = [&](const char* what, double v) {
+    state.counters[std::string(prefix) + what] = v;
+  };
+  c("_p50_ns", d.at(50));
+  c("_p99_ns", d.at(99));
+  c("_p999_ns", d.at(99.9));
+}
+
+void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
                      ordered_json& rec) {
   harness::Distribution d = harness::describe(m.rtt_ns);
+  calibrate_batch(rec["name"], d.at(50));
   auto c = [&](const char* k, double v) { state.counters[k] = v; };
   c("rtt_p50_ns", d.at(50));
   c("rtt_p90_ns", d.at(90));
@@ -85,17 +111,45 @@ void report_pingpong(benchmark::State& state, Measurement& m,
   c("rtt_min_ns", d.summary.min);
   c("rtt_max_ns", d.summary.max);
   c("one_way_est_ns", d.at(50) / 2.0);
-  rec["latency"] = {
-      {"kind", "round_trip"},          {"unit", "ns"},
-      {"count", d.summary.count},      {"mean_ns", d.summary.mean},
-      {"stddev_ns", d.summary.stddev}, {"min_ns", d.summary.min},
-      {"max_ns", d.summary.max},       {"percentiles_ns", percentile_json(d)}};
+  rec["latency"] = latency_json(d);
+  rec["latency"]["kind"] = "round_trip";
+  rec["latency"]["batch"] = job.batch;
+}
+
+ordered_json peer_distribution(const nlohmann::json& done, const char* key,
+                               harness::Distribution& out) {
+  const auto& j = done.at(key);
+  for (const auto& [k, v] : j.at("percentiles_ns").items())
+    out.percentiles.emplace_back(std::stod(k), v.get<std::int64_t>());
+  out.summary.count = j.at("count");
+  out.summary.min = j.at("min_ns");
+  out.summary.max = j.at("max_ns");
+  out.summary.mean = j.at("mean_ns");
+  out.summary.stddev = j.at("stddev_ns");
+  return ordered_json(j);
+}
+
+void report_oneway(benchmark::State& state, Measurement& m,
+                   const nlohmann::json& done, ordered_json& rec) {
+  harness::Distribution rtt = harness::describe(m.rtt_ns);
+  harness::Distribution b2a = harness::describe(m.oneway_ns);
+  harness::Distribution a2b;
+  ordered_json a2b_json = peer_distribution(done, "oneway_a2b", a2b);
+  set_latency_counters(state, "oneway_a2b", a2b);
+  set_latency_counters(state, "oneway_b2a", b2a);
+  state.counters["rtt_half_p50_ns"] = rtt.at(50) / 2.0;
+  rec["latency"] = latency_json(rtt);
+  rec["latency"]["kind"] = "round_trip";
+  rec["oneway"] = {{"driver_to_peer", a2b_json},
+                   {"peer_to_driver", latency_json(b2a)},
+                   {"rtt_half_p50_ns", rtt.at(50) / 2.0}};
 }
 
 void report_stream(benchmark::State& state, const Job& job,
                    const Measurement& m, const nlohmann::json& done,
                    ordered_json& rec) {
-  if (done.at("word_sum").get<std::uint64_t>() != m.expected_sum) {
+  if (!job.verify &&
+      done.at("word_sum").get<std::uint64_t>() != m.expected_sum) {
     throw std::runtime_error(
         "stream: the consumer's checksum does not match what was sent "
         "(bytes were lost, duplicated or corrupted)");
@@ -111,18 +165,78 @@ void report_stream(benchmark::State& state, const Job& job,
                        {"bytes_per_second", msgs * job.message_bytes / secs}};
 }
 
+void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
+                 const nlohmann::json& done, ordered_json& rec) {
+  harness::Distribution lat;
+  ordered_json lat_json = peer_distribution(done, "latency_from_intended", lat);
+  const double achieved = static_cast<double>(job.iterations) /
+                          (static_cast<double>(m.elapsed_ns) * 1e-9);
+  set_latency_counters(state, "lat", lat);
+  state.counters["offered_per_s"] = job.rate_per_s;
+  state.counters["achieved_per_s"] = achieved;
+  state.counters["missed_slots"] = static_cast<double>(m.missed_slots);
+  rec["latency"] = lat_json;
+  rec["latency"]["kind"] = "from_intended_send";
+  rec["rate"] = {{"offered_per_s", job.rate_per_s},
+                 {"achieved_per_s", achieved},
+                 {"messages", job.iterations},
+                 {"missed_slots", m.missed_slots},
+                 {"elapsed_ns", m.elapsed_ns}};
+}
+
+// CPU time and context switches per message of both sides (warm-up
+// included on both sides, so the ratio is like for like).
+void report_cpu(benchmark::State& state, const Measurement& m,
+                const nlohmann::json& done, ordered_json& rec) {
+  auto per_msg = [](const CpuCost& c, std::int64_t msgs) {
+    const double n = static_cast<double>(std::max<std::int64_t>(msgs, 1));
+    return ordered_json{
+        {"user_ns_per_msg", c.user_ns / n},
+        {"system_ns_per_msg", c.system_ns / n},
+        {"voluntary_switches_per_msg", c.voluntary_switches / n},
+        {"involuntary_switches_per_msg", c.involuntary_switches / n}};
+  };
+  const CpuCost peer = CpuCost::from_json(done.at("cpu_cost"));
+  const std::int64_t peer_msgs = done.value("messages", std::int64_t{1});
+  rec["cpu"] = {{"driver", per_msg(m.driver_cpu, m.driver_messages)},
+                {"peer", per_msg(peer, peer_msgs)},
+                {"source", "getrusage: driver's main thread, whole peer"}};
+  state.counters["cpu_driver_ns_per_msg"] =
+      static_cast<double>(m.driver_cpu.user_ns + m.driver_cpu.system_ns) /
+      static_cast<double>(std::max<std::int64_t>(m.driver_messages, 1));
+  state.counters["cpu_peer_ns_per_msg"] =
+      static_cast<double>(peer.user_ns + peer.system_ns) /
+      static_cast<double>(std::max<std::int64_t>(peer_msgs, 1));
+}
+
+void check_integrity(const Job& job, const Measurement& m,
+                     const nlohmann::json& done, ordered_json& rec) {
+  if (!job.verify) return;
+  Integrity peer = Integrity::from_json(done.at("integrity"));
+  rec["integrity"] = {{"driver_received", m.integrity.to_json()},
+                      {"peer_received", peer.to_json()}};
+  if (!peer.ok())
+    throw std::runtime_error("integrity check failed at the peer: " +
+                             peer.describe());
+  if (!m.integrity.ok())
+    throw std::runtime_error("integrity check failed at the driver: " +
+                             m.integrity.describe());
+}
+
 void run_case_body(benchmark::State& state, const Case& cs,
                    const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
+  const harness::Placement& place = cs.placement;
   ordered_json rec = {{"name", cs.name},
                       {"scenario", cs.scenario},
                       {"transport", cs.info->name},
                       {"wait", transports::to_string(cs.wait)},
                       {"message_bytes", cs.bytes},
                       {"placement",
-                       {{"preset", opt.placement.preset},
-                        {"driver_cpu", opt.placement.driver_cpu},
-                        {"peer_cpu", opt.placement.peer_cpu}}}};
+                       {{"preset", place.preset},
+                        {"driver_cpu", place.driver_cpu},
+                        {"peer_cpu", place.peer_cpu}}},
+                      {"verify", opt.verify}};
   std::optional<std::string> skip = cs.info->unavailable_reason
                                         ? cs.info->unavailable_reason()
                                         : std::nullopt;
@@ -133,6 +247,9 @@ void run_case_body(benchmark::State& state, const Case& cs,
     skip = std::to_string(cs.bytes) + " B is beyond " + cs.info->name +
            "'s limit of " + std::to_string(cs.info->caps.max_message_bytes) +
            " B (" + cs.info->caps.limits + ")";
+  } else if (auto why = size_problem(cs.scenario, cs.bytes, opt.verify);
+             !why.empty()) {
+    skip = why;
   }
   if (skip) {
     rec["skipped"] = *skip;
@@ -140,8 +257,14 @@ void run_case_body(benchmark::State& state, const Case& cs,
     state.SkipWithError(("skipped: " + *skip).c_str());
     return;
   }
-  Job job{
-      cs.scenario, cs.bytes, state.max_iterations, warmup_count(cs.bytes), {}};
+  Job job;
+  job.scenario = cs.scenario;
+  job.message_bytes = cs.bytes;
+  job.iterations = state.max_iterations;
+  job.warmup = warmup_count(cs.bytes);
+  job.batch = cs.scenario == "pingpong" ? batch_for(cs.name) : 1;
+  job.verify = opt.verify;
+  job.rate_per_s = cs.rate_per_s;
   rec["iterations"] = job.iterations;
   rec["warmup_messages"] = job.warmup;
   // Declared in this order so that the pair (which tears the transport
@@ -150,7 +273,7 @@ void run_case_body(benchmark::State& state, const Case& cs,
   std::unique_ptr<transports::Transport> transport;
   std::optional<harness::Pair> pair;
   try {
-    harness::pin_current_thread(opt.placement.driver_cpu);
+    harness::pin_current_thread(place.driver_cpu);
     names.emplace();
     transports::Config cfg{cs.bytes, cs.wait, names->dir(), names->prefix()};
     transport = transports::create_transport(cs.info->name, cfg);
@@ -158,7 +281,7 @@ void run_case_body(benchmark::State& state, const Case& cs,
                            cs.info->name,
                            cfg,
                            job.to_json(),
-                           opt.placement.peer_cpu,
+                           place.peer_cpu,
                            std::chrono::milliseconds(
                                static_cast<std::int64_t>(opt.timeout_s * 1000)),
                            opt.fault};
@@ -166,19 +289,18 @@ void run_case_body(benchmark::State& state, const Case& cs,
     transport->connect(transports::Role::kDriver);
     pair->start_gate();
     Measurement m;
-    if (cs.scenario == "pingpong")
-      drive_pingpong(state, *transport, job, m);
-    else
-      drive_stream(state, *transport, job, m);
+    drive(state, *transport, job, m);
     rec["applied"] = transport->applied_settings();
     nlohmann::json done = pair->finish();
     rec["cpus_observed"] = {{"driver", ::sched_getcpu()},
                             {"peer", done.value("cpu", -1)}};
-    if (cs.scenario == "pingpong")
-      report_pingpong(state, m, rec);
-    else
-      report_stream(state, job, m, done, rec);
-    state.SetLabel(opt.placement.describe());
+    check_integrity(job, m, done, rec);
+    if (cs.scenario == "pingpong") report_pingpong(state, job, m, rec);
+    if (cs.scenario == "oneway") report_oneway(state, m, done, rec);
+    if (cs.scenario == "stream") report_stream(state, job, m, done, rec);
+    if (cs.scenario == "rate") report_rate(state, job, m, done, rec);
+    report_cpu(state, m, done, rec);
+    state.SetLabel(place.describe());
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
     pair.reset();
   } catch (const std::exception& e) {
@@ -201,8 +323,11 @@ void run_case(benchmark::State& state, const Case& cs,
 
 int register_cases(const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
+  const bool sweep = opt.placements.size() > 1;
   int n = 0;
   for (const auto& scenario : opt.scenarios) {
+    const std::vector<double> rates =
+        scenario == "rate" ? opt.rates : std::vector<double>{0};
     for (const auto& tname : opt.transports) {
       const auto* info = transports::find_transport(tname);
       const bool show_wait = info->caps.waits.size() > 1;
@@ -211,15 +336,29 @@ int register_cases(const RunSettings& settings, RecordStore& store) {
         if (std::find(opt.waits.begin(), opt.waits.end(), w) == opt.waits.end())
           continue;
         for (std::size_t bytes : opt.sizes) {
-          Case cs{case_name(scenario, tname, w, show_wait, bytes), scenario,
-                  info, wait, bytes};
-          benchmark::RegisterBenchmark(
-              cs.name.c_str(),
-              [cs, &settings, &store](benchmark::State& st) {
-                run_case(st, cs, settings, store);
-              })
-              ->UseManualTime();
-          ++n;
+          for (double rate : rates) {
+            for (const auto& place : opt.placements) {
+              std::string name =
+                  case_name(scenario, tname, w, show_wait, bytes);
+              if (rate > 0) {
+                name += '/';
+                name += std::to_string(std::llround(rate));
+                name += "_per_s";
+              }
+              if (sweep) {
+                name += '/';
+                name += place.name();
+              }
+              Case cs{name, scenario, info, wait, bytes, rate, place};
+              benchmark::RegisterBenchmark(
+                  cs.name.c_str(),
+                  [cs, &settings, &store](benchmark::State& st) {
+                    run_case(st, cs, settings, store);
+                  })
+                  ->UseManualTime();
+              ++n;
+            }
+          }
         }
       }
     }

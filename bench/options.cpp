@@ -121,10 +121,37 @@ std::vector<std::size_t> parse_sizes(const std::string& text) {
   return sizes;
 }
 
+std::vector<double> parse_rates(const std::string& text) {
+  std::vector<double> rates;
+  for (const auto& item : split(text, "--rate")) {
+    std::size_t digits = 0;
+    while (digits < item.size() &&
+           std::isdigit(static_cast<unsigned char>(item[digits])))
+      ++digits;
+    const std::string suffix = item.substr(digits);
+    double mult = suffix == "K" || suffix == "k"   ? 1e3
+                  : suffix == "M" || suffix == "m" ? 1e6
+                  : suffix.empty()                 ? 1
+                                                   : -1;
+    double v = digits == 0 || digits > 9 || mult < 0
+                   ? -1
+                   : std::stod(item.substr(0, digits)) * mult;
+    if (!(v >= 1 && v <= 1e8))
+      throw UsageError("--rate: '" + item +
+                       "' is not accepted; give messages per second from 1 "
+                       "to 100M, such as 1000, 10K or 1M (K = 1000)");
+    rates.push_back(v);
+  }
+  std::sort(rates.begin(), rates.end());
+  if (std::adjacent_find(rates.begin(), rates.end()) != rates.end())
+    throw UsageError("--rate: '" + text + "' names a rate twice");
+  return rates;
+}
+
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
-  std::string scenarios_arg, waits_arg;
+  std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
   for (const auto& a : args) {
     auto eq = a.find('=');
     std::string key = a.substr(0, eq);
@@ -143,6 +170,12 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), waits_arg = val;
     else if (key == "--cpus")
       need_value(), o.cpus = val;
+    else if (key == "--placement")
+      need_value(), placement_arg = val;
+    else if (key == "--rate")
+      need_value(), rates_arg = val;
+    else if (a == "--verify")
+      o.verify = true;
     else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
@@ -212,11 +245,26 @@ Options parse_options(const std::vector<std::string>& args) {
                          "'; accepted: block, spin");
     }
   }
+  if (!placement_arg.empty() && !o.cpus.empty())
+    throw UsageError("--placement and --cpus both given; use one of them");
   try {
-    o.placement = harness::resolve_placement(o.cpus, harness::initial_cpus());
+    if (placement_arg.empty()) {
+      o.placements = {
+          harness::resolve_placement(o.cpus, harness::initial_cpus())};
+    } else {
+      for (std::string item : split(placement_arg, "--placement")) {
+        std::replace(item.begin(), item.end(), ':', ',');
+        o.placements.push_back(
+            harness::resolve_placement(item, harness::initial_cpus()));
+      }
+    }
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    std::string msg = e.what();
+    if (!placement_arg.empty()) msg.replace(0, 6, "--placement");
+    throw UsageError(msg);
   }
+  o.placement = o.placements.front();
+  o.rates = parse_rates(rates_arg);
   if (!o.fault.empty()) {
     try {
       Fault::parse(o.fault);
@@ -236,7 +284,12 @@ Measures IPC latency and throughput between two pinned processes.
   --transports=a,b     transports to run (default: all; see --list)
   --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
                        (default 64,256,1K,4K,16K,64K,256K,1M)
-  --scenarios=a,b      pingpong, stream (default: both)
+  --scenarios=a,b      pingpong, stream, oneway, rate (default: all)
+  --rate=LIST          offered rates for the rate scenario, messages per
+                       second (default 10K,100K; here K = 1000)
+  --verify             sequence number + checksum in every message, checked
+                       on receipt (off by default: fastest figures)
+  --placement=LIST     sweep placements in one run: cross, same, none, A:B
   --wait=block,spin    wait strategies, for transports that offer several
   --cpus=SPEC          placement: cross (default: first two allowed CPUs),
                        same (one CPU for both), A,B (driver on A, peer on B),

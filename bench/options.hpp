@@ -25,7 +25,10 @@ struct Options {
   std::vector<std::string> scenarios;
   std::vector<std::string> waits;  // wait strategies to run where supported
   std::string cpus;                // the --cpus spec as given
-  harness::Placement placement;
+  harness::Placement placement;    // the first of `placements`
+  std::vector<harness::Placement> placements;  // --placement sweep
+  bool verify = false;        // integrity framing on every message
+  std::vector<double> rates;  // rate scenario: offered msgs/s
   double timeout_s = 60;
   std::string out;  // results file
   bool list = false;
@@ -39,6 +42,9 @@ struct Options {
 std::size_t parse_size(const std::string& text, const std::string& flag);
 // "64,4K" and doubling ranges "64..1M"; sorted, duplicates refused.
 std::vector<std::size_t> parse_sizes(const std::string& text);
+
+// "10K,100K,1M" messages per second; sorted, duplicates refused.
+std::vector<double> parse_rates(const std::string& text);
 
 // args excludes argv[0].
 Options parse_options(const std::vector<std::string>& args);

@@ -2,7 +2,6 @@
 
 #include <sched.h>
 #include <signal.h>
-#include <sys/resource.h>
 
 #include "bench/scenarios.hpp"
 #include "harness/control.hpp"
@@ -40,17 +39,9 @@ int run_peer(int ctl_fd) {
     if (ctl.recv().value("type", "") != "go") throw std::runtime_error("no go");
     phase = "run";
     nlohmann::json done = serve(*t, job, fault);
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
     done["type"] = "done";
     done["cpu"] = ::sched_getcpu();
     done["applied"] = t->applied_settings();
-    done["rusage"] = {{"user_ns", ru.ru_utime.tv_sec * 1000000000LL +
-                                      ru.ru_utime.tv_usec * 1000LL},
-                      {"system_ns", ru.ru_stime.tv_sec * 1000000000LL +
-                                        ru.ru_stime.tv_usec * 1000LL},
-                      {"voluntary_switches", ru.ru_nvcsw},
-                      {"involuntary_switches", ru.ru_nivcsw}};
     phase = "finish";
     ctl.send(done);
     (void)ctl.poll_recv(-1);  // "bye", or the driver closed the channel

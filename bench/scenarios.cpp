@@ -1,6 +1,9 @@
 #include "bench/scenarios.hpp"
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <stdexcept>
 
 #include "harness/clock.hpp"
+#include "harness/stats.hpp"
 
 namespace ipcb::bench {
 
@@ -38,14 +42,33 @@ class Buffer {
   std::unique_ptr<std::byte, Free> p_;
 };
 
+// Message layout (see scenarios.hpp).
+constexpr std::size_t kTsA = 0, kTsB = 8, kSeq = 16, kSum = 24, kHeader = 32;
+
+inline void put64(std::byte* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
+inline std::uint64_t get64(const std::byte* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// 64-bit FNV-1a over 8-byte words: cheap, order-sensitive.
+std::uint64_t checksum(const std::byte* p, std::size_t n) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) h = (h ^ get64(p + i)) * 0x100000001b3ULL;
+  for (; i < n; ++i)
+    h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x100000001b3ULL;
+  return h;
+}
+
 }  // namespace
 
 nlohmann::json Job::to_json() const {
-  return {{"scenario", scenario},
-          {"message_bytes", message_bytes},
-          {"iterations", iterations},
-          {"warmup", warmup},
-          {"sizes", sizes}};
+  return {{"scenario", scenario},     {"message_bytes", message_bytes},
+          {"iterations", iterations}, {"warmup", warmup},
+          {"batch", batch},           {"verify", verify},
+          {"rate_per_s", rate_per_s}, {"sizes", sizes}};
 }
 
 Job Job::from_json(const nlohmann::json& j) {
@@ -54,8 +77,91 @@ Job Job::from_json(const nlohmann::json& j) {
   job.message_bytes = j.at("message_bytes").get<std::size_t>();
   job.iterations = j.at("iterations").get<std::int64_t>();
   job.warmup = j.at("warmup").get<std::int64_t>();
+  job.batch = j.at("batch").get<std::int64_t>();
+  job.verify = j.at("verify").get<bool>();
+  job.rate_per_s = j.at("rate_per_s").get<double>();
   job.sizes = j.at("sizes").get<std::vector<std::size_t>>();
   return job;
+}
+
+nlohmann::json Integrity::to_json() const {
+  return {{"checked", checked},
+          {"corrupt", corrupt},
+          {"gaps", gaps},
+          {"duplicates", duplicates}};
+}
+
+Integrity Integrity::from_json(const nlohmann::json& j) {
+  Integrity i;
+  i.checked = j.value("checked", 0);
+  i.corrupt = j.value("corrupt", 0);
+  i.gaps = j.value("gaps", 0);
+  i.duplicates = j.value("duplicates", 0);
+  return i;
+}
+
+std::string Integrity::describe() const {
+  return std::to_string(corrupt) + " corrupt, " + std::to_string(gaps) +
+         " missing (gaps), " + std::to_string(duplicates) +
+         " duplicated or reordered, in " + std::to_string(checked) +
+         " messages checked";
+}
+
+void Verifier::stamp(std::byte* p, std::uint64_t seq) const {
+  if (n_ >= kHeader) {
+    put64(p + kSeq, seq);
+    put64(p + kSum, checksum(p + kHeader, n_ - kHeader));
+  } else {
+    fill_pattern(p, n_, static_cast<std::uint32_t>(seq));
+  }
+}
+
+void Verifier::check(const std::byte* p) {
+  ++counts_.checked;
+  if (n_ < kHeader) {
+    if (check_pattern(p, n_, static_cast<std::uint32_t>(expected_)) >= 0)
+      ++counts_.corrupt;
+    ++expected_;
+    return;
+  }
+  const std::uint64_t seq = get64(p + kSeq);
+  if (seq < expected_) {
+    ++counts_.duplicates;
+    return;
+  }
+  if (seq > expected_)
+    counts_.gaps += static_cast<std::int64_t>(seq - expected_);
+  expected_ = seq + 1;
+  if (get64(p + kSum) != checksum(p + kHeader, n_ - kHeader)) ++counts_.corrupt;
+}
+
+CpuCost CpuCost::now(bool whole_process) {
+  rusage ru{};
+  ::getrusage(whole_process ? RUSAGE_SELF : RUSAGE_THREAD, &ru);
+  auto ns = [](const timeval& tv) {
+    return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
+  };
+  return {ns(ru.ru_utime), ns(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
+}
+
+CpuCost CpuCost::operator-(const CpuCost& o) const {
+  return {user_ns - o.user_ns, system_ns - o.system_ns,
+          voluntary_switches - o.voluntary_switches,
+          involuntary_switches - o.involuntary_switches};
+}
+
+nlohmann::json CpuCost::to_json() const {
+  return {{"user_ns", user_ns},
+          {"system_ns", system_ns},
+          {"voluntary_switches", voluntary_switches},
+          {"involuntary_switches", involuntary_switches}};
+}
+
+CpuCost CpuCost::from_json(const nlohmann::json& j) {
+  return {j.value("user_ns", std::int64_t{0}),
+          j.value("system_ns", std::int64_t{0}),
+          j.value("voluntary_switches", std::int64_t{0}),
+          j.value("involuntary_switches", std::int64_t{0})};
 }
 
 Fault Fault::parse(const std::string& spec) {
@@ -70,9 +176,9 @@ Fault Fault::parse(const std::string& spec) {
   f.phase = rest.substr(0, colon);
   if (colon != std::string::npos) f.after = std::stoll(rest.substr(colon + 1));
   if (f.action != "exit" && f.action != "crash" && f.action != "kill" &&
-      f.action != "hang")
+      f.action != "hang" && f.action != "corrupt")
     throw std::invalid_argument(
-        "fault: action must be exit, crash, kill or hang");
+        "fault: action must be exit, crash, kill, hang or corrupt");
   if (f.phase != "connect" && f.phase != "run")
     throw std::invalid_argument("fault: phase must be connect or run");
   return f;
@@ -87,11 +193,23 @@ void Fault::fire() const {
   ::_exit(3);
 }
 
-std::vector<std::string> scenario_names() { return {"pingpong", "stream"}; }
+std::vector<std::string> scenario_names() {
+  return {"pingpong", "stream", "oneway", "rate"};
+}
 
 bool is_scenario(const std::string& name) {
   auto n = scenario_names();
   return std::find(n.begin(), n.end(), name) != n.end();
+}
+
+std::string size_problem(const std::string& scenario, std::size_t bytes,
+                         bool verify) {
+  const bool stamped = scenario == "oneway" || scenario == "rate";
+  if (stamped && bytes < 16)
+    return scenario + " needs messages of at least 16 B to carry timestamps";
+  if (stamped && verify && bytes < kHeader)
+    return scenario + " with --verify needs messages of at least 32 B";
+  return "";
 }
 
 std::int64_t warmup_count(std::size_t message_bytes) {
@@ -131,40 +249,103 @@ std::uint64_t word_sum(const std::byte* p, std::size_t n) {
   return sum;
 }
 
-void drive_pingpong(benchmark::State& state, Transport& t, const Job& job,
-                    Measurement& m) {
-  const std::size_t n = job.message_bytes;
-  Buffer out(n), in(n);
-  fill_pattern(out.data(), n, 1);
-  for (std::int64_t i = 0; i < job.warmup; ++i) {
-    t.send(out.data(), n);
-    t.recv(in.data(), n);
+nlohmann::ordered_json latency_json(const harness::Distribution& d) {
+  nlohmann::ordered_json p = nlohmann::ordered_json::object();
+  for (const auto& [q, v] : d.percentiles) {
+    char key[16];
+    std::snprintf(key, sizeof key, "%g", q);
+    p[key] = v;
   }
-  m.rtt_ns.assign(static_cast<std::size_t>(job.iterations), 0);  // pre-faulted
-  std::int64_t* sample = m.rtt_ns.data();
-  for (auto _ : state) {
-    const std::int64_t t0 = now_ns();
-    t.send(out.data(), n);
-    t.recv(in.data(), n);
-    const std::int64_t t1 = now_ns();
-    *sample++ = t1 - t0;
-    state.SetIterationTime(static_cast<double>(t1 - t0) * 1e-9);
+  return {{"unit", "ns"},
+          {"count", d.summary.count},
+          {"mean_ns", d.summary.mean},
+          {"stddev_ns", d.summary.stddev},
+          {"min_ns", d.summary.min},
+          {"max_ns", d.summary.max},
+          {"percentiles_ns", p}};
+}
+
+namespace {
+
+// Sleeps (timer slack permitting) or yields until the monotonic clock
+// reaches target; returns the time it was reached. Yielding rather than
+// pure spinning lets a peer sharing this CPU run.
+std::int64_t wait_until(std::int64_t target) {
+  for (;;) {
+    const std::int64_t t = now_ns();
+    if (t >= target) return t;
+    if (target - t > 50000) {
+      const std::int64_t wake = target - 20000;
+      timespec ts{wake / 1000000000, wake % 1000000000};
+      ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+    } else {
+      ::sched_yield();
+    }
   }
 }
 
-void drive_stream(benchmark::State& state, Transport& t, const Job& job,
-                  Measurement& m) {
+template <bool kVerify, bool kOneway>
+void pingpong_loop(benchmark::State& state, Transport& t, const Job& job,
+                   Measurement& m) {
+  const std::size_t n = job.message_bytes;
+  Buffer out(n), in(n);
+  fill_pattern(out.data(), n, 1);
+  Verifier stamper(n), checker(n);
+  std::uint64_t seq = 0;
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+    t.send(out.data(), n);
+    t.recv(in.data(), n);
+    if constexpr (kVerify) checker.check(in.data());
+  }
+  m.rtt_ns.assign(static_cast<std::size_t>(job.iterations), 0);  // pre-faulted
+  if constexpr (kOneway) m.oneway_ns.assign(m.rtt_ns.size(), 0);
+  std::int64_t* sample = m.rtt_ns.data();
+  std::int64_t* oneway = m.oneway_ns.data();
+  const std::int64_t batch = job.batch;
+  for (auto _ : state) {
+    const std::int64_t t0 = now_ns();
+    for (std::int64_t b = 0; b < batch; ++b) {
+      if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+      if constexpr (kOneway)
+        put64(out.data() + kTsA, static_cast<std::uint64_t>(t0));
+      t.send(out.data(), n);
+      t.recv(in.data(), n);
+      if constexpr (kVerify) checker.check(in.data());
+    }
+    const std::int64_t t1 = now_ns();
+    if constexpr (kOneway) {
+      *oneway++ = t1 - static_cast<std::int64_t>(get64(in.data() + kTsB));
+    }
+    const std::int64_t rtt = (t1 - t0 + batch / 2) / batch;
+    *sample++ = rtt;
+    state.SetIterationTime(static_cast<double>(t1 - t0) * 1e-9 /
+                           static_cast<double>(batch));
+  }
+  m.integrity = checker.counts();
+  m.driver_messages = job.warmup + job.timed_messages();
+}
+
+template <bool kVerify>
+void stream_loop(benchmark::State& state, Transport& t, const Job& job,
+                 Measurement& m) {
   const std::size_t n = job.message_bytes;
   Buffer out(n);
   std::byte ack[1];
   fill_pattern(out.data(), n, 2);
-  for (std::int64_t i = 0; i < job.warmup; ++i) t.send(out.data(), n);
+  Verifier stamper(n);
+  std::uint64_t seq = 0;
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+    t.send(out.data(), n);
+  }
   t.recv(ack, 1);
   m.expected_sum =
       word_sum(out.data(), n) * static_cast<std::uint64_t>(job.iterations);
   std::int64_t sent = 0, t0 = 0;
   for (auto _ : state) {
     if (sent == 0) t0 = now_ns();
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
     t.send(out.data(), n);
     if (++sent == job.iterations) {
       t.recv(ack, 1);  // the consumer has received and touched everything
@@ -172,6 +353,65 @@ void drive_stream(benchmark::State& state, Transport& t, const Job& job,
       state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
     }
   }
+  m.driver_messages = job.warmup + job.iterations;
+}
+
+template <bool kVerify>
+void rate_loop(benchmark::State& state, Transport& t, const Job& job,
+               Measurement& m) {
+  const std::size_t n = job.message_bytes;
+  Buffer out(n);
+  std::byte ack[1];
+  fill_pattern(out.data(), n, 3);
+  Verifier stamper(n);
+  std::uint64_t seq = 0;
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+    put64(out.data() + kTsA, static_cast<std::uint64_t>(now_ns()));
+    t.send(out.data(), n);
+  }
+  t.recv(ack, 1);
+  const double period = 1e9 / job.rate_per_s;
+  const std::int64_t start = now_ns() + 100000;
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    const auto intended =
+        start + static_cast<std::int64_t>(static_cast<double>(i) * period);
+    const std::int64_t actual = wait_until(intended);
+    if (static_cast<double>(actual - intended) >= period) ++m.missed_slots;
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+    put64(out.data() + kTsA, static_cast<std::uint64_t>(intended));
+    t.send(out.data(), n);
+    if (++i == job.iterations) {
+      t.recv(ack, 1);
+      m.elapsed_ns = now_ns() - start;
+      state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
+    }
+  }
+  m.driver_messages = job.warmup + job.iterations;
+}
+
+}  // namespace
+
+void drive(benchmark::State& state, Transport& t, const Job& job,
+           Measurement& m) {
+  const CpuCost before = CpuCost::now(false);
+  const bool v = job.verify;
+  if (job.scenario == "pingpong") {
+    v ? pingpong_loop<true, false>(state, t, job, m)
+      : pingpong_loop<false, false>(state, t, job, m);
+  } else if (job.scenario == "oneway") {
+    v ? pingpong_loop<true, true>(state, t, job, m)
+      : pingpong_loop<false, true>(state, t, job, m);
+  } else if (job.scenario == "stream") {
+    v ? stream_loop<true>(state, t, job, m)
+      : stream_loop<false>(state, t, job, m);
+  } else if (job.scenario == "rate") {
+    v ? rate_loop<true>(state, t, job, m) : rate_loop<false>(state, t, job, m);
+  } else {
+    throw std::invalid_argument("unknown scenario '" + job.scenario + "'");
+  }
+  m.driver_cpu = CpuCost::now(false) - before;
 }
 
 void drive_conformance(Transport& t, const Job& job) {
@@ -191,34 +431,74 @@ void drive_conformance(Transport& t, const Job& job) {
 
 namespace {
 
-nlohmann::json serve_pingpong(Transport& t, const Job& job, const Fault& f) {
+nlohmann::ordered_json distribution_json(std::vector<std::int64_t>& samples) {
+  harness::Distribution d = harness::describe(samples);
+  return latency_json(d);
+}
+
+nlohmann::json serve_pingpong(Transport& t, const Job& job, const Fault& f,
+                              bool oneway) {
   const std::size_t n = job.message_bytes;
   Buffer buf(n);
-  const std::int64_t total = job.warmup + job.iterations;
-  const std::int64_t fault_at = f.armed_for("run") ? f.after : -1;
+  Verifier checker(n);
+  std::vector<std::int64_t> a2b;
+  if (oneway) a2b.assign(static_cast<std::size_t>(job.timed_messages()), 0);
+  const std::int64_t total = job.warmup + job.timed_messages();
+  const bool corrupt = f.action == "corrupt";
+  const std::int64_t fault_at = f.armed_for("run") && !corrupt ? f.after : -1;
+  // "corrupt" flips one bit of the reply to message <after>: --verify on the
+  // driver must catch it.
+  const std::int64_t corrupt_at = f.armed_for("run") && corrupt ? f.after : -1;
   for (std::int64_t i = 0; i < total; ++i) {
     if (i == fault_at) f.fire();
     t.recv(buf.data(), n);
+    if (oneway) {
+      const std::int64_t arrived = now_ns();
+      if (i >= job.warmup) {
+        a2b[static_cast<std::size_t>(i - job.warmup)] =
+            arrived - static_cast<std::int64_t>(get64(buf.data() + kTsA));
+      }
+      put64(buf.data() + kTsB, static_cast<std::uint64_t>(now_ns()));
+    }
+    if (job.verify) checker.check(buf.data());
+    if (i == corrupt_at) buf.data()[n - 1] ^= std::byte{0x20};
     t.send(buf.data(), n);
   }
-  return nlohmann::json::object();
+  nlohmann::json out = {{"integrity", checker.counts().to_json()}};
+  if (oneway) out["oneway_a2b"] = distribution_json(a2b);
+  return out;
 }
 
-nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f) {
+nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
+                            bool rate) {
   const std::size_t n = job.message_bytes;
   Buffer buf(n);
+  Verifier checker(n);
   const std::byte ack[1] = {std::byte{1}};
   const std::int64_t fault_at = f.armed_for("run") ? f.after : -1;
-  for (std::int64_t i = 0; i < job.warmup; ++i) t.recv(buf.data(), n);
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    t.recv(buf.data(), n);
+    if (job.verify) checker.check(buf.data());
+  }
   t.send(ack, 1);
+  std::vector<std::int64_t> late;
+  if (rate) late.assign(static_cast<std::size_t>(job.iterations), 0);
   std::uint64_t sum = 0;
   for (std::int64_t i = 0; i < job.iterations; ++i) {
     if (i == fault_at) f.fire();
     t.recv(buf.data(), n);
+    if (rate) {
+      late[static_cast<std::size_t>(i)] =
+          now_ns() - static_cast<std::int64_t>(get64(buf.data() + kTsA));
+    }
     sum += word_sum(buf.data(), n);
+    if (job.verify) checker.check(buf.data());
   }
   t.send(ack, 1);
-  return {{"word_sum", sum}};
+  nlohmann::json out = {{"word_sum", sum},
+                        {"integrity", checker.counts().to_json()}};
+  if (rate) out["latency_from_intended"] = distribution_json(late);
+  return out;
 }
 
 nlohmann::json serve_conformance(Transport& t, const Job& job) {
@@ -240,10 +520,23 @@ nlohmann::json serve_conformance(Transport& t, const Job& job) {
 }  // namespace
 
 nlohmann::json serve(Transport& t, const Job& job, const Fault& fault) {
-  if (job.scenario == "pingpong") return serve_pingpong(t, job, fault);
-  if (job.scenario == "stream") return serve_stream(t, job, fault);
-  if (job.scenario == "conformance") return serve_conformance(t, job);
-  throw std::invalid_argument("unknown scenario '" + job.scenario + "'");
+  const CpuCost before = CpuCost::now(true);
+  nlohmann::json out;
+  if (job.scenario == "pingpong")
+    out = serve_pingpong(t, job, fault, false);
+  else if (job.scenario == "oneway")
+    out = serve_pingpong(t, job, fault, true);
+  else if (job.scenario == "stream")
+    out = serve_stream(t, job, fault, false);
+  else if (job.scenario == "rate")
+    out = serve_stream(t, job, fault, true);
+  else if (job.scenario == "conformance")
+    out = serve_conformance(t, job);
+  else
+    throw std::invalid_argument("unknown scenario '" + job.scenario + "'");
+  out["cpu_cost"] = (CpuCost::now(true) - before).to_json();
+  out["messages"] = job.warmup + job.timed_messages();
+  return out;
 }
 
 }  // namespace ipcb::bench

@@ -1,11 +1,26 @@
 // Scenarios: the timed loops, written once against transports::Transport.
 //
-// pingpong  driver sends the full payload, the peer returns the full payload;
-//           every round trip is one sample (int64 ns, preallocated buffer).
+// pingpong  the driver sends the full payload, the peer returns the full
+//           payload; each sample is one round trip, or the mean of `batch`
+//           back-to-back round trips when a round trip is so short that the
+//           clock's own cost would dominate (the batch size is recorded).
+// oneway    a ping-pong whose messages carry send timestamps (same machine,
+//           same monotonic clock): the peer records driver->peer one-way
+//           latency, the driver records peer->driver, next to the RTT.
 // stream    the driver sends back to back; the peer receives and touches
-//           every byte (a 64-bit word sum it reports, which the driver checks);
-//           the clock stops when the peer's 1-byte confirmation arrives.
+//           every byte (a 64-bit word sum it reports, which the driver
+//           checks); the clock stops when the peer's confirmation arrives.
+// rate      open loop: the driver sends at a fixed rate on a schedule that
+//           never waits for the peer; each message carries its *intended*
+//           send time and the peer records arrival minus intended time, so a
+//           stall shows in the tail (no coordinated omission).
 // conformance (tests) byte-exact round trips of a list of sizes.
+//
+// Message layout when a scenario needs it: bytes [0,8) timestamp A (oneway:
+// driver send time; rate: intended send time), [8,16) timestamp B (oneway:
+// peer send time); with --verify, [16,24) sequence number and [24,32) a
+// checksum of bytes [32,n). Messages under 32 B are verified against a
+// pattern derived from their sequence number instead.
 // No allocation, logging or throwing of our own inside a timed loop.
 #pragma once
 
@@ -16,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/stats.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
@@ -23,17 +39,23 @@ namespace ipcb::bench {
 struct Job {
   std::string scenario;
   std::size_t message_bytes = 0;
-  std::int64_t iterations = 0;     // timed messages or round trips
-  std::int64_t warmup = 0;         // untimed ones before
+  std::int64_t iterations = 0;     // timed samples (pingpong) or messages
+  std::int64_t warmup = 0;         // untimed messages or round trips before
+  std::int64_t batch = 1;          // pingpong: round trips per sample
+  bool verify = false;             // integrity framing on every message
+  double rate_per_s = 0;           // rate: offered messages per second
   std::vector<std::size_t> sizes;  // conformance only
 
+  // Round trips (pingpong, oneway) or messages the peer must serve.
+  std::int64_t timed_messages() const { return iterations * batch; }
   nlohmann::json to_json() const;
   static Job from_json(const nlohmann::json& j);
 };
 
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
-// action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang, phase
-// connect|run; in phase run the fault fires after <count> messages.
+// action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
+// corrupt (pingpong: flip a bit of one reply), phase connect|run; in phase
+// run the fault fires after <count> messages.
 struct Fault {
   std::string action;
   std::string phase;
@@ -45,6 +67,9 @@ struct Fault {
 
 std::vector<std::string> scenario_names();  // the public ones
 bool is_scenario(const std::string& name);
+// Empty when the scenario can run with this size, else why not.
+std::string size_problem(const std::string& scenario, std::size_t bytes,
+                         bool verify);
 
 // Untimed warm-up messages for a size: ~16 MiB of traffic, 10..1000 messages.
 std::int64_t warmup_count(std::size_t message_bytes);
@@ -57,17 +82,61 @@ std::int64_t check_pattern(const std::byte* p, std::size_t n,
 // Sum of the buffer as little-endian 64-bit words plus tail bytes (mod 2^64).
 std::uint64_t word_sum(const std::byte* p, std::size_t n);
 
-// What a driver-side scenario measured.
-struct Measurement {
-  std::vector<std::int64_t> rtt_ns;  // pingpong samples
-  std::int64_t elapsed_ns = 0;       // stream: first send .. confirmation
-  std::uint64_t expected_sum = 0;    // stream: what the peer must report
+// Counts kept by --verify on each receiving side.
+struct Integrity {
+  std::int64_t checked = 0;
+  std::int64_t corrupt = 0;     // checksum or pattern mismatch
+  std::int64_t gaps = 0;        // messages skipped over (sequence jumped)
+  std::int64_t duplicates = 0;  // sequence went backwards or repeated
+  bool ok() const { return corrupt == 0 && gaps == 0 && duplicates == 0; }
+  nlohmann::json to_json() const;
+  static Integrity from_json(const nlohmann::json& j);
+  std::string describe() const;  // "2 corrupt, 1 gap, 0 duplicates in 1000"
 };
 
-void drive_pingpong(benchmark::State& state, transports::Transport& t,
-                    const Job& job, Measurement& m);
-void drive_stream(benchmark::State& state, transports::Transport& t,
-                  const Job& job, Measurement& m);
+// Integrity framing: stamp() before sending message `seq`, check() on the
+// receiving side, which expects consecutive sequence numbers from 0.
+class Verifier {
+ public:
+  explicit Verifier(std::size_t n) : n_(n) {}
+  void stamp(std::byte* p, std::uint64_t seq) const;
+  void check(const std::byte* p);
+  const Integrity& counts() const { return counts_; }
+
+ private:
+  std::size_t n_;
+  std::uint64_t expected_ = 0;
+  Integrity counts_;
+};
+
+// CPU time and context switches of one side (getrusage deltas).
+struct CpuCost {
+  std::int64_t user_ns = 0, system_ns = 0;
+  std::int64_t voluntary_switches = 0, involuntary_switches = 0;
+  static CpuCost now(bool whole_process);
+  CpuCost operator-(const CpuCost& o) const;
+  nlohmann::json to_json() const;
+  static CpuCost from_json(const nlohmann::json& j);
+};
+
+// What a driver-side scenario measured.
+struct Measurement {
+  std::vector<std::int64_t> rtt_ns;     // pingpong/oneway samples
+  std::vector<std::int64_t> oneway_ns;  // oneway: peer -> driver
+  std::int64_t elapsed_ns = 0;          // stream/rate: whole timed part
+  std::uint64_t expected_sum = 0;       // stream: what the peer must report
+  std::int64_t missed_slots = 0;        // rate: sent over a period late
+  std::int64_t driver_messages = 0;     // messages the CPU cost covers
+  CpuCost driver_cpu;                   // main thread, warm-up included
+  Integrity integrity;                  // driver side, with --verify
+};
+
+// A latency distribution as recorded in the results file (count, mean,
+// stddev, min, max, percentiles_ns keyed "0".."100").
+nlohmann::ordered_json latency_json(const harness::Distribution& d);
+
+void drive(benchmark::State& state, transports::Transport& t, const Job& job,
+           Measurement& m);
 // Throws std::runtime_error naming the size and first bad byte.
 void drive_conformance(transports::Transport& t, const Job& job);
 

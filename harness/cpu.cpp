@@ -27,6 +27,12 @@ std::string Placement::describe() const {
          " (" + preset + ")";
 }
 
+std::string Placement::name() const {
+  if (preset == "custom")
+    return std::to_string(driver_cpu) + ":" + std::to_string(peer_cpu);
+  return preset;
+}
+
 namespace {
 std::string list(const std::vector<int>& v) {
   std::string s;

@@ -15,6 +15,7 @@ struct Placement {
   int peer_cpu = -1;
   std::string note;              // e.g. why "cross" fell back to one CPU
   std::string describe() const;  // "cpus 0,1 (cross)"
+  std::string name() const;      // "cross", "same", "none", "0:1"
 };
 
 // spec: "" or "cross" (first two allowed CPUs), "same" (first allowed CPU

@@ -28,6 +28,8 @@ void expect_usage_error(const std::vector<std::string>& args,
 TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
   expect_usage_error({"--transports=carrier_pigeon"}, "accepted: pipe");
   expect_usage_error({"--scenarios=warp"}, "accepted: pingpong, stream");
+  expect_usage_error({"--rate=0"}, "--rate");
+  expect_usage_error({"--benchmark_repetitions=0"}, "whole number");
   expect_usage_error({"--sizes=0"}, "size 0");
   expect_usage_error({"--sizes=lots"}, "not a size");
   expect_usage_error({"--cpus=4095,0"}, "affinity mask");
@@ -51,6 +53,7 @@ TEST(Cli, SmallRunWritesACompleteResultsFile) {
   ScratchDir dir;
   std::string out = dir.path + "/r/results.json";
   auto r = run_ipcbench({"--transports=pipe,unix_stream", "--sizes=64,4097",
+                         "--scenarios=pingpong,stream",
                          "--benchmark_min_time=0.01", "--out=" + out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(testing::slurp(out));

@@ -40,7 +40,10 @@ TEST(Sizes, BadSizesNameTheFlag) {
 TEST(Options, DefaultsCoverEveryTransportAndScenario) {
   Options o = parse_options({});
   EXPECT_EQ(o.transports.size(), transports::all_transports().size());
-  EXPECT_EQ(o.scenarios, (std::vector<std::string>{"pingpong", "stream"}));
+  EXPECT_EQ(o.scenarios,
+            (std::vector<std::string>{"pingpong", "stream", "oneway", "rate"}));
+  EXPECT_EQ(o.rates, (std::vector<double>{10000, 100000}));
+  EXPECT_FALSE(o.verify);
   EXPECT_EQ(o.placement.preset, "cross");
   EXPECT_FALSE(o.out.empty());
 }
@@ -49,7 +52,8 @@ TEST(Options, UnknownNamesListWhatIsAccepted) {
   std::string err = error_of({"--transports=pipe,nope"});
   EXPECT_NE(err.find("'nope'"), std::string::npos) << err;
   EXPECT_NE(err.find("accepted: pipe, fifo"), std::string::npos) << err;
-  EXPECT_NE(error_of({"--scenarios=warp"}).find("accepted: pingpong, stream"),
+  EXPECT_NE(error_of({"--scenarios=warp"})
+                .find("accepted: pingpong, stream, oneway, rate"),
             std::string::npos);
   EXPECT_NE(error_of({"--transports=pipe,pipe"}).find("twice"),
             std::string::npos);
@@ -77,6 +81,43 @@ TEST(Options, GoogleBenchmarkFlagsPassThrough) {
   Options o =
       parse_options({"--benchmark_filter=pipe", "--benchmark_repetitions=3"});
   EXPECT_EQ(o.passthrough.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ipcb::bench
+
+namespace ipcb::bench {
+namespace {
+
+TEST(Options, RatesAndPlacementSweep) {
+  Options o =
+      parse_options({"--rate=1M,500,10K", "--placement=same,cross,0:1"});
+  EXPECT_EQ(o.rates, (std::vector<double>{500, 10000, 1000000}));
+  ASSERT_EQ(o.placements.size(), 3u);
+  EXPECT_EQ(o.placements[0].preset, "same");
+  EXPECT_EQ(o.placements[2].name(), "0:1");
+  for (std::string bad : {"0", "-5", "fast", "1G", "200M"}) {
+    EXPECT_NE(error_of({"--rate=" + bad}).find("--rate"), std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(error_of({"--rate=10K,10000"}).find("twice"), std::string::npos);
+  EXPECT_NE(error_of({"--placement=same,same"}).find("twice"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--placement=same", "--cpus=same"}).find("both"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--placement=4095:0"}).find("affinity mask"),
+            std::string::npos);
+}
+
+TEST(Options, GoogleBenchmarkNumbersAreChecked) {
+  EXPECT_NE(error_of({"--benchmark_repetitions=0"}).find("whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--benchmark_repetitions=-3"}).find("whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--benchmark_min_time=-1"}).find("seconds > 0"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--benchmark_min_time=abc"}).find("seconds > 0"),
+            std::string::npos);
 }
 
 }  // namespace

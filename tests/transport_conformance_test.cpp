@@ -29,7 +29,9 @@ void run_conformance(const std::string& name, transports::Wait wait) {
     dir = names.dir();
     transports::Config cfg{1 << 20, wait, names.dir(), names.prefix()};
     auto t = transports::create_transport(name, cfg);
-    bench::Job job{"conformance", 0, 0, 0, sizes};
+    bench::Job job;
+    job.scenario = "conformance";
+    job.sizes = sizes;
     harness::PeerSpec spec{IPCBENCH_PATH,
                            name,
                            cfg,

@@ -1,0 +1,181 @@
+// Bookkeeping of each scenario on real processes: counts, ordering,
+// integrity failures detected, missed slots counted under an impossible
+// rate, CPU cost recorded, placements swept. No durations are asserted.
+#include "bench/scenarios.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.hpp"
+
+namespace ipcb {
+namespace {
+
+using testing::run_ipcbench;
+using testing::ScratchDir;
+
+nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
+  const std::string out = dir.path + "/results.json";
+  args.push_back("--out=" + out);
+  args.push_back("--benchmark_min_time=0.01");
+  auto r = run_ipcbench(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(testing::slurp(out));
+}
+
+TEST(Verifier, CountsCorruptionGapsAndDuplicatesExactly) {
+  for (std::size_t n : {std::size_t{64}, std::size_t{4097}}) {
+    std::vector<std::byte> msg(n);
+    bench::fill_pattern(msg.data(), n, 9);
+    bench::Verifier tx(n), rx(n);
+    auto deliver = [&](std::uint64_t seq, bool flip) {
+      tx.stamp(msg.data(), seq);
+      if (flip) msg[n - 1] ^= std::byte{1};
+      rx.check(msg.data());
+      if (flip) msg[n - 1] ^= std::byte{1};
+    };
+    deliver(0, false);
+    deliver(1, false);
+    deliver(2, true);   // corrupt
+    deliver(5, false);  // 3 and 4 missing
+    deliver(5, false);  // duplicate
+    deliver(4, false);  // late: counted as reordered/duplicate
+    deliver(6, false);
+    EXPECT_EQ(rx.counts().checked, 7);
+    EXPECT_EQ(rx.counts().corrupt, 1);
+    EXPECT_EQ(rx.counts().gaps, 2);
+    EXPECT_EQ(rx.counts().duplicates, 2);
+  }
+}
+
+TEST(Verifier, ShortMessagesUseASequencePattern) {
+  std::vector<std::byte> msg(8);
+  bench::Verifier tx(8), rx(8);
+  tx.stamp(msg.data(), 0);
+  rx.check(msg.data());
+  tx.stamp(msg.data(), 2);  // message 1 lost: no longer matches
+  rx.check(msg.data());
+  EXPECT_EQ(rx.counts().checked, 2);
+  EXPECT_EQ(rx.counts().corrupt, 1);
+}
+
+TEST(Scenarios, VerifiedRunsCheckEveryMessageOnBothSides) {
+  ScratchDir dir;
+  auto doc = run_ok({"--transports=pipe,unix_stream", "--sizes=16,4K",
+                     "--scenarios=pingpong,stream", "--verify"},
+                    dir);
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    ASSERT_TRUE(rec.contains("integrity")) << rec["name"];
+    const auto& peer = rec["integrity"]["peer_received"];
+    const std::int64_t warm = rec["warmup_messages"].get<std::int64_t>();
+    const std::int64_t iters = rec["iterations"].get<std::int64_t>();
+    if (rec["scenario"] == "stream") {
+      EXPECT_EQ(peer["checked"], warm + iters);
+    } else {
+      const std::int64_t msgs =
+          warm + iters * rec["latency"]["batch"].get<std::int64_t>();
+      EXPECT_EQ(peer["checked"], msgs);
+      EXPECT_EQ(rec["integrity"]["driver_received"]["checked"], msgs);
+    }
+    EXPECT_EQ(peer["corrupt"], 0);
+    EXPECT_EQ(peer["gaps"], 0);
+    EXPECT_EQ(rec["verify"], true);
+  }
+}
+
+TEST(Scenarios, CorruptedReplyFailsTheBenchmarkWithACount) {
+  ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  auto r = run_ipcbench({"--transports=pipe", "--sizes=64,32", "--verify",
+                         "--scenarios=pingpong", "--benchmark_min_time=0.01",
+                         "--inject-peer-fault=corrupt@run:5", "--out=" + out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  ASSERT_EQ(doc["ipcbench"]["failures"].size(), 2u);
+  for (const auto& f : doc["ipcbench"]["failures"]) {
+    std::string e = f["error"];
+    EXPECT_NE(e.find("integrity check failed at the driver: 1 corrupt"),
+              std::string::npos)
+        << e;
+  }
+}
+
+TEST(Scenarios, OnewayRecordsBothDirectionsForEveryMessage) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe,tcp", "--sizes=16,64K", "--scenarios=oneway"}, dir);
+  ASSERT_EQ(doc["ipcbench"]["benchmarks"].size(), 4u);
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    const auto n = rec["iterations"].get<std::int64_t>();
+    EXPECT_EQ(rec["oneway"]["driver_to_peer"]["count"], n);
+    EXPECT_EQ(rec["oneway"]["peer_to_driver"]["count"], n);
+    EXPECT_EQ(rec["latency"]["count"], n);
+    // Each one-way trip is part of a round trip: both are below the RTT max.
+    EXPECT_LE(rec["oneway"]["driver_to_peer"]["min_ns"].get<double>(),
+              rec["latency"]["max_ns"].get<double>());
+  }
+  for (const auto& b : doc["benchmarks"]) {
+    EXPECT_TRUE(b.contains("oneway_a2b_p50_ns"));
+    EXPECT_TRUE(b.contains("oneway_b2a_p99_ns"));
+    EXPECT_TRUE(b.contains("rtt_half_p50_ns"));
+  }
+}
+
+TEST(Scenarios, OnewayRefusesMessagesTooShortForTimestamps) {
+  ScratchDir dir;
+  auto doc =
+      run_ok({"--transports=pipe", "--sizes=8,64", "--scenarios=oneway"}, dir);
+  ASSERT_EQ(doc["ipcbench"]["skipped"].size(), 1u);
+  EXPECT_NE(doc["ipcbench"]["skipped"][0]["reason"].get<std::string>().find(
+                "at least 16 B"),
+            std::string::npos);
+}
+
+TEST(Scenarios, ImpossibleRateCountsMissedSlots) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate", "--rate=100M,1K"},
+      dir);
+  ASSERT_EQ(doc["ipcbench"]["benchmarks"].size(), 2u);
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    const auto n = rec["iterations"].get<std::int64_t>();
+    EXPECT_EQ(rec["latency"]["count"], n);
+    EXPECT_EQ(rec["rate"]["messages"], n);
+    EXPECT_EQ(rec["latency"]["kind"], "from_intended_send");
+    if (rec["rate"]["offered_per_s"] == 1e8) {
+      // A pipe cannot take 100 M messages/s: most slots are missed and the
+      // achieved rate is below the offered one.
+      EXPECT_GT(rec["rate"]["missed_slots"].get<std::int64_t>(), n / 2);
+      EXPECT_LT(rec["rate"]["achieved_per_s"].get<double>(), 1e8);
+    }
+  }
+}
+
+TEST(Scenarios, CpuCostAndPlacementAreRecordedPerBenchmark) {
+  ScratchDir dir;
+  auto doc = run_ok({"--transports=pipe", "--sizes=64", "--scenarios=pingpong",
+                     "--placement=cross,same"},
+                    dir);
+  const auto& recs = doc["ipcbench"]["benchmarks"];
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["name"], "pingpong/pipe/64/cross");
+  EXPECT_EQ(recs[1]["name"], "pingpong/pipe/64/same");
+  EXPECT_EQ(recs[1]["cpus_observed"]["driver"],
+            recs[1]["cpus_observed"]["peer"]);
+  for (const auto& rec : recs) {
+    for (const char* side : {"driver", "peer"}) {
+      const auto& c = rec["cpu"][side];
+      EXPECT_GE(c["user_ns_per_msg"].get<double>(), 0) << side;
+      EXPECT_GE(c["system_ns_per_msg"].get<double>(), 0) << side;
+      EXPECT_GT(c["voluntary_switches_per_msg"].get<double>() +
+                    c["involuntary_switches_per_msg"].get<double>() +
+                    c["system_ns_per_msg"].get<double>(),
+                0)
+          << side << ": a blocking pipe ping-pong must cost something";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ipcb
