@@ -3,8 +3,10 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
 #include <memory>
+#include <thread>
 
 #include "bench/scenarios.hpp"
 #include "harness/cpu.hpp"
@@ -223,6 +225,127 @@ void check_integrity(const Job& job, const Measurement& m,
                              m.integrity.describe());
 }
 
+// One driver-peer pair of a case, from spawn to the peer's final report.
+// run() never throws: a failure is kept in `error` (with its root cause).
+struct PairRun {
+  // Declared in this order so that the pair (which tears the transport
+  // down) goes first and the private directory last.
+  std::optional<harness::IpcNames> names;
+  std::unique_ptr<transports::Transport> transport;
+  std::optional<harness::Pair> pair;
+  Measurement m;
+  nlohmann::json done;
+  ordered_json applied;
+  int driver_cpu_seen = -1;
+  std::string error;
+
+  template <class Loop>
+  void run(Loop& loop, const Case& cs, const Job& job,
+           const RunSettings& settings, std::barrier<>* start_together) {
+    const Options& opt = settings.options;
+    bool arrived = false;
+    try {
+      harness::pin_current_thread(cs.placement.driver_cpu);
+      names.emplace();
+      transports::Config cfg{cs.bytes, cs.wait, names->dir(), names->prefix()};
+      transport = transports::create_transport(cs.info->name, cfg);
+      harness::PeerSpec spec{
+          settings.executable,
+          cs.info->name,
+          cfg,
+          job.to_json(),
+          cs.placement.peer_cpu,
+          std::chrono::milliseconds(
+              static_cast<std::int64_t>(opt.timeout_s * 1000)),
+          opt.fault};
+      pair.emplace(spec, *transport);
+      transport->connect(transports::Role::kDriver);
+      pair->start_gate();
+      if (start_together) start_together->arrive_and_wait(), arrived = true;
+      drive(loop, *transport, job, m);
+      applied = transport->applied_settings();
+      done = pair->finish();
+      driver_cpu_seen = ::sched_getcpu();
+    } catch (const std::exception& e) {
+      error = pair ? pair->explain_failure(e) : e.what();
+      if (start_together && !arrived) start_together->arrive_and_drop();
+    }
+    pair.reset();
+    transport.reset();
+    names.reset();
+  }
+};
+
+std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
+  if (auto why = cs.info->unavailable_reason ? cs.info->unavailable_reason()
+                                             : std::nullopt)
+    return "unavailable here: " + *why;
+  if (cs.info->caps.max_message_bytes != 0 &&
+      cs.bytes > cs.info->caps.max_message_bytes) {
+    return std::to_string(cs.bytes) + " B is beyond " + cs.info->name +
+           "'s limit of " + std::to_string(cs.info->caps.max_message_bytes) +
+           " B (" + cs.info->caps.limits + ")";
+  }
+  if (auto why = size_problem(cs.scenario, cs.bytes, opt.verify); !why.empty())
+    return why;
+  if (opt.pairs > 1 && cs.scenario != "pingpong" && cs.scenario != "stream")
+    return "--pairs applies to the pingpong and stream scenarios";
+  return std::nullopt;
+}
+
+// Per-pair figures and the aggregate over --pairs concurrent pairs.
+void report_pairs(benchmark::State& state, const Job& job,
+                  std::vector<PairRun>& runs, ordered_json& rec) {
+  ordered_json per_pair = ordered_json::array();
+  double total_rate = 0, total_bytes_rate = 0;
+  std::vector<std::int64_t> all_rtt;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    Measurement& m = runs[i].m;
+    ordered_json p = {{"pair", i},
+                      {"cpus_observed",
+                       {{"driver", runs[i].driver_cpu_seen},
+                        {"peer", runs[i].done.value("cpu", -1)}}}};
+    if (job.scenario == "pingpong") {
+      std::int64_t busy = 0;
+      for (auto x : m.rtt_ns) busy += x * job.batch;
+      const double rate = static_cast<double>(job.timed_messages()) /
+                          (static_cast<double>(busy) * 1e-9);
+      all_rtt.insert(all_rtt.end(), m.rtt_ns.begin(), m.rtt_ns.end());
+      harness::Distribution d = harness::describe(m.rtt_ns);
+      p["round_trips_per_s"] = rate;
+      p["rtt_p50_ns"] = d.at(50);
+      p["rtt_p99_ns"] = d.at(99);
+      total_rate += rate;
+    } else {
+      const double secs = static_cast<double>(m.elapsed_ns) * 1e-9;
+      const double rate = static_cast<double>(job.iterations) / secs;
+      p["msgs_per_s"] = rate;
+      p["bytes_per_second"] = rate * static_cast<double>(job.message_bytes);
+      total_rate += rate;
+      total_bytes_rate += rate * static_cast<double>(job.message_bytes);
+    }
+    per_pair.push_back(p);
+  }
+  rec["pairs"] = per_pair;
+  state.counters["pairs"] = static_cast<double>(runs.size());
+  if (job.scenario == "pingpong") {
+    Measurement merged;
+    merged.rtt_ns = std::move(all_rtt);
+    report_pingpong(state, job, merged, rec);
+    state.counters["round_trips_per_s_total"] = total_rate;
+    rec["aggregate"] = {{"round_trips_per_s", total_rate},
+                        {"method", "sum of per-pair rates"}};
+  } else {
+    state.counters["msgs_per_s"] = total_rate;
+    state.counters["bytes_per_second"] = total_bytes_rate;
+    rec["aggregate"] = {{"msgs_per_s", total_rate},
+                        {"bytes_per_second", total_bytes_rate},
+                        {"method",
+                         "sum of per-pair rates; pairs start "
+                         "together at a barrier"}};
+  }
+}
+
 void run_case_body(benchmark::State& state, const Case& cs,
                    const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
@@ -236,22 +359,9 @@ void run_case_body(benchmark::State& state, const Case& cs,
                        {{"preset", place.preset},
                         {"driver_cpu", place.driver_cpu},
                         {"peer_cpu", place.peer_cpu}}},
+                      {"pairs", opt.pairs},
                       {"verify", opt.verify}};
-  std::optional<std::string> skip = cs.info->unavailable_reason
-                                        ? cs.info->unavailable_reason()
-                                        : std::nullopt;
-  if (skip) {
-    *skip = "unavailable here: " + *skip;
-  } else if (cs.info->caps.max_message_bytes != 0 &&
-             cs.bytes > cs.info->caps.max_message_bytes) {
-    skip = std::to_string(cs.bytes) + " B is beyond " + cs.info->name +
-           "'s limit of " + std::to_string(cs.info->caps.max_message_bytes) +
-           " B (" + cs.info->caps.limits + ")";
-  } else if (auto why = size_problem(cs.scenario, cs.bytes, opt.verify);
-             !why.empty()) {
-    skip = why;
-  }
-  if (skip) {
+  if (auto skip = skip_reason(cs, opt)) {
     rec["skipped"] = *skip;
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
     state.SkipWithError(("skipped: " + *skip).c_str());
@@ -267,55 +377,57 @@ void run_case_body(benchmark::State& state, const Case& cs,
   job.rate_per_s = cs.rate_per_s;
   rec["iterations"] = job.iterations;
   rec["warmup_messages"] = job.warmup;
-  // Declared in this order so that the pair (which tears the transport
-  // down) goes first and the private directory last.
-  std::optional<harness::IpcNames> names;
-  std::unique_ptr<transports::Transport> transport;
-  std::optional<harness::Pair> pair;
+
+  std::vector<PairRun> runs(static_cast<std::size_t>(opt.pairs));
+  std::optional<std::barrier<>> together;
+  if (opt.pairs > 1) together.emplace(opt.pairs);
+  std::barrier<>* gate = together ? &*together : nullptr;
+  std::vector<std::thread> extra;
+  std::vector<CountedLoop> loops(runs.size(), CountedLoop(job.iterations));
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    extra.emplace_back(
+        [&, i] { runs[i].run(loops[i], cs, job, settings, gate); });
+  }
+  runs[0].run(state, cs, job, settings, gate);
+  for (auto& t : extra) t.join();
+
+  std::string why;
+  for (std::size_t i = 0; i < runs.size() && why.empty(); ++i) {
+    if (!runs[i].error.empty())
+      why = (runs.size() > 1 ? "pair " + std::to_string(i) + ": " : "") +
+            runs[i].error;
+  }
   try {
-    harness::pin_current_thread(place.driver_cpu);
-    names.emplace();
-    transports::Config cfg{cs.bytes, cs.wait, names->dir(), names->prefix()};
-    transport = transports::create_transport(cs.info->name, cfg);
-    harness::PeerSpec spec{settings.executable,
-                           cs.info->name,
-                           cfg,
-                           job.to_json(),
-                           place.peer_cpu,
-                           std::chrono::milliseconds(
-                               static_cast<std::int64_t>(opt.timeout_s * 1000)),
-                           opt.fault};
-    pair.emplace(spec, *transport);
-    transport->connect(transports::Role::kDriver);
-    pair->start_gate();
-    Measurement m;
-    drive(state, *transport, job, m);
-    rec["applied"] = transport->applied_settings();
-    nlohmann::json done = pair->finish();
-    rec["cpus_observed"] = {{"driver", ::sched_getcpu()},
-                            {"peer", done.value("cpu", -1)}};
-    check_integrity(job, m, done, rec);
-    if (cs.scenario == "pingpong") report_pingpong(state, job, m, rec);
-    if (cs.scenario == "oneway") report_oneway(state, m, done, rec);
-    if (cs.scenario == "stream") report_stream(state, job, m, done, rec);
-    if (cs.scenario == "rate") report_rate(state, job, m, done, rec);
-    report_cpu(state, m, done, rec);
+    if (!why.empty()) throw std::runtime_error(why);
+    PairRun& r = runs[0];
+    rec["applied"] = r.applied;
+    rec["cpus_observed"] = {{"driver", r.driver_cpu_seen},
+                            {"peer", r.done.value("cpu", -1)}};
+    for (auto& run : runs) check_integrity(job, run.m, run.done, rec);
+    if (runs.size() > 1) {
+      report_pairs(state, job, runs, rec);
+    } else {
+      if (cs.scenario == "pingpong") report_pingpong(state, job, r.m, rec);
+      if (cs.scenario == "oneway") report_oneway(state, r.m, r.done, rec);
+      if (cs.scenario == "stream") report_stream(state, job, r.m, r.done, rec);
+      if (cs.scenario == "rate") report_rate(state, job, r.m, r.done, rec);
+    }
+    report_cpu(state, r.m, r.done, rec);
     state.SetLabel(place.describe());
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
-    pair.reset();
   } catch (const std::exception& e) {
-    std::string why = pair ? pair->explain_failure(e) : e.what();
-    pair.reset();
-    rec["error"] = why;
+    rec["error"] = e.what();
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
-    state.SkipWithError(why.c_str());
+    state.SkipWithError(e.what());
   }
 }
 
 void run_case(benchmark::State& state, const Case& cs,
               const RunSettings& settings, RecordStore& store) {
   if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
+  transports::reset_cancel();
   run_case_body(state, cs, settings, store);  // cleans up everything it made
+  transports::reset_cancel();
   if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
 }
 
@@ -348,6 +460,11 @@ int register_cases(const RunSettings& settings, RecordStore& store) {
               if (sweep) {
                 name += '/';
                 name += place.name();
+              }
+              if (opt.pairs > 1) {
+                name += '/';
+                name += std::to_string(opt.pairs);
+                name += "_pairs";
               }
               Case cs{name, scenario, info, wait, bytes, rate, place};
               benchmark::RegisterBenchmark(

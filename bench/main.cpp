@@ -138,6 +138,14 @@ int run_driver(int argc, char** argv) {
                         {"note", opt.placement.note}};
   auto warnings = harness::environment_warnings(block["environment"]);
   if (!opt.placement.note.empty()) warnings.push_back(opt.placement.note);
+  if (const auto cpus = harness::initial_cpus().size();
+      2 * static_cast<std::size_t>(opt.pairs) > cpus) {
+    warnings.push_back("--pairs=" + std::to_string(opt.pairs) + " runs " +
+                       std::to_string(2 * opt.pairs) + " processes on " +
+                       std::to_string(cpus) +
+                       " CPUs: oversubscribed, so aggregate figures include "
+                       "scheduling contention");
+  }
   if (!stale.removed.empty()) {
     warnings.push_back("removed " + std::to_string(stale.removed.size()) +
                        " IPC object(s) left by ipcbench runs that died "

@@ -176,7 +176,18 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), rates_arg = val;
     else if (a == "--verify")
       o.verify = true;
-    else if (key == "--out")
+    else if (key == "--pairs") {
+      need_value();
+      std::size_t used = 0;
+      try {
+        o.pairs = std::stoi(val, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != val.size() || o.pairs < 1 || o.pairs > 64)
+        throw UsageError("--pairs: '" + val +
+                         "' is not accepted; give a whole number from 1 to 64");
+    } else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
       need_value(), o.fault = val;
@@ -290,6 +301,8 @@ Measures IPC latency and throughput between two pinned processes.
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     sweep placements in one run: cross, same, none, A:B
+  --pairs=N            N independent pairs at once (pingpong, stream):
+                       per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several
   --cpus=SPEC          placement: cross (default: first two allowed CPUs),
                        same (one CPU for both), A,B (driver on A, peer on B),

@@ -28,6 +28,7 @@ struct Options {
   harness::Placement placement;    // the first of `placements`
   std::vector<harness::Placement> placements;  // --placement sweep
   bool verify = false;        // integrity framing on every message
+  int pairs = 1;              // --pairs: concurrent independent pairs
   std::vector<double> rates;  // rate scenario: offered msgs/s
   double timeout_s = 60;
   std::string out;  // results file

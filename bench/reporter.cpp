@@ -19,6 +19,7 @@ ResultsReporter::ResultsReporter(
   block_["benchmarks"] = nlohmann::ordered_json::array();
   block_["failures"] = nlohmann::ordered_json::array();
   block_["skipped"] = nlohmann::ordered_json::array();
+  block_["high_variability"] = nlohmann::ordered_json::array();
 }
 
 bool ResultsReporter::ReportContext(const Context& context) {
@@ -46,12 +47,16 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     } else if (run.run_type == Run::RT_Iteration && run.error_occurred) {
       rec = store_.take_latest(run.benchmark_name());
     }
+    if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "cv") {
+      note_variability(run);
+      continue;
+    }
     if (run.run_type != Run::RT_Iteration) continue;
     const std::string name = run.benchmark_name();
     const bool skipped = run.error_message.rfind("skipped: ", 0) == 0;
     if (skipped) {
       block_["skipped"].push_back(
-          {{"name", name}, {"reason", run.error_message}});
+          {{"name", name}, {"reason", run.error_message.substr(9)}});
     } else if (run.error_occurred) {
       ++failures_;
       block_["failures"].push_back(
@@ -70,7 +75,27 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
   save();
 }
 
+void ResultsReporter::note_variability(const Run& cv_run) {
+  // Google Benchmark's cv aggregate: stddev / mean over the repetitions,
+  // as a fraction, in the time column.
+  const double cv = cv_run.real_accumulated_time;
+  std::string name = cv_run.run_name.str();
+  if (cv > kMaxCv) {
+    block_["high_variability"].push_back({{"name", name}, {"cv", cv}});
+    ++high_cv_;
+  }
+}
+
 void ResultsReporter::Finalize() {
+  if (high_cv_ > 0) {
+    std::string w = std::to_string(high_cv_) +
+                    " benchmark(s) varied by more than 5 % between "
+                    "repetitions (see \"high_variability\"): repeat them, "
+                    "with --benchmark_enable_random_interleaving=true, on a "
+                    "quieter machine";
+    block_["warnings"].push_back(w);
+    std::cerr << "ipcbench: warning: " << w << "\n";
+  }
   display_->Finalize();
   json_.Finalize();
   finalized_ = true;

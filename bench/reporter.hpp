@@ -34,6 +34,10 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
 
  private:
   void save();
+  void note_variability(const Run& cv_run);
+
+  static constexpr double kMaxCv = 0.05;  // flag benchmarks above 5 %
+  int high_cv_ = 0;
 
   std::unique_ptr<benchmark::BenchmarkReporter> display_;
   std::ostringstream json_text_;

@@ -284,9 +284,8 @@ std::int64_t wait_until(std::int64_t target) {
   }
 }
 
-template <bool kVerify, bool kOneway>
-void pingpong_loop(benchmark::State& state, Transport& t, const Job& job,
-                   Measurement& m) {
+template <bool kVerify, bool kOneway, class Loop>
+void pingpong_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
   Buffer out(n), in(n);
   fill_pattern(out.data(), n, 1);
@@ -326,9 +325,8 @@ void pingpong_loop(benchmark::State& state, Transport& t, const Job& job,
   m.driver_messages = job.warmup + job.timed_messages();
 }
 
-template <bool kVerify>
-void stream_loop(benchmark::State& state, Transport& t, const Job& job,
-                 Measurement& m) {
+template <bool kVerify, class Loop>
+void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
   Buffer out(n);
   std::byte ack[1];
@@ -356,9 +354,8 @@ void stream_loop(benchmark::State& state, Transport& t, const Job& job,
   m.driver_messages = job.warmup + job.iterations;
 }
 
-template <bool kVerify>
-void rate_loop(benchmark::State& state, Transport& t, const Job& job,
-               Measurement& m) {
+template <bool kVerify, class Loop>
+void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
   Buffer out(n);
   std::byte ack[1];
@@ -393,9 +390,10 @@ void rate_loop(benchmark::State& state, Transport& t, const Job& job,
 
 }  // namespace
 
-void drive(benchmark::State& state, Transport& t, const Job& job,
-           Measurement& m) {
+template <class Loop>
+void drive(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const CpuCost before = CpuCost::now(false);
+  m.start_ns = now_ns();
   const bool v = job.verify;
   if (job.scenario == "pingpong") {
     v ? pingpong_loop<true, false>(state, t, job, m)
@@ -411,8 +409,12 @@ void drive(benchmark::State& state, Transport& t, const Job& job,
   } else {
     throw std::invalid_argument("unknown scenario '" + job.scenario + "'");
   }
+  m.end_ns = now_ns();
   m.driver_cpu = CpuCost::now(false) - before;
 }
+
+template void drive(benchmark::State&, Transport&, const Job&, Measurement&);
+template void drive(CountedLoop&, Transport&, const Job&, Measurement&);
 
 void drive_conformance(Transport& t, const Job& job) {
   for (std::size_t size : job.sizes) {

@@ -121,22 +121,48 @@ struct CpuCost {
 
 // What a driver-side scenario measured.
 struct Measurement {
-  std::vector<std::int64_t> rtt_ns;     // pingpong/oneway samples
-  std::vector<std::int64_t> oneway_ns;  // oneway: peer -> driver
-  std::int64_t elapsed_ns = 0;          // stream/rate: whole timed part
-  std::uint64_t expected_sum = 0;       // stream: what the peer must report
-  std::int64_t missed_slots = 0;        // rate: sent over a period late
-  std::int64_t driver_messages = 0;     // messages the CPU cost covers
-  CpuCost driver_cpu;                   // main thread, warm-up included
-  Integrity integrity;                  // driver side, with --verify
+  std::vector<std::int64_t> rtt_ns;       // pingpong/oneway samples
+  std::vector<std::int64_t> oneway_ns;    // oneway: peer -> driver
+  std::int64_t elapsed_ns = 0;            // stream/rate: whole timed part
+  std::int64_t start_ns = 0, end_ns = 0;  // clock around the whole drive()
+  std::uint64_t expected_sum = 0;         // stream: what the peer must report
+  std::int64_t missed_slots = 0;          // rate: sent over a period late
+  std::int64_t driver_messages = 0;       // messages the CPU cost covers
+  CpuCost driver_cpu;                     // main thread, warm-up included
+  Integrity integrity;                    // driver side, with --verify
 };
 
 // A latency distribution as recorded in the results file (count, mean,
 // stddev, min, max, percentiles_ns keyed "0".."100").
 nlohmann::ordered_json latency_json(const harness::Distribution& d);
 
-void drive(benchmark::State& state, transports::Transport& t, const Job& job,
+// A fixed-count stand-in for benchmark::State, used by the extra driver
+// threads of --pairs: the same loops run against either.
+class CountedLoop {
+ public:
+  explicit CountedLoop(std::int64_t n) : n_(n) {}
+  struct [[maybe_unused]] Value {};
+  struct Iterator {
+    std::int64_t left;
+    bool operator!=(const Iterator& o) const { return left != o.left; }
+    void operator++() { --left; }
+    Value operator*() const { return {}; }
+  };
+  Iterator begin() const { return {n_}; }
+  Iterator end() const { return {0}; }
+  void SetIterationTime(double) {}
+
+ private:
+  std::int64_t n_;
+};
+
+template <class Loop>
+void drive(Loop& loop, transports::Transport& t, const Job& job,
            Measurement& m);
+extern template void drive(benchmark::State&, transports::Transport&,
+                           const Job&, Measurement&);
+extern template void drive(CountedLoop&, transports::Transport&, const Job&,
+                           Measurement&);
 // Throws std::runtime_error naming the size and first bad byte.
 void drive_conformance(transports::Transport& t, const Job& job);
 

@@ -133,6 +133,23 @@ std::vector<std::string> environment_warnings(
         "running under a hypervisor: other guests add noise; repeat "
         "runs (--benchmark_repetitions) and compare medians");
   }
+  if (env.value("aslr", 0) != 0) {
+    w.push_back(
+        "address space layout randomisation is on (kernel."
+        "randomize_va_space=" +
+        std::to_string(env.value("aslr", 0)) +
+        "): buffer placement varies between runs; for layout-stable "
+        "comparisons run under `setarch -R`");
+  }
+  const std::string load = env.value("loadavg", "");
+  const double load1 = load.empty() ? 0 : std::atof(load.c_str());
+  const auto cpus = static_cast<double>(env["affinity_cpus"].size());
+  if (load1 > 0.5 * cpus) {
+    w.push_back("load average " + load.substr(0, load.find(' ')) + " on " +
+                std::to_string(static_cast<int>(cpus)) +
+                " CPUs: other work competes with the benchmark; stop it or "
+                "expect noisier figures");
+  }
   if (env["affinity_cpus"].size() < 2) {
     w.push_back(
         "only one CPU is allowed: driver and peer share it, so "

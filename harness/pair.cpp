@@ -42,7 +42,6 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
       main_thread_(::pthread_self()),
       timeout_(spec.timeout) {
   install_driver_signals();
-  transports::reset_cancel();
   try {
     auto [mine, theirs] = Control::make_pair();
     ctl_ = Control(std::move(mine));
@@ -84,7 +83,6 @@ Pair::~Pair() {
     reap(-1);
   }
   transport_.teardown();
-  transports::reset_cancel();
 }
 
 void Pair::spawn(const PeerSpec& spec, Fd peer_end) {

@@ -9,7 +9,9 @@
 // blocking calls (cancel token + SIGUSR1, installed without SA_RESTART) so
 // the driver never blocks forever. start_gate() and finish() meet the peer on
 // the control channel, never on the transport under test. The destructor
-// kills a peer that is still alive and tears the transport down.
+// kills a peer that is still alive and tears the transport down. The
+// cancel token is process-wide: the caller resets it (transports::
+// reset_cancel) before starting pairs and after they are all gone.
 #pragma once
 
 #include <sys/types.h>

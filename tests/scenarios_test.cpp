@@ -177,5 +177,46 @@ TEST(Scenarios, CpuCostAndPlacementAreRecordedPerBenchmark) {
   }
 }
 
+TEST(Scenarios, PairsReportEveryPairAndTheirSum) {
+  ScratchDir dir;
+  auto doc = run_ok({"--transports=pipe,unix_stream", "--sizes=64",
+                     "--scenarios=pingpong,stream", "--pairs=3"},
+                    dir);
+  const auto& recs = doc["ipcbench"]["benchmarks"];
+  ASSERT_EQ(recs.size(), 4u);
+  for (const auto& rec : recs) {
+    EXPECT_NE(rec["name"].get<std::string>().find("/3_pairs"),
+              std::string::npos);
+    ASSERT_EQ(rec["pairs"].size(), 3u);
+    const char* key =
+        rec["scenario"] == "pingpong" ? "round_trips_per_s" : "msgs_per_s";
+    double sum = 0;
+    for (const auto& p : rec["pairs"]) {
+      EXPECT_GT(p[key].get<double>(), 0);
+      sum += p[key].get<double>();
+    }
+    EXPECT_NEAR(rec["aggregate"][key].get<double>(), sum, sum * 1e-12);
+    if (rec["scenario"] == "pingpong") {
+      EXPECT_EQ(rec["latency"]["count"],
+                3 * rec["iterations"].get<std::int64_t>());
+    }
+  }
+  bool warned = false;
+  for (const auto& w : doc["ipcbench"]["warnings"])
+    warned |= w.get<std::string>().find("oversubscribed") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(Scenarios, PairsWithAScenarioThatCannotUseThemIsSkippedWithAReason) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe", "--sizes=64", "--scenarios=oneway", "--pairs=2"},
+      dir);
+  ASSERT_EQ(doc["ipcbench"]["skipped"].size(), 1u);
+  EXPECT_NE(doc["ipcbench"]["skipped"][0]["reason"].get<std::string>().find(
+                "--pairs"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ipcb
