@@ -192,7 +192,10 @@ int run_driver(int argc, char** argv) {
   }
   if (reporter.failures() > 0) {
     std::cerr << "ipcbench: " << reporter.failures()
-              << " benchmark(s) failed; see \"failures\" in the results file\n";
+              << " benchmark(s) failed (also under \"failures\" in the "
+                 "results file):\n";
+    for (const auto& line : reporter.failure_lines())
+      std::cerr << "  " << line << "\n";
     return 1;
   }
   return 0;

@@ -103,6 +103,15 @@ void ResultsReporter::Finalize() {
   save();
 }
 
+std::vector<std::string> ResultsReporter::failure_lines() const {
+  std::vector<std::string> out;
+  for (const auto& f : block_["failures"]) {
+    out.push_back(f["name"].get<std::string>() + ": " +
+                  f["error"].get<std::string>());
+  }
+  return out;
+}
+
 void ResultsReporter::save_interrupted(const std::string& signal_name) {
   block_["complete"] = false;
   block_["interrupted"] = signal_name;

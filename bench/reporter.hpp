@@ -30,6 +30,8 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void save_interrupted(const std::string& signal_name);
 
   int failures() const { return failures_; }
+  // "name: error" for each failed benchmark, in order.
+  std::vector<std::string> failure_lines() const;
   bool wrote() const { return wrote_; }
 
  private:

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -135,6 +136,95 @@ TEST(Interrupt, SigtermExits143WithIncompleteResults) {
   EXPECT_EQ(interrupt_run(SIGTERM, out), 143);
   auto doc = nlohmann::json::parse(testing::slurp(out));
   EXPECT_EQ(doc["ipcbench"]["interrupted"], "SIGTERM");
+}
+
+// Pids whose parent is `parent` (scans /proc/*/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> kids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = testing::slurp("/proc/" + name + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
+        ppid == parent)
+      kids.push_back(std::stoi(name));
+  }
+  return kids;
+}
+
+pid_t start_ipcbench(const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    std::vector<std::string> all = {IPCBENCH_PATH};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+TEST(Faults, StoppedPeerTimesOutAndIsReported) {
+  testing::ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  pid_t driver =
+      start_ipcbench({"--transports=fifo", "--sizes=64", "--scenarios=stream",
+                      "--timeout=2", "--benchmark_min_time=2", "--out=" + out});
+  // Keep every peer of the driver stopped (SIGSTOP) until the driver ends.
+  int st = 0;
+  for (int i = 0; i < 600; ++i) {
+    for (pid_t kid : children_of(driver)) ::kill(kid, SIGSTOP);
+    if (::waitpid(driver, &st, WNOHANG) == driver) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 1);
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  ASSERT_EQ(doc["ipcbench"]["failures"].size(), 1u);
+  std::string e = doc["ipcbench"]["failures"][0]["error"];
+  EXPECT_NE(e.find("stopped answering"), std::string::npos) << e;
+  EXPECT_TRUE(testing::entries_with_prefix(
+                  "/tmp", "ipcb_" + std::to_string(driver) + "_")
+                  .empty());
+}
+
+TEST(Faults, KilledDriverLeavesAParseableFileAndCleanableObjects) {
+  testing::ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  pid_t driver =
+      start_ipcbench({"--transports=pipe,fifo,unix_stream,tcp", "--sizes=64,4K",
+                      "--scenarios=pingpong", "--out=" + out});
+  // Wait until at least one benchmark is in the file, then kill -9.
+  for (int i = 0; i < 600; ++i) {
+    auto doc = nlohmann::json::parse(testing::slurp(out), nullptr, false);
+    if (!doc.is_discarded() && doc["benchmarks"].size() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::vector<pid_t> peers = children_of(driver);
+  ::kill(driver, SIGKILL);
+  ::waitpid(driver, nullptr, 0);
+  auto doc = nlohmann::json::parse(testing::slurp(out));  // never torn
+  EXPECT_EQ(doc["ipcbench"]["complete"], false);
+  EXPECT_GE(doc["benchmarks"].size(), 1u);
+  // Peers die with their driver (PR_SET_PDEATHSIG).
+  for (pid_t p : peers) {
+    for (int i = 0; i < 250 && ::kill(p, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_NE(::kill(p, 0), 0) << "peer " << p << " outlived its driver";
+  }
+  harness::remove_stale_objects();
+  EXPECT_TRUE(testing::entries_with_prefix(
+                  "/tmp", "ipcb_" + std::to_string(driver) + "_")
+                  .empty());
 }
 
 }  // namespace
