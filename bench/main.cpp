@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/baseline.hpp"
 #include "bench/cases.hpp"
 #include "bench/options.hpp"
 #include "bench/peer.hpp"
@@ -154,6 +155,7 @@ int run_driver(int argc, char** argv) {
   block["warnings"] = warnings;
 
   bench::RecordStore store;
+  bench::register_baselines(settings, store);
   bench::register_cases(settings, store);
   bench::ResultsReporter reporter(make_display(opt.passthrough), opt.out, block,
                                   store);

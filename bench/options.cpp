@@ -176,7 +176,13 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), rates_arg = val;
     else if (a == "--verify")
       o.verify = true;
-    else if (key == "--pairs") {
+    else if (key == "--baselines") {
+      need_value();
+      if (val != "memcpy" && val != "none")
+        throw UsageError("--baselines: '" + val +
+                         "' is not accepted; use memcpy (default) or none");
+      o.baselines = val == "memcpy";
+    } else if (key == "--pairs") {
       need_value();
       std::size_t used = 0;
       try {
@@ -301,6 +307,8 @@ Measures IPC latency and throughput between two pinned processes.
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     sweep placements in one run: cross, same, none, A:B
+  --baselines=memcpy   also time memcpy of each size, the copy floor
+                       (default; none to leave it out)
   --pairs=N            N independent pairs at once (pingpong, stream):
                        per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several

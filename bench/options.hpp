@@ -29,6 +29,7 @@ struct Options {
   std::vector<harness::Placement> placements;  // --placement sweep
   bool verify = false;        // integrity framing on every message
   int pairs = 1;              // --pairs: concurrent independent pairs
+  bool baselines = true;      // baseline/memcpy/<size> benchmarks
   std::vector<double> rates;  // rate scenario: offered msgs/s
   double timeout_s = 60;
   std::string out;  // results file

@@ -40,6 +40,24 @@ TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
       "no benchmark matched");
 }
 
+TEST(Cli, MemcpyBaselineGivesTheCopyFloorPerSize) {
+  ScratchDir dir;
+  std::string out = dir.path + "/results.json";
+  auto r = run_ipcbench({"--transports=pipe", "--sizes=64,4K",
+                         "--benchmark_filter=baseline",
+                         "--benchmark_min_time=0.01", "--out=" + out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  ASSERT_EQ(doc["benchmarks"].size(), 2u);
+  EXPECT_EQ(doc["benchmarks"][0]["name"], "baseline/memcpy/64");
+  for (const auto& b : doc["benchmarks"]) {
+    EXPECT_GT(b["bytes_per_second"].get<double>(), 0);
+    EXPECT_GT(b["ns_per_copy"].get<double>(), 0);
+  }
+  EXPECT_EQ(doc["ipcbench"]["benchmarks"][1]["scenario"], "memcpy");
+  expect_usage_error({"--baselines=cp"}, "--baselines");
+}
+
 TEST(Cli, ListShowsEveryTransportWithCapabilities) {
   auto r = run_ipcbench({"--list"});
   EXPECT_EQ(r.exit_code, 0);
@@ -53,7 +71,7 @@ TEST(Cli, SmallRunWritesACompleteResultsFile) {
   ScratchDir dir;
   std::string out = dir.path + "/r/results.json";
   auto r = run_ipcbench({"--transports=pipe,unix_stream", "--sizes=64,4097",
-                         "--scenarios=pingpong,stream",
+                         "--scenarios=pingpong,stream", "--baselines=none",
                          "--benchmark_min_time=0.01", "--out=" + out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(testing::slurp(out));

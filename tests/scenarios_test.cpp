@@ -19,6 +19,7 @@ nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
   const std::string out = dir.path + "/results.json";
   args.push_back("--out=" + out);
   args.push_back("--benchmark_min_time=0.01");
+  args.push_back("--baselines=none");
   auto r = run_ipcbench(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(testing::slurp(out));

@@ -1,0 +1,15 @@
+// Baselines that are not IPC: `baseline/memcpy/<size>` copies a message
+// between two pre-faulted buffers in one thread — the copy floor that every
+// copying transport pays at least once per direction (kernel transports
+// twice: user -> kernel -> user). Timed by Google Benchmark over the whole
+// loop (no per-copy clock read); reported as bytes_per_second and
+// ns_per_copy.
+#pragma once
+
+#include "bench/cases.hpp"
+
+namespace ipcb::bench {
+
+int register_baselines(const RunSettings& settings, RecordStore& store);
+
+}  // namespace ipcb::bench
