@@ -14,12 +14,18 @@ Wait parse_wait(const std::string& s) {
 }
 
 const std::vector<TransportInfo>& all_transports() {
+  // One transport per line (keeps additions from different branches apart).
+  // clang-format off
   static const std::vector<TransportInfo> kAll = {
       pipe_transport(),
       fifo_transport(),
       unix_stream_transport(),
       tcp_transport(),
+      posix_mq_transport(),
+      sysv_mq_transport(),
+      bipc_mq_transport(),
   };
+  // clang-format on
   return kAll;
 }
 

@@ -34,5 +34,8 @@ TransportInfo pipe_transport();
 TransportInfo fifo_transport();
 TransportInfo unix_stream_transport();
 TransportInfo tcp_transport();
+TransportInfo posix_mq_transport();
+TransportInfo sysv_mq_transport();
+TransportInfo bipc_mq_transport();
 
 }  // namespace ipcb::transports

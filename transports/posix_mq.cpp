@@ -1,0 +1,181 @@
+// posix_mq: two POSIX message queues (mq_open/mq_send/mq_receive), one per
+// direction, named "/<prefix>-a2b" and "/<prefix>-b2a", created exclusively
+// with mode 0600 and removed with mq_unlink in teardown().
+// Limits: a queue message holds at most fs.mqueue.msgsize_max bytes (default
+// 8192) and a queue at most fs.mqueue.msg_max messages (default 10); mq_open
+// with larger attributes fails with EINVAL (root may go up to the kernel's
+// hard limits, 16 MiB and 65536, but we keep to the sysctls so that the
+// figures do not depend on privilege). The queues of one user together may
+// hold at most RLIMIT_MSGQUEUE bytes (ulimit -q, default 800 KiB); the depth
+// is lowered to fit. Sizing: mq_msgsize = min(message size, msgsize_max),
+// mq_maxmsg = min(10, msg_max). A larger message is FRAGMENTED into
+// consecutive queue messages of mq_msgsize bytes; the receiver knows the
+// size it expects and reads until every byte arrived. Both sides receive
+// into the caller's buffer when a whole queue message fits in what is still
+// expected, else into a scratch buffer (mq_receive wants mq_msgsize room).
+// Waits: block (mq_send/mq_receive sleep in the kernel and return EINTR on
+// the harness's SIGUSR1) and spin (O_NONBLOCK, polled; still one system call
+// per attempt).
+#include <fcntl.h>
+#include <mqueue.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "transports/queue_common.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::transports {
+namespace {
+
+constexpr long kDepth = 10;          // queue messages per direction
+constexpr long kKernelPerMsg = 128;  // kernel bookkeeping per queue message
+const char kMsgsizeMax[] = "/proc/sys/fs/mqueue/msgsize_max";
+const char kMsgMax[] = "/proc/sys/fs/mqueue/msg_max";
+
+class PosixMqTransport final : public Transport {
+ public:
+  explicit PosixMqTransport(const Config& c)
+      : config_(c),
+        a2b_("/" + c.name_prefix + "-a2b"),
+        b2a_("/" + c.name_prefix + "-b2a"),
+        spin_(c.wait == Wait::kSpin) {}
+
+  void prepare() override {
+    mq_attr attr{};
+    attr.mq_msgsize = static_cast<long>(std::min<std::int64_t>(
+        std::max<std::size_t>(config_.max_message_bytes, 1),
+        read_limit(kMsgsizeMax, 8192)));
+    attr.mq_maxmsg = std::min<long>(kDepth, read_limit(kMsgMax, 10));
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+      attr.mq_maxmsg =
+          std::min<long>(attr.mq_maxmsg, static_cast<long>(rl.rlim_cur / 2) /
+                                             (attr.mq_msgsize + kKernelPerMsg));
+    if (attr.mq_maxmsg < 1) {
+      std::string s = "posix_mq: two queues of one ";
+      s += std::to_string(attr.mq_msgsize);
+      s += " B message exceed RLIMIT_MSGQUEUE (";
+      s += std::to_string(rl.rlim_cur);
+      s += " B); raise it with `ulimit -q`";
+      throw std::runtime_error(s);
+    }
+    out_ = create(a2b_, O_WRONLY, attr, created_a2b_);
+    in_ = create(b2a_, O_RDONLY, attr, created_b2a_);
+  }
+  void connect(Role role) override {
+    if (role == Role::kDriver) {
+      out_name_ = a2b_;
+      in_name_ = b2a_;
+    } else {
+      out_name_ = b2a_;
+      in_name_ = a2b_;
+      out_ = open(out_name_, O_WRONLY);
+      in_ = open(in_name_, O_RDONLY);
+    }
+    checked("mq_getattr", in_name_,
+            [&] { return ::mq_getattr(in_.get(), &attr_); });
+    msgsize_ = static_cast<std::size_t>(attr_.mq_msgsize);
+    scratch_.assign(msgsize_, std::byte{0});  // allocated and touched
+  }
+  void send(const std::byte* d, std::size_t n) override {
+    while (n > 0) {
+      const std::size_t k = std::min(n, msgsize_);
+      checked_poll("mq_send", out_name_, spin_, EAGAIN, [&] {
+        return ::mq_send(out_.get(), reinterpret_cast<const char*>(d), k, 0);
+      });
+      d += k;
+      n -= k;
+    }
+  }
+  void recv(std::byte* d, std::size_t n) override {
+    while (n > 0) {
+      const bool direct = n >= msgsize_;
+      std::byte* dst = direct ? d : scratch_.data();
+      auto r = static_cast<std::size_t>(
+          checked_poll("mq_receive", in_name_, spin_, EAGAIN, [&] {
+            return ::mq_receive(in_.get(), reinterpret_cast<char*>(dst),
+                                msgsize_, nullptr);
+          }));
+      if (r == 0 || r > n) throw_size_mismatch("mq_receive", in_name_, r, n);
+      if (!direct) std::memcpy(d, dst, r);
+      d += r;
+      n -= r;
+    }
+  }
+  void teardown() noexcept override {
+    if (created_a2b_) ::mq_unlink(a2b_.c_str());
+    if (created_b2a_) ::mq_unlink(b2a_.c_str());
+    created_a2b_ = created_b2a_ = false;
+  }
+  std::map<std::string, std::int64_t> applied_settings() const override {
+    if (msgsize_ == 0) return {};
+    return {{"mq_msgsize_bytes", attr_.mq_msgsize},
+            {"mq_maxmsg", attr_.mq_maxmsg},
+            {"msgsize_max_bytes", read_limit(kMsgsizeMax, -1)},
+            {"msg_max", read_limit(kMsgMax, -1)}};
+  }
+
+ private:
+  // mqd_t is a file descriptor on Linux (mq_close is close), opened with
+  // O_CLOEXEC by glibc: Fd owns it.
+  Fd create(const std::string& name, int mode, mq_attr& attr, bool& created) {
+    try {
+      Fd fd(checked("mq_open", name, [&] {
+        return ::mq_open(name.c_str(), open_flags(mode) | O_CREAT | O_EXCL,
+                         0600, &attr);
+      }));
+      created = true;
+      // /dev/mqueue is not always mounted: list the queue so that the
+      // clean-up of a run that died can find it.
+      record_named_object(config_.dir, "mq", name);
+      return fd;
+    } catch (const SysError& e) {
+      if (e.error_number() == EEXIST)
+        throw_name_taken("mq_open", name, "POSIX message queue");
+      throw;
+    }
+  }
+  Fd open(const std::string& name, int mode) const {
+    return Fd(checked("mq_open", name, [&] {
+      return ::mq_open(name.c_str(), open_flags(mode));
+    }));
+  }
+  int open_flags(int mode) const { return mode | (spin_ ? O_NONBLOCK : 0); }
+
+  Config config_;
+  std::string a2b_, b2a_, out_name_, in_name_;
+  bool spin_;
+  bool created_a2b_ = false, created_b2a_ = false;
+  Fd out_, in_;
+  mq_attr attr_{};
+  std::size_t msgsize_ = 0;
+  std::vector<std::byte> scratch_;
+};
+
+}  // namespace
+
+TransportInfo posix_mq_transport() {
+  Capabilities caps;
+  caps.preserves_boundaries = true;
+  caps.waits = {Wait::kBlock, Wait::kSpin};
+  caps.limits = "messages above fs.mqueue.msgsize_max (now ";
+  caps.limits += std::to_string(read_limit(kMsgsizeMax, -1));
+  caps.limits += " B) are fragmented; depth min(10, fs.mqueue.msg_max, now ";
+  caps.limits += std::to_string(read_limit(kMsgMax, -1));
+  caps.limits += "); RLIMIT_MSGQUEUE (ulimit -q) caps a user's queue bytes";
+  return {"posix_mq",
+          "two POSIX message queues (mq_send/mq_receive), one per direction",
+          caps,
+          [](const Config& c) { return std::make_unique<PosixMqTransport>(c); },
+          [] {
+            if (read_limit(kMsgMax, -1) < 0)
+              return std::optional<std::string>(
+                  "no POSIX message queues in this kernel "
+                  "(/proc/sys/fs/mqueue missing)");
+            return std::optional<std::string>();
+          }};
+}
+
+}  // namespace ipcb::transports

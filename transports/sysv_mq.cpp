@@ -1,0 +1,151 @@
+// sysv_mq: two System V message queues (msgget/msgsnd/msgrcv), one per
+// direction, created with IPC_PRIVATE (no name, unpredictable id) and mode
+// 0600; the ids are recorded in the run's private directory and handed to
+// the peer; teardown() removes both with IPC_RMID.
+// One queue per direction rather than one queue with an mtype per direction:
+// each direction then gets the whole kernel.msgmnb byte budget, and a full
+// a->b queue can never hold back the b->a reply, as with posix_mq.
+// Limits: a queue message holds at most kernel.msgmax bytes (default 8192)
+// and a queue at most msg_qbytes = kernel.msgmnb bytes (default 16384, so
+// two 8 KiB messages); kernel.msgmni caps the number of queues. A larger
+// message is FRAGMENTED into consecutive queue messages of
+// min(size, msgmax, msg_qbytes) bytes, decided by the driver; the receiver
+// reads until every byte it expects arrived. msgsnd/msgrcv need the mtype
+// word in front of the text, so each fragment is copied through a buffer.
+// Waits: block (msgsnd/msgrcv sleep and return EINTR on the harness's
+// SIGUSR1) and spin (IPC_NOWAIT, polled; one system call per attempt).
+#include <sys/ipc.h>
+#include <sys/msg.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "transports/queue_common.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::transports {
+namespace {
+
+const char kMsgmax[] = "/proc/sys/kernel/msgmax";
+const char kMsgmnb[] = "/proc/sys/kernel/msgmnb";
+constexpr long kType = 1;  // mtype of every fragment (must be > 0)
+
+class SysvMqTransport final : public Transport {
+ public:
+  explicit SysvMqTransport(const Config& c)
+      : config_(c), spin_(c.wait == Wait::kSpin) {}
+
+  void prepare() override {
+    a2b_ = create();
+    b2a_ = create();
+    msqid_ds ds{};
+    checked("msgctl(IPC_STAT)", name(a2b_),
+            [&] { return ::msgctl(a2b_, IPC_STAT, &ds); });
+    fragment_ = std::min<std::size_t>(
+        {std::max<std::size_t>(config_.max_message_bytes, 1),
+         static_cast<std::size_t>(read_limit(kMsgmax, 8192)),
+         static_cast<std::size_t>(ds.msg_qbytes)});
+  }
+  nlohmann::json handoff() const override {
+    return {{"a2b_id", a2b_}, {"b2a_id", b2a_}, {"fragment_bytes", fragment_}};
+  }
+  void adopt(const nlohmann::json& h) override {
+    a2b_ = h.at("a2b_id").get<int>();
+    b2a_ = h.at("b2a_id").get<int>();
+    fragment_ = h.at("fragment_bytes").get<std::size_t>();
+  }
+  void connect(Role role) override {
+    out_ = role == Role::kDriver ? a2b_ : b2a_;
+    in_ = role == Role::kDriver ? b2a_ : a2b_;
+    out_name_ = name(out_);
+    in_name_ = name(in_);
+    checked("msgctl(IPC_STAT)", in_name_,
+            [&] { return ::msgctl(in_, IPC_STAT, &stat_); });
+    buf_.assign(sizeof(long) + fragment_, std::byte{0});  // touched
+    std::memcpy(buf_.data(), &kType, sizeof kType);
+  }
+  void send(const std::byte* d, std::size_t n) override {
+    const int flags = spin_ ? IPC_NOWAIT : 0;
+    while (n > 0) {
+      const std::size_t k = std::min(n, fragment_);
+      std::memcpy(buf_.data() + sizeof(long), d, k);
+      checked_poll("msgsnd", out_name_, spin_, EAGAIN,
+                   [&] { return ::msgsnd(out_, buf_.data(), k, flags); });
+      d += k;
+      n -= k;
+    }
+  }
+  void recv(std::byte* d, std::size_t n) override {
+    const int flags = spin_ ? IPC_NOWAIT : 0;
+    while (n > 0) {
+      auto r = static_cast<std::size_t>(checked_poll(
+          "msgrcv", in_name_, spin_, ENOMSG,
+          [&] { return ::msgrcv(in_, buf_.data(), fragment_, kType, flags); }));
+      if (r == 0 || r > n) throw_size_mismatch("msgrcv", in_name_, r, n);
+      std::memcpy(d, buf_.data() + sizeof(long), r);
+      d += r;
+      n -= r;
+    }
+  }
+  void teardown() noexcept override {
+    for (int id : created_) ::msgctl(id, IPC_RMID, nullptr);
+    created_.clear();
+  }
+  std::map<std::string, std::int64_t> applied_settings() const override {
+    if (buf_.empty()) return {};
+    return {{"fragment_bytes", static_cast<std::int64_t>(fragment_)},
+            {"msg_qbytes_bytes", static_cast<std::int64_t>(stat_.msg_qbytes)},
+            {"msgmax_bytes", read_limit(kMsgmax, -1)},
+            {"msgmnb_bytes", read_limit(kMsgmnb, -1)}};
+  }
+
+ private:
+  int create() {
+    int id = checked("msgget", "IPC_PRIVATE msg queue", [] {
+      return ::msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600);
+    });
+    created_.push_back(id);
+    record_sysv_object(config_.dir, "msg", id);
+    return id;
+  }
+  static std::string name(int id) {
+    std::string s = "System V msg queue ";
+    s += std::to_string(id);
+    return s;
+  }
+
+  Config config_;
+  bool spin_;
+  int a2b_ = -1, b2a_ = -1, out_ = -1, in_ = -1;
+  std::vector<int> created_;
+  std::size_t fragment_ = 0;
+  std::string out_name_, in_name_;
+  msqid_ds stat_{};
+  std::vector<std::byte> buf_;  // mtype word, then one fragment
+};
+
+}  // namespace
+
+TransportInfo sysv_mq_transport() {
+  Capabilities caps;
+  caps.preserves_boundaries = true;
+  caps.waits = {Wait::kBlock, Wait::kSpin};
+  caps.limits = "messages above kernel.msgmax (now ";
+  caps.limits += std::to_string(read_limit(kMsgmax, -1));
+  caps.limits += " B) are fragmented; a queue holds kernel.msgmnb (now ";
+  caps.limits += std::to_string(read_limit(kMsgmnb, -1));
+  caps.limits += " B); kernel.msgmni caps the number of queues";
+  return {"sysv_mq",
+          "two System V message queues (msgsnd/msgrcv), one per direction",
+          caps,
+          [](const Config& c) { return std::make_unique<SysvMqTransport>(c); },
+          [] {
+            if (read_limit(kMsgmax, -1) < 0)
+              return std::optional<std::string>(
+                  "no System V message queues in this kernel "
+                  "(/proc/sys/kernel/msgmax missing)");
+            return std::optional<std::string>();
+          }};
+}
+
+}  // namespace ipcb::transports
