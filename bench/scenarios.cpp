@@ -478,7 +478,10 @@ nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
   Verifier checker(n);
   const std::byte ack[1] = {std::byte{1}};
   const std::int64_t fault_at = f.armed_for("run") ? f.after : -1;
+  // The fault count includes warm-up messages, as in pingpong, so that a
+  // short run still reaches it.
   for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if (i == fault_at) f.fire();
     t.recv(buf.data(), n);
     if (job.verify) checker.check(buf.data());
   }
@@ -487,7 +490,7 @@ nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
   if (rate) late.assign(static_cast<std::size_t>(job.iterations), 0);
   std::uint64_t sum = 0;
   for (std::int64_t i = 0; i < job.iterations; ++i) {
-    if (i == fault_at) f.fire();
+    if (i + job.warmup == fault_at) f.fire();
     t.recv(buf.data(), n);
     if (rate) {
       late[static_cast<std::size_t>(i)] =

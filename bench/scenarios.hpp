@@ -55,7 +55,7 @@ struct Job {
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
 // action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
 // corrupt (pingpong: flip a bit of one reply), phase connect|run; in phase
-// run the fault fires after <count> messages.
+// run the fault fires after <count> messages, warm-up messages included.
 struct Fault {
   std::string action;
   std::string phase;
