@@ -15,10 +15,8 @@ Wait parse_wait(const std::string& s) {
 
 const std::vector<TransportInfo>& all_transports() {
   static const std::vector<TransportInfo> kAll = {
-      pipe_transport(),
-      fifo_transport(),
-      unix_stream_transport(),
-      tcp_transport(),
+      pipe_transport(), fifo_transport(),       unix_stream_transport(),
+      tcp_transport(),  unix_dgram_transport(), unix_seqpacket_transport(),
   };
   return kAll;
 }

@@ -34,5 +34,7 @@ TransportInfo pipe_transport();
 TransportInfo fifo_transport();
 TransportInfo unix_stream_transport();
 TransportInfo tcp_transport();
+TransportInfo unix_dgram_transport();
+TransportInfo unix_seqpacket_transport();
 
 }  // namespace ipcb::transports
