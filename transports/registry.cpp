@@ -17,6 +17,7 @@ const std::vector<TransportInfo>& all_transports() {
   static const std::vector<TransportInfo> kAll = {
       pipe_transport(), fifo_transport(),       unix_stream_transport(),
       tcp_transport(),  unix_dgram_transport(), unix_seqpacket_transport(),
+      udp_transport(),  zmq_ipc_transport(),    zmq_tcp_transport(),
   };
   return kAll;
 }

@@ -36,5 +36,8 @@ TransportInfo unix_stream_transport();
 TransportInfo tcp_transport();
 TransportInfo unix_dgram_transport();
 TransportInfo unix_seqpacket_transport();
+TransportInfo udp_transport();
+TransportInfo zmq_ipc_transport();
+TransportInfo zmq_tcp_transport();
 
 }  // namespace ipcb::transports
