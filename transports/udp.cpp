@@ -226,7 +226,7 @@ class UdpTransport final : public Transport {
   std::string advice() const {
     std::string s = "raise net.core.rmem_max (now ";
     s += read_text_file("/proc/sys/net/core/rmem_max");
-    s += "; SO_RCVBUF applied: ";
+    s += ") so that a larger SO_RCVBUF applies (applied: ";
     s += std::to_string(sock_int(mine_.get(), SO_RCVBUF));
     s += " B)";
     return s;
