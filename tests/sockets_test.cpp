@@ -286,7 +286,9 @@ TEST(Sockets, KilledPeerIsReportedWithItsSignalAndNeverHangs) {
   auto r = testing::run_ipcbench(
       {"--transports=" + list, "--sizes=4K", "--scenarios=pingpong,stream",
        "--inject-peer-fault=kill@run:20", "--timeout=5",
-       "--benchmark_min_time=0.01", "--out=" + out});
+       // The stream fault fires at its 20th timed message: 0.1 s (not
+       // 0.01) keeps one slow first run from ending the case before that.
+       "--benchmark_min_time=0.1", "--out=" + out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto doc = nlohmann::json::parse(testing::slurp(out));
   const auto& failures = doc["ipcbench"]["failures"];
