@@ -48,6 +48,13 @@ int sock_int(int fd, int option) {
   return v;
 }
 
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+  std::string s;
+  ((s += parts), ...);
+  return s;
+}
+
 int sysctl_int(const char* path) {
   std::string s = read_text_file(path);
   return s.empty() ? 4 << 20 : std::stoi(s);
@@ -107,16 +114,19 @@ class UdpTransport final : public Transport {
       m.msg_iovlen = 2;
       const std::size_t r = receive(m, false);
       if (r < sizeof h || (h.kind != kData && h.kind != kCredit))
-        throw std::runtime_error(what_ + ": a foreign datagram arrived");
+        throw std::runtime_error(cat(what_, ": a foreign datagram arrived"));
       if (h.kind == kCredit) {
         note_credit(h.seq);
         continue;
       }
-      if (h.seq != received_) throw loss(h.seq);
+      if (h.seq != received_) {
+        lost(cat("datagram lost: expected sequence ", std::to_string(received_),
+                 ", received ", std::to_string(h.seq)));
+      }
       if (m.msg_flags & MSG_TRUNC) {
-        throw std::runtime_error(what_ + ": a datagram longer than the " +
-                                 std::to_string(n) +
-                                 " bytes still expected arrived");
+        throw std::runtime_error(cat(what_, ": a datagram longer than the ",
+                                     std::to_string(n),
+                                     " bytes still expected arrived"));
       }
       ++received_;
       d += r - sizeof h;
@@ -182,11 +192,8 @@ class UdpTransport final : public Transport {
   }
   // "udp 127.0.0.1:<local port>-><remote port>"
   static std::string name(int fd) {
-    std::string s = "udp 127.0.0.1:";
-    s += std::to_string(port_of(fd, false));
-    s += "->";
-    s += std::to_string(port_of(fd, true));
-    return s;
+    return cat("udp 127.0.0.1:", std::to_string(port_of(fd, false)), "->",
+               std::to_string(port_of(fd, true)));
   }
 
   // recvmsg in SO_RCVTIMEO slices: cancellable, and silence is loss.
@@ -197,7 +204,13 @@ class UdpTransport final : public Transport {
       const int err = errno;
       if (err != EINTR && err != EAGAIN) throw SysError("recvmsg", what_, err);
       if (cancelled()) throw_cancelled("recvmsg", what_);
-      if (err == EAGAIN && ++idle >= kSilenceSlices) throw silence(for_credit);
+      if (err != EAGAIN || ++idle < kSilenceSlices) continue;
+      if (for_credit) {
+        lost(cat("no flow-control credit for 5 s (", std::to_string(sent_),
+                 " datagrams sent, ", std::to_string(acked_), " credited)"));
+      }
+      lost(cat("no datagram for 5 s while expecting sequence ",
+               std::to_string(received_)));
     }
   }
   void await_credit() {
@@ -209,9 +222,9 @@ class UdpTransport final : public Transport {
     receive(m, true);
     if (h.kind != kCredit) {
       throw std::runtime_error(
-          what_ +
-          ": data arrived while waiting for flow-control credit "
-          "(both sides sent at once; this transport is half-duplex)");
+          cat(what_,
+              ": data arrived while waiting for flow-control credit "
+              "(both sides sent at once; this transport is half-duplex)"));
     }
     note_credit(h.seq);
   }
@@ -223,40 +236,15 @@ class UdpTransport final : public Transport {
     checked("send", what_,
             [&] { return ::send(mine_.get(), &h, sizeof h, 0); });
   }
-  std::string advice() const {
-    std::string s = "raise net.core.rmem_max (now ";
-    s += read_text_file("/proc/sys/net/core/rmem_max");
-    s += ") so that a larger SO_RCVBUF applies (applied: ";
-    s += std::to_string(sock_int(mine_.get(), SO_RCVBUF));
-    s += " B)";
-    return s;
-  }
-  std::runtime_error loss(std::uint32_t got) const {
-    std::string s = what_;
-    s += ": datagram lost: expected sequence ";
-    s += std::to_string(received_);
-    s += ", received ";
-    s += std::to_string(got);
-    s += " (the receive buffer overflowed and the kernel dropped datagrams; ";
-    s += advice();
-    s += ")";
-    return std::runtime_error(s);
-  }
-  std::runtime_error silence(bool for_credit) const {
-    std::string s = what_;
-    if (for_credit) {
-      s += ": no flow-control credit for 5 s (";
-      s += std::to_string(sent_);
-      s += " datagrams sent, ";
-      s += std::to_string(acked_);
-      s += " acknowledged)";
-    } else {
-      s += ": no datagram for 5 s while expecting sequence ";
-      s += std::to_string(received_);
-    }
-    s += ": datagrams were lost, or the other side stopped sending; ";
-    s += advice();
-    return std::runtime_error(s);
+  // Loss: what was seen, and which knob to raise.
+  [[noreturn]] void lost(const std::string& seen) const {
+    throw std::runtime_error(
+        cat(what_, ": ", seen,
+            "; datagrams were dropped (receive buffer overflow) or the other "
+            "side stopped sending: raise net.core.rmem_max (now ",
+            read_text_file("/proc/sys/net/core/rmem_max"),
+            ") so that a larger SO_RCVBUF applies (applied: ",
+            std::to_string(sock_int(mine_.get(), SO_RCVBUF)), " B)"));
   }
 
   Fd mine_, theirs_;
