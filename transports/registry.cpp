@@ -21,9 +21,14 @@ const std::vector<TransportInfo>& all_transports() {
       fifo_transport(),
       unix_stream_transport(),
       tcp_transport(),
+      unix_dgram_transport(),
+      unix_seqpacket_transport(),
+      udp_transport(),
       posix_mq_transport(),
       sysv_mq_transport(),
       bipc_mq_transport(),
+      zmq_ipc_transport(),
+      zmq_tcp_transport(),
   };
   // clang-format on
   return kAll;

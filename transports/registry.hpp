@@ -37,5 +37,10 @@ TransportInfo tcp_transport();
 TransportInfo posix_mq_transport();
 TransportInfo sysv_mq_transport();
 TransportInfo bipc_mq_transport();
+TransportInfo unix_dgram_transport();
+TransportInfo unix_seqpacket_transport();
+TransportInfo udp_transport();
+TransportInfo zmq_ipc_transport();
+TransportInfo zmq_tcp_transport();
 
 }  // namespace ipcb::transports

@@ -1,0 +1,106 @@
+#include "transports/zmq_pair.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "transports/sys.hpp"
+
+namespace ipcb::transports {
+
+namespace {
+constexpr std::size_t kQueueBudgetBytes = 8 << 20;
+constexpr int kDefaultHwm = 1000;  // ZeroMQ's own default
+}  // namespace
+
+ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
+    : bind_endpoint_(std::move(bind_endpoint)),
+      hwm_(static_cast<int>(std::clamp<std::size_t>(
+          kQueueBudgetBytes / std::max<std::size_t>(c.max_message_bytes, 1), 4,
+          kDefaultHwm))) {}
+
+void ZmqPairTransport::open_socket() {
+  ctx_.emplace();
+  socket_ = zmq::socket_t(*ctx_, zmq::socket_type::pair);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::sndhwm, hwm_);
+  socket_.set(zmq::sockopt::rcvhwm, hwm_);
+}
+
+void ZmqPairTransport::prepare() {
+  try {
+    open_socket();
+    socket_.bind(bind_endpoint_);
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    fail("zmq_bind", e);
+  }
+}
+
+void ZmqPairTransport::adopt(const nlohmann::json& h) {
+  endpoint_ = h.at("endpoint").get<std::string>();
+}
+
+void ZmqPairTransport::connect(Role role) {
+  if (role == Role::kDriver) return;  // bound in prepare()
+  try {
+    open_socket();
+    socket_.connect(endpoint_);
+  } catch (const zmq::error_t& e) {
+    fail("zmq_connect", e);
+  }
+}
+
+void ZmqPairTransport::send(const std::byte* d, std::size_t n) {
+  for (;;) {
+    try {
+      socket_.send(zmq::const_buffer(d, n), zmq::send_flags::none);
+      return;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) fail("zmq_send", e);
+      if (cancelled()) throw_cancelled("zmq_send", endpoint_);
+    }
+  }
+}
+
+void ZmqPairTransport::recv(std::byte* d, std::size_t n) {
+  for (;;) {
+    try {
+      auto r = socket_.recv(zmq::mutable_buffer(d, n), zmq::recv_flags::none);
+      if (r && r->untruncated_size == n) return;
+      throw std::runtime_error("zmq_recv(" + endpoint_ + "): a message of " +
+                               std::to_string(r ? r->untruncated_size : 0) +
+                               " bytes arrived when " + std::to_string(n) +
+                               " were expected");
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) fail("zmq_recv", e);
+      if (cancelled()) throw_cancelled("zmq_recv", endpoint_);
+    }
+  }
+}
+
+void ZmqPairTransport::teardown() noexcept {
+  socket_.close();
+  ctx_.reset();  // zmq_ctx_term: returns at once, LINGER is 0
+}
+
+std::map<std::string, std::int64_t> ZmqPairTransport::applied_settings() const {
+  if (!socket_) return {};
+  try {
+    return {{"zmq_sndhwm_messages", socket_.get(zmq::sockopt::sndhwm)},
+            {"zmq_rcvhwm_messages", socket_.get(zmq::sockopt::rcvhwm)},
+            {"zmq_linger_ms", socket_.get(zmq::sockopt::linger)}};
+  } catch (const zmq::error_t&) {
+    return {};
+  }
+}
+
+void ZmqPairTransport::fail(const char* call, const zmq::error_t& e) const {
+  std::string s = call;
+  s += "(";
+  s += endpoint_.empty() ? bind_endpoint_ : endpoint_;
+  s += "): ";
+  s += e.what();
+  throw std::runtime_error(s);
+}
+
+}  // namespace ipcb::transports

@@ -1,0 +1,52 @@
+// Shared code of the ZeroMQ transports (zmq_ipc, zmq_tcp): one ZMQ_PAIR
+// socket per side (an exclusive pair suits one producer / one consumer). The
+// driver creates its context and socket and binds in prepare(); the peer
+// creates its own context in connect() (never across the fork) and connects
+// to the endpoint handed off. One ZeroMQ message per transport message: no
+// fragmentation (ZeroMQ has no small size limit); send copies the payload
+// into a zmq message, recv copies it out into the caller's buffer.
+//
+// Contract. ZMQ_LINGER 0 (closing never waits for undelivered messages).
+// ZMQ_SNDHWM/ZMQ_RCVHWM are sized so that each queue holds at most ~8 MiB
+// (at most ZeroMQ's default of 1000 messages, at least 4): a 1 MiB stream
+// cannot queue gigabytes. A blocked zmq_send/zmq_recv returns EINTR on a
+// signal: it is retried, or ends as Cancelled once the harness cancelled.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "transports/transport.hpp"
+
+namespace ipcb::transports {
+
+class ZmqPairTransport : public Transport {
+ public:
+  // bind_endpoint: what the driver binds ("tcp://127.0.0.1:*").
+  ZmqPairTransport(const Config& c, std::string bind_endpoint);
+
+  void prepare() override;
+  nlohmann::json handoff() const override { return {{"endpoint", endpoint_}}; }
+  void adopt(const nlohmann::json& h) override;
+  void connect(Role role) override;
+  void send(const std::byte* d, std::size_t n) override;
+  void recv(std::byte* d, std::size_t n) override;
+  void teardown() noexcept override;
+  std::map<std::string, std::int64_t> applied_settings() const override;
+
+ protected:
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void open_socket();
+  [[noreturn]] void fail(const char* call, const zmq::error_t& e) const;
+
+  std::string bind_endpoint_;
+  std::string endpoint_;  // as bound (ZMQ_LAST_ENDPOINT), e.g. the real port
+  int hwm_;
+  std::optional<zmq::context_t> ctx_;  // created with the socket
+  zmq::socket_t socket_;
+};
+
+}  // namespace ipcb::transports

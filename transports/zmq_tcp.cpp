@@ -1,0 +1,27 @@
+// zmq_tcp: ZeroMQ PAIR sockets over TCP on loopback. The driver binds
+// tcp://127.0.0.1:* (an ephemeral port on 127.0.0.1 only; ZMQ_IPV6 stays
+// off), reads the port back from ZMQ_LAST_ENDPOINT and hands the endpoint to
+// the peer, which connects. ZeroMQ sets TCP_NODELAY on every TCP connection
+// itself (libzmq tune_tcp_socket; tests/sockets_test.cpp checks it). Limits:
+// none of its own; ZMQ_SNDHWM/RCVHWM cap each queue at ~8 MiB (recorded);
+// kernel buffers from net.ipv4.tcp_wmem/tcp_rmem.
+#include "transports/registry.hpp"
+#include "transports/zmq_pair.hpp"
+
+namespace ipcb::transports {
+
+TransportInfo zmq_tcp_transport() {
+  Capabilities caps;
+  caps.preserves_boundaries = true;
+  caps.limits =
+      "127.0.0.1 only; no size limit (one zmq message per message); "
+      "SNDHWM/RCVHWM sized to ~8 MiB per queue (recorded); TCP_NODELAY set "
+      "by ZeroMQ";
+  return {"zmq_tcp", "ZeroMQ PAIR over TCP loopback 127.0.0.1", caps,
+          [](const Config& c) {
+            return std::make_unique<ZmqPairTransport>(c, "tcp://127.0.0.1:*");
+          },
+          [] { return std::optional<std::string>(); }};
+}
+
+}  // namespace ipcb::transports
