@@ -19,6 +19,14 @@ const std::vector<TransportInfo>& all_transports() {
       fifo_transport(),
       unix_stream_transport(),
       tcp_transport(),
+      // Shared-memory mailboxes: payload region + notification (mailbox.hpp).
+      shm_sem_transport(),
+      shm_sysv_transport(),
+      shm_mutex_transport(),
+      mmap_file_transport(),
+      bipc_shm_transport(),
+      eventfd_transport(),
+      signal_transport(),
   };
   return kAll;
 }

@@ -34,5 +34,12 @@ TransportInfo pipe_transport();
 TransportInfo fifo_transport();
 TransportInfo unix_stream_transport();
 TransportInfo tcp_transport();
+TransportInfo shm_sem_transport();
+TransportInfo shm_sysv_transport();
+TransportInfo shm_mutex_transport();
+TransportInfo mmap_file_transport();
+TransportInfo bipc_shm_transport();
+TransportInfo eventfd_transport();
+TransportInfo signal_transport();
 
 }  // namespace ipcb::transports
