@@ -27,6 +27,14 @@ const std::vector<TransportInfo>& all_transports() {
       posix_mq_transport(),
       sysv_mq_transport(),
       bipc_mq_transport(),
+      // Shared-memory mailboxes: payload region + notification (mailbox.hpp).
+      shm_sem_transport(),
+      shm_sysv_transport(),
+      shm_mutex_transport(),
+      mmap_file_transport(),
+      bipc_shm_transport(),
+      eventfd_transport(),
+      signal_transport(),
       zmq_ipc_transport(),
       zmq_tcp_transport(),
   };

@@ -42,5 +42,12 @@ TransportInfo unix_seqpacket_transport();
 TransportInfo udp_transport();
 TransportInfo zmq_ipc_transport();
 TransportInfo zmq_tcp_transport();
+TransportInfo shm_sem_transport();
+TransportInfo shm_sysv_transport();
+TransportInfo shm_mutex_transport();
+TransportInfo mmap_file_transport();
+TransportInfo bipc_shm_transport();
+TransportInfo eventfd_transport();
+TransportInfo signal_transport();
 
 }  // namespace ipcb::transports

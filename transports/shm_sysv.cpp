@@ -1,0 +1,153 @@
+// shm_sysv: System V shared memory (shmget IPC_PRIVATE, mode 0600, shmat)
+// carrying the payload, with one System V semaphore set of four (semget
+// IPC_PRIVATE, semop) as the full/empty counters of the mailbox (see
+// mailbox.hpp). Unlike the futex-based POSIX semaphores, every semop is a
+// system call, even when it need not sleep. semop is never restarted after a
+// signal handler, so the harness's SIGUSR1 ends a wait (EINTR). Both ids are
+// recorded with record_sysv_object; teardown removes both with IPC_RMID (the
+// segment itself goes when the last side detaches).
+// Limits: kernel.shmmax (largest segment; checked, the error names it),
+// kernel.shmall (total pages), kernel.shmmni (segments); kernel.sem is
+// "SEMMSL SEMMNS SEMOPM SEMMNI" (this uses one set of four semaphores);
+// SEMVMX 32767 is far above the slot count. Message size: any.
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+
+#include <array>
+
+#include "transports/mailbox.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::transports {
+namespace {
+
+class SysvShmRegion final : public Region {
+ public:
+  explicit SysvShmRegion(const Config& c) : dir_(c.dir) {
+    what_ = "System V shm";
+  }
+  ~SysvShmRegion() override {
+    if (base_ != nullptr) ::shmdt(base_);
+  }
+  void create(std::size_t bytes) override {
+    check_shmmax(bytes);
+    id_ = checked("shmget", what_, [&] {
+      return ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | IPC_EXCL | 0600);
+    });
+    created_ = true;
+    record_sysv_object(dir_, "shm", id_);
+    attach_id(bytes);
+  }
+  void attach(const nlohmann::json& h, std::size_t bytes) override {
+    id_ = h.at("shmid").get<int>();
+    attach_id(bytes);
+  }
+  nlohmann::json handoff() const override { return {{"shmid", id_}}; }
+  void remove() noexcept override {
+    if (created_) ::shmctl(id_, IPC_RMID, nullptr);
+    created_ = false;
+  }
+
+ private:
+  void attach_id(std::size_t bytes) {
+    what_ = "System V shm id " + std::to_string(id_);
+    shmid_ds ds{};
+    checked("shmctl(IPC_STAT)", what_,
+            [&] { return ::shmctl(id_, IPC_STAT, &ds); });
+    if (ds.shm_segsz != bytes) {
+      throw std::runtime_error(what_ + ": is " + std::to_string(ds.shm_segsz) +
+                               " B, expected " + std::to_string(bytes) + " B");
+    }
+    void* p = nullptr;
+    checked("shmat", what_, [&] {
+      p = ::shmat(id_, nullptr, 0);
+      return p == reinterpret_cast<void*>(-1) ? -1 : 0;
+    });
+    base_ = static_cast<std::byte*>(p);
+  }
+  static void check_shmmax(std::size_t bytes) {
+    std::string text = read_text_file("/proc/sys/kernel/shmmax");
+    if (text.empty()) return;
+    unsigned long long max = std::stoull(text);
+    if (bytes > max) {
+      throw std::runtime_error(
+          "System V shm: the region needs " + std::to_string(bytes) +
+          " B, above kernel.shmmax = " + text +
+          "; raise it with sysctl -w kernel.shmmax=" + std::to_string(bytes));
+    }
+  }
+
+  std::string dir_;
+  int id_ = -1;
+  bool created_ = false;
+};
+
+class SysvSemNotifier final : public Notifier {
+ public:
+  explicit SysvSemNotifier(const Config& c) : dir_(c.dir) {}
+  void create(std::byte*, const Counts& initial) override {
+    id_ = checked("semget", "System V semaphore set", [] {
+      return ::semget(IPC_PRIVATE, kCounters, IPC_CREAT | IPC_EXCL | 0600);
+    });
+    created_ = true;
+    record_sysv_object(dir_, "sem", id_);
+    name_counters();
+    unsigned short values[kCounters];
+    for (int i = 0; i < kCounters; ++i)
+      values[i] = static_cast<unsigned short>(initial[i]);
+    union semun {
+      int val;
+      semid_ds* buf;
+      unsigned short* array;
+    } arg{};
+    arg.array = values;
+    checked("semctl(SETALL)", names_[0],
+            [&] { return ::semctl(id_, 0, SETALL, arg); });
+  }
+  nlohmann::json handoff() const override { return {{"semid", id_}}; }
+  void attach(const nlohmann::json& h, std::byte*, const Counts&) override {
+    id_ = h.at("semid").get<int>();
+    name_counters();
+  }
+  void wait(int c) override { op(c, -1, "semop(-1)"); }
+  void post(int c) override { op(c, +1, "semop(+1)"); }
+  void remove() noexcept override {
+    if (created_) ::semctl(id_, 0, IPC_RMID);
+    created_ = false;
+  }
+
+ private:
+  void op(int c, short delta, const char* call) {
+    sembuf b{static_cast<unsigned short>(c), delta, 0};  // no SEM_UNDO
+    checked(call, names_[c], [&] { return ::semop(id_, &b, 1); });
+  }
+  void name_counters() {
+    for (int i = 0; i < kCounters; ++i) {
+      names_[i] = "System V semaphore set " + std::to_string(id_) + " ";
+      names_[i] += counter_name(i);
+    }
+  }
+
+  std::string dir_;
+  int id_ = -1;
+  bool created_ = false;
+  std::array<std::string, kCounters> names_;
+};
+
+}  // namespace
+
+TransportInfo shm_sysv_transport() {
+  return {"shm_sysv",
+          "System V shm (shmget) payload, System V semaphores (semop)",
+          mailbox_caps("kernel.shmmax/shmall/shmmni size the segment, "
+                       "kernel.sem the semaphore sets; every semop is a "
+                       "system call"),
+          [](const Config& c) {
+            return make_mailbox(c, std::make_unique<SysvShmRegion>(c),
+                                std::make_unique<SysvSemNotifier>(c));
+          },
+          [] { return std::optional<std::string>(); }};
+}
+
+}  // namespace ipcb::transports
