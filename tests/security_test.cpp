@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <thread>
+#include <zmq.hpp>
 
 #include "harness/naming.hpp"
 #include "transports/registry.hpp"
@@ -56,6 +57,30 @@ TEST(Security, TcpDriverRejectsAConnectionWithoutTheToken) {
   EXPECT_EQ(std::memcmp(out, in, sizeof out), 0);
   EXPECT_EQ(driver->applied_settings().at("rejected_connections"), 1);
   ::close(intruder);
+  driver->teardown();
+}
+
+TEST(Security, ZmqTcpDriverRefusesAnIntruderThatConnectsFirst) {
+  harness::IpcNames names;
+  transports::Config cfg{64, transports::Wait::kBlock, names.dir(),
+                         names.prefix()};
+  auto driver = transports::create_transport("zmq_tcp", cfg);
+  driver->prepare();
+  const std::string endpoint = driver->handoff()["endpoint"];
+  zmq::context_t ctx;
+  zmq::socket_t intruder(ctx, zmq::socket_type::pair);
+  intruder.set(zmq::sockopt::linger, 0);
+  intruder.connect(endpoint);
+  const char hello[16] = "not the token..";
+  intruder.send(zmq::const_buffer(hello, sizeof hello), zmq::send_flags::none);
+  try {
+    driver->connect(transports::Role::kDriver);
+    FAIL() << "the driver accepted an unauthenticated connection";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("did not present this run's token"),
+              std::string::npos)
+        << e.what();
+  }
   driver->teardown();
 }
 

@@ -46,8 +46,10 @@ struct LocalPair {
     }
     peer = transports::create_transport(name, cfg);
     peer->adopt(handoff);
+    // connect(kDriver) may wait for the peer (as accept() does): both at once.
+    std::thread peer_side([&] { peer->connect(Role::kPeer); });
     driver->connect(Role::kDriver);
-    peer->connect(Role::kPeer);
+    peer_side.join();
   }
   ~LocalPair() { driver->teardown(); }
 };

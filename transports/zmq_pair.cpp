@@ -1,5 +1,7 @@
 #include "transports/zmq_pair.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -34,20 +36,48 @@ void ZmqPairTransport::prepare() {
   } catch (const zmq::error_t& e) {
     fail("zmq_bind", e);
   }
+  checked("getrandom", "zmq token",
+          [&] { return ::getrandom(token_.data(), token_.size(), 0); });
+}
+
+nlohmann::json ZmqPairTransport::handoff() const {
+  return {{"endpoint", endpoint_},
+          {"token", std::vector<int>(token_.begin(), token_.end())}};
 }
 
 void ZmqPairTransport::adopt(const nlohmann::json& h) {
   endpoint_ = h.at("endpoint").get<std::string>();
+  auto token = h.at("token").get<std::vector<int>>();
+  for (std::size_t i = 0; i < token_.size() && i < token.size(); ++i)
+    token_[i] = static_cast<unsigned char>(token[i]);
 }
 
 void ZmqPairTransport::connect(Role role) {
-  if (role == Role::kDriver) return;  // bound in prepare()
+  auto* token = reinterpret_cast<std::byte*>(token_.data());
+  if (role == Role::kDriver) {  // bound in prepare(): authenticate the peer
+    std::array<unsigned char, 16> got{};
+    try {
+      recv(reinterpret_cast<std::byte*>(got.data()), got.size());
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception&) {
+      got.fill(0);
+    }
+    if (got != token_) {
+      throw std::runtime_error(
+          "zmq(" + endpoint_ +
+          "): the first connection did not present this run's token: another "
+          "local process connected before the peer; refusing to use it");
+    }
+    return;
+  }
   try {
     open_socket();
     socket_.connect(endpoint_);
   } catch (const zmq::error_t& e) {
     fail("zmq_connect", e);
   }
+  send(token, token_.size());
 }
 
 void ZmqPairTransport::send(const std::byte* d, std::size_t n) {

@@ -11,8 +11,12 @@
 // (at most ZeroMQ's default of 1000 messages, at least 4): a 1 MiB stream
 // cannot queue gigabytes. A blocked zmq_send/zmq_recv returns EINTR on a
 // signal: it is retried, or ends as Cancelled once the harness cancelled.
+// Authentication: PAIR takes the first connection, which on tcp:// any
+// local user could make; the peer's first message is a 16-byte random token
+// handed over privately at spawn, and the driver refuses anything else.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <zmq.hpp>
@@ -27,7 +31,7 @@ class ZmqPairTransport : public Transport {
   ZmqPairTransport(const Config& c, std::string bind_endpoint);
 
   void prepare() override;
-  nlohmann::json handoff() const override { return {{"endpoint", endpoint_}}; }
+  nlohmann::json handoff() const override;
   void adopt(const nlohmann::json& h) override;
   void connect(Role role) override;
   void send(const std::byte* d, std::size_t n) override;
@@ -47,6 +51,7 @@ class ZmqPairTransport : public Transport {
   int hwm_;
   std::optional<zmq::context_t> ctx_;  // created with the socket
   zmq::socket_t socket_;
+  std::array<unsigned char, 16> token_{};  // the peer's first message
 };
 
 }  // namespace ipcb::transports
