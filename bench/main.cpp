@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <iostream>
@@ -139,6 +140,23 @@ int run_driver(int argc, char** argv) {
                         {"note", opt.placement.note}};
   auto warnings = harness::environment_warnings(block["environment"]);
   if (!opt.placement.note.empty()) warnings.push_back(opt.placement.note);
+  bool spin_selected = false;
+  for (const auto& name : opt.transports) {
+    for (auto w : transports::find_transport(name)->caps.waits)
+      spin_selected |= w == transports::Wait::kSpin;
+  }
+  spin_selected &=
+      std::find(opt.waits.begin(), opt.waits.end(), "spin") != opt.waits.end();
+  for (const auto& p : opt.placements) {
+    if (spin_selected && p.driver_cpu >= 0 && p.driver_cpu == p.peer_cpu) {
+      warnings.push_back(
+          "spin waits with both sides on one CPU (" + p.name() +
+          "): a spinner gives the CPU up only when preempted, so these "
+          "figures measure scheduler time slices, not the transport; use "
+          "--wait=block for same-CPU runs");
+      break;
+    }
+  }
   if (const auto cpus = harness::initial_cpus().size();
       2 * static_cast<std::size_t>(opt.pairs) > cpus) {
     warnings.push_back("--pairs=" + std::to_string(opt.pairs) + " runs " +
