@@ -160,11 +160,19 @@ def render(fig, plt):
     return out
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path, data):
-    """Writes bytes to a temporary file beside `path`, then renames it."""
+    """Writes bytes to a temporary file beside `path`, then renames it (with
+    the permissions a plain open() would give, not mkstemp's 0600)."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

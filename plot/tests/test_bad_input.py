@@ -14,6 +14,7 @@ SCRIPTS = {
     "throughput_vs_size.py": lambda res, out: [res, "--out-dir", out],
     "latency_cdf.py": lambda res, out: [res, "--out-dir", out],
     "ranked_bar.py": lambda res, out: [res, "--out-dir", out],
+    "report.py": lambda res, out: [res, "--out-dir", out],
 }
 
 
