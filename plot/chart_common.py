@@ -60,6 +60,9 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print("plot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `compare.py A B | head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def load_for_chart(args):

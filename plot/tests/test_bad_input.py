@@ -15,6 +15,10 @@ SCRIPTS = {
     "latency_cdf.py": lambda res, out: [res, "--out-dir", out],
     "ranked_bar.py": lambda res, out: [res, "--out-dir", out],
     "report.py": lambda res, out: [res, "--out-dir", out],
+    "compare.py:A": lambda res, out: [res, fixture("small.json"),
+                                      "--out-dir", out],
+    "compare.py:B": lambda res, out: [fixture("small.json"), res,
+                                      "--out-dir", out],
 }
 
 
@@ -68,7 +72,8 @@ def assert_clean_failure(done, out_dir, words, status=2):
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_bad_results_file(tmp_path, script, kind):
     out = str(tmp_path / "out")
-    done = run_script(script, *SCRIPTS[script](bad_file(tmp_path, kind), out))
+    done = run_script(script.split(":")[0],
+                      *SCRIPTS[script](bad_file(tmp_path, kind), out))
     assert_clean_failure(done, out, BAD[kind])
 
 
@@ -79,7 +84,8 @@ def test_matplotlib_missing(tmp_path, script):
     (shim / "__init__.py").write_text(
         "raise ImportError('No module named matplotlib (simulated)')\n")
     out = str(tmp_path / "out")
-    done = run_script(script, *SCRIPTS[script](fixture("small.json"), out),
+    done = run_script(script.split(":")[0],
+                      *SCRIPTS[script](fixture("small.json"), out),
                       env={"PYTHONPATH": str(shim.parent)})
     assert_clean_failure(done, out, "matplotlib is not importable", status=3)
     assert "python3-matplotlib" in done.stderr
