@@ -227,6 +227,11 @@ def representative(runs):
     return ranked[(len(ranked) - 1) // 2]
 
 
+def _list(block, key):
+    value = block.get(key)
+    return value if isinstance(value, list) else []
+
+
 class Results:
     """A validated results file: environment, rows and headlines."""
 
@@ -239,9 +244,11 @@ class Results:
         self.placement = block.get("placement") or {}
         self.context = doc.get("context") or {}
         self.complete = bool(block.get("complete", False))
-        self.warnings = [str(w) for w in block.get("warnings") or []]
-        self.failures = list(block.get("failures") or [])
-        self.skipped = list(block.get("skipped") or [])
+        self.warnings = [str(w) for w in _list(block, "warnings")]
+        self.failures = [f for f in _list(block, "failures")
+                         if isinstance(f, dict)]
+        self.skipped = [s for s in _list(block, "skipped")
+                        if isinstance(s, dict)]
         failed = {normalize_name(f.get("name", "")): f.get("error", "")
                   for f in self.failures}
         skipped = {normalize_name(s.get("name", "")): s.get("reason", "")
@@ -253,7 +260,12 @@ class Results:
             if isinstance(rec, dict):
                 gb = iterations.get((normalize_name(str(rec.get("name", ""))),
                                      rec.get("repetition_index", 0)))
-            self.rows.append(_flatten(path, i, rec, gb, failed, skipped))
+            try:
+                self.rows.append(_flatten(path, i, rec, gb, failed, skipped))
+            except (AttributeError, TypeError, ValueError) as e:
+                raise PlotError(f"{path}: benchmark #{i} is malformed ({e})",
+                                "the file is damaged or not written by "
+                                "ipcbench") from None
         self.headlines = self._make_headlines()
 
     def _make_headlines(self):

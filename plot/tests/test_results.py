@@ -103,3 +103,10 @@ def test_bad_input_raises_one_line(tmp_path, content, words):
         ir.load(str(path))
     assert words in str(e.value) and "\n" not in str(e.value)
     assert " \u2014 " in str(e.value) and e.value.exit_code == 2
+
+
+def test_malformed_record_is_bad_input(tmp_path, small_doc):
+    small_doc["ipcbench"]["benchmarks"][0]["latency"] = "fast"
+    with pytest.raises(ir.PlotError) as e:
+        ir.load(write_json(tmp_path / "m.json", small_doc))
+    assert "benchmark #0 is malformed" in str(e.value)
