@@ -4,10 +4,15 @@
 #
 #   ./run_all.sh [--quick] [ipcbench flags...]   results/<UTC stamp>/results.json
 #   ./run_all.sh --test                          Release + ASan/UBSan test suites
+#   ./run_all.sh --compare A.json B.json [compare.py flags...]
+#                                  B against A; chart in results/compare-<stamp>/
 #
-# Extra arguments pass through to ipcbench untouched (never evaluated).
+# Extra arguments pass through to ipcbench (or compare.py) untouched (never
+# evaluated).
 set -euo pipefail
+readonly CALLER_DIR="$PWD"
 cd "$(dirname "$0")"
+readonly ROOT="$PWD"
 
 readonly PACKAGES=(
   cmake g++ make git
@@ -92,12 +97,26 @@ run_suite() {
   return "$status"
 }
 
+run_compare() {  # run_compare A.json B.json [compare.py flags...]
+  local args=("$@") a has_out=0
+  for a in "$@"; do [[ "$a" == --out-dir || "$a" == --out-dir=* ]] && has_out=1; done
+  if [[ $has_out -eq 0 ]]; then
+    args+=(--out-dir "${ROOT}/results/compare-$(date -u +%Y%m%dT%H%M%SZ)")
+  fi
+  # From the caller's directory, so that relative paths mean what they typed.
+  (cd "$CALLER_DIR" && /usr/bin/python3 "${ROOT}/plot/compare.py" "${args[@]}")
+}
+
 main() {
   install_missing
   if [[ "${1:-}" == "--test" ]]; then
     shift
     [[ $# -eq 0 ]] || { say "--test takes no further arguments (got: $*)"; exit 2; }
     run_tests
+  elif [[ "${1:-}" == "--compare" ]]; then
+    shift
+    [[ $# -ge 2 ]] || { say "--compare needs two results files: --compare A.json B.json"; exit 2; }
+    run_compare "$@"
   else
     run_suite "$@"
   fi

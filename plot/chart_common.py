@@ -1,0 +1,216 @@
+"""What every chart script shares: the command line, matplotlib (Agg) set-up,
+consistent colours per transport, unit formatting, the machine caption, and
+writing PNG + SVG without leaving a half-written file behind.
+
+A chart module offers make_figure(results, plt, ...) -> (figure, file stem)
+and main(argv); main runs through run() below, which turns PlotError into
+one line on stderr ("plot: <what> — <how to fix>") and an exit status.
+"""
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+
+from ipcbench_results import PlotError, load
+
+WAIT_STYLES = {"block": "-", "spin": "--"}
+MARKERS = "osD^v<>pPhX*"
+
+
+def import_pyplot():
+    """matplotlib.pyplot on the Agg backend, or a PlotError saying how to get it."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise PlotError(
+            f"matplotlib is not importable ({e})",
+            "install Debian's python3-matplotlib (apt-get install "
+            "python3-matplotlib) and run the script with /usr/bin/python3",
+            exit_code=3) from None
+    plt.rcParams.update({"svg.fonttype": "none", "figure.dpi": 100,
+                         "savefig.dpi": 110, "axes.grid": True,
+                         "grid.alpha": 0.3, "legend.fontsize": 8})
+    return plt
+
+
+def parser(description, default_stem):
+    """An argparse parser with the arguments every chart script takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("results", help="results.json written by ipcbench")
+    p.add_argument("--out-dir", help="where to write the PNG and SVG "
+                   "(default: the directory of RESULTS)")
+    p.add_argument("--name", help=f"file stem (default: {default_stem})")
+    p.add_argument("--transports", type=lambda s: [x for x in s.split(",") if x],
+                   help="comma-separated transports or transport:wait to "
+                   "include (default: all)")
+    return p
+
+
+def run(main, argv=None):
+    """Calls main(argv); returns its status or that of the PlotError it raised."""
+    try:
+        return main(argv)
+    except PlotError as e:
+        print(f"plot: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("plot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `compare.py A B | head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def load_for_chart(args):
+    """Loads RESULTS, then imports pyplot: bad input fails before any import."""
+    results = load(args.results)
+    if not results.complete:
+        print(f"plot: warning: {args.results} is from an incomplete run "
+              "(interrupted?); showing what finished", file=sys.stderr)
+    return results, import_pyplot()
+
+
+def out_dir(args):
+    return args.out_dir or os.path.dirname(os.path.abspath(args.results))
+
+
+def series_styles(all_series):
+    """series -> matplotlib style kwargs, stable across every chart of a run."""
+    transports = sorted({s.partition(":")[0] for s in all_series})
+    colours = [f"C{i}" for i in range(10)] + ["#444444", "#8c564b", "#17becf"]
+    styles = {}
+    for s in all_series:
+        transport, _, wait = s.partition(":")
+        i = transports.index(transport)
+        styles[s] = {"color": colours[i % len(colours)],
+                     "marker": MARKERS[i % len(MARKERS)],
+                     "linestyle": WAIT_STYLES.get(wait, ":")}
+    return styles
+
+
+def fmt_bytes(n):
+    """64 -> "64 B", 4096 -> "4 KiB", 1536 -> "1.5 KiB"."""
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n:g} B"
+
+
+def fmt_ns(ns):
+    """A duration in ns, in the unit that reads best: "23.7 µs"."""
+    if ns is None:
+        return "\u2014"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("\u00b5s", 1e3)):
+        if abs(ns) >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_rate(x, unit=""):
+    """1.5e9 -> "1.5 G" (+ unit)."""
+    if x is None:
+        return "\u2014"
+    for prefix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {prefix}{unit}"
+    return f"{x:.3g} {unit}".rstrip()
+
+
+def size_axis(ax, sizes):
+    """Log2 x axis of message sizes, labelled "64 B", "1 KiB", ..."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, FuncFormatter
+    ax.set_xscale("log", base=2)
+    step = 1 if len(sizes) <= 8 else 2
+    ax.xaxis.set_major_locator(FixedLocator(sizes[::step]))
+    ax.xaxis.set_minor_locator(FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_bytes(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("message size (bytes, log scale)")
+
+
+def plain_log_axis(axis, si=False):
+    """Log-scale tick labels as plain numbers (0.1, 1, 10; or 10k, 1M with si)
+    instead of 10^n."""
+    from matplotlib.ticker import FuncFormatter
+    if si:
+        axis.set_major_formatter(FuncFormatter(
+            lambda v, _: fmt_rate(v).replace(" ", "")))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def caption(fig, results, extra=""):
+    """The machine (CPU, kernel, placement) along the bottom of the figure."""
+    text = results.machine_caption() + (f"\n{extra}" if extra else "")
+    fig.text(0.01, 0.005, text, fontsize=7, color="#444444",
+             ha="left", va="bottom", wrap=True)
+    lines = text.count("\n") + 1
+    fig.tight_layout(rect=(0, 0.02 + 0.028 * lines, 1, 1))
+
+
+def render(fig, plt):
+    """The figure as {"png": bytes, "svg": bytes}; closes it."""
+    out = {}
+    for fmt in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt)
+        out[fmt] = buf.getvalue()
+    plt.close(fig)
+    return out
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(path, data):
+    """Writes bytes to a temporary file beside `path`, then renames it (with
+    the permissions a plain open() would give, not mkstemp's 0600)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_outputs(directory, files):
+    """Writes {file name: bytes} into directory; returns the paths."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        paths = []
+        for name, data in files.items():
+            path = os.path.join(directory, name)
+            write_atomically(path, data)
+            paths.append(path)
+        return paths
+    except OSError as e:
+        raise PlotError(f"cannot write into {directory} ({e.strerror})",
+                        "choose a writable --out-dir") from None
+
+
+def save_chart(args, fig, stem, plt):
+    """Renders a chart script's figure and writes STEM.png and STEM.svg."""
+    rendered = render(fig, plt)
+    stem = args.name or stem
+    paths = write_outputs(out_dir(args), {f"{stem}.{k}": v
+                                          for k, v in rendered.items()})
+    for p in paths:
+        print(p)
+    return 0
+
+
+def no_data(results, what, fix):
+    """The PlotError for a run with nothing of the kind a chart needs."""
+    return PlotError(f"{results.path} has no successful {what}", fix)

@@ -1,0 +1,267 @@
+#!/usr/bin/python3
+"""Compares two ipcbench runs, A (before) and B (after): for every benchmark
+in both, A, B and the ratio B/A of p50, p99 (ping-pong) and throughput
+(stream); with repetitions on both sides, whether the difference is
+statistically significant (two-sided Mann-Whitney U over the per-repetition
+values, as Google Benchmark's compare.py does). Warns when the runs come from
+different machines, kernels, builds or placements. With --out-dir, also
+writes a chart of the ratios against message size.
+
+    /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
+"""
+
+import argparse
+import math
+import os
+import sys
+
+import chart_common as cc
+from ipcbench_results import PlotError, load
+
+# (metric, headline / row key, scenario, unit formatter, lower is better)
+METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True),
+           ("p99", "p99_ns", "pingpong", cc.fmt_ns, True),
+           ("MB/s", "bytes_per_second", "stream",
+            lambda v: f"{v / 1e6:,.1f}", False))
+NO_REPS = "n/a (no repetitions)"
+
+
+def key_of(h):
+    """What makes two benchmarks of different runs the same benchmark."""
+    return (h["scenario"], h["transport"], h["wait"], h["message_bytes"])
+
+
+def significance(a_values, b_values, alpha, mannwhitneyu):
+    """The verdict of a two-sided Mann-Whitney U test, as text."""
+    if len(a_values) < 2 or len(b_values) < 2:
+        return NO_REPS, None
+    if a_values == b_values or len(set(a_values + b_values)) == 1:
+        p = 1.0
+    else:
+        p = float(mannwhitneyu(a_values, b_values,
+                               alternative="two-sided").pvalue)
+    verdict = "significant" if p < alpha else "not significant"
+    text = f"{verdict} (p={p:.3g}, {len(a_values)} vs {len(b_values)} reps)"
+    # The smallest two-sided p an exact test can give with these counts.
+    floor = 2 / math.comb(len(a_values) + len(b_values), len(a_values))
+    if floor >= alpha:
+        text += f"; {len(a_values)} vs {len(b_values)} reps cannot reach " \
+                f"p<{alpha:g}, use 5+ each"
+    elif min(len(a_values), len(b_values)) < 9:
+        text += "; 9+ reps recommended"
+    return text, p
+
+
+def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
+    """One dict per (benchmark, metric) present in both runs, plus the names
+    of benchmarks found in only one of them."""
+    a_heads = {key_of(h): h for h in a.headlines}
+    b_heads = {key_of(h): h for h in b.headlines}
+    rows = []
+    for key in sorted(a_heads.keys() & b_heads.keys()):
+        ha, hb = a_heads[key], b_heads[key]
+        for metric, field, scenario, fmt, lower in METRICS:
+            if scenario != key[0]:
+                continue
+            row = {"name": hb["name"], "series": hb["series"],
+                   "scenario": key[0], "message_bytes": key[3],
+                   "metric": metric, "fmt": fmt, "lower_is_better": lower,
+                   "a": ha[field], "b": hb[field], "ratio": None,
+                   "significance": "", "p": None}
+            if ha["status"] != "ok" or hb["status"] != "ok":
+                bad = ha if ha["status"] != "ok" else hb
+                side = "A" if bad is ha else "B"
+                row["significance"] = f"{side} {bad['status']}: {bad['reason']}"
+                rows.append(row)
+                continue
+            if row["a"] and row["b"] is not None:
+                row["ratio"] = row["b"] / row["a"]
+            values = lambda h: [r[field] for r in h["runs"]  # noqa: E731
+                                if r["status"] == "ok" and r[field] is not None]
+            if mannwhitneyu is None:
+                row["significance"] = NO_REPS
+            else:
+                row["significance"], row["p"] = significance(
+                    values(ha), values(hb), alpha, mannwhitneyu)
+            rows.append(row)
+    only_a = sorted(a_heads[k]["name"] for k in a_heads.keys() - b_heads.keys())
+    only_b = sorted(b_heads[k]["name"] for k in b_heads.keys() - a_heads.keys())
+    return rows, only_a, only_b
+
+
+ENV_CHECKS = (
+    ("come from different machines", "the ratios mix hardware with the "
+     "change you meant to measure",
+     (("hostname", lambda r: r.environment.get("hostname")),
+      ("CPU", lambda r: r.environment.get("cpu_model")),
+      ("CPUs online", lambda r: r.environment.get("cpus_online")))),
+    ("ran on different kernels", "kernel changes move IPC figures; compare "
+     "runs on one kernel",
+     (("kernel", lambda r: r.environment.get("kernel")),
+      ("kernel build", lambda r: r.environment.get("kernel_version")))),
+    ("come from different builds", "expected if you are comparing code "
+     "changes; otherwise rebuild the same commit with the same flags",
+     (("git commit", lambda r: _build(r).get("git_commit")),
+      ("compiler", lambda r: _build(r).get("compiler")),
+      ("compiler flags", lambda r: _build(r).get("cxx_flags")),
+      ("build type", lambda r: _build(r).get("build_type")))),
+    ("used different placements", "pass the same --cpus to both runs",
+     (("", lambda r: r.placement_text()),)),
+)
+
+
+def _build(results):
+    return results.environment.get("build") or {}
+
+
+def environment_warnings(a, b):
+    """Lines saying how the two runs' machines, kernels or builds differ."""
+    out = []
+    for what, advice, fields in ENV_CHECKS:
+        diffs = [f"{label} {get(a)!s} vs {get(b)!s}".strip() for label, get
+                 in fields if get(a) != get(b)]
+        if diffs:
+            out.append(f"A and B {what} ({'; '.join(diffs)}) \u2014 {advice}")
+    for side, r in (("A", a), ("B", b)):
+        commit = str(_build(r).get("git_commit", ""))
+        if commit.endswith("-dirty"):
+            out.append(f"{side} was built from a modified tree ({commit}) "
+                       "\u2014 its code is not exactly that commit; commit "
+                       "before measuring")
+        if not r.complete:
+            out.append(f"{side} is an incomplete run \u2014 only the "
+                       "benchmarks that finished are compared")
+    return out
+
+
+def fmt_ratio(ratio):
+    """1.5 -> "1.500", 0.00104 -> "0.00104"; None -> a dash."""
+    if ratio is None:
+        return "\u2014"
+    return f"{ratio:.3f}" if ratio >= 0.1 else f"{ratio:.3g}"
+
+
+def print_table(rows, only_a, only_b, a, b, alpha):
+    def describe(r):
+        env = r.environment
+        reps = r.max_repetitions()
+        return (f"{r.path} ({env.get('hostname', '?')}, "
+                f"{str(r.context.get('date', '?'))[:16].replace('T', ' ')}, "
+                f"{reps} repetition{'s' if reps != 1 else ''})")
+    print(f"A: {describe(a)}\nB: {describe(b)}")
+    print("Headline figures are medians across repetitions; p50 and p99 are "
+          "the harness's own percentiles.")
+    width = max([len(r["name"]) for r in rows] + [9])
+    print(f"{'benchmark':<{width}}  {'metric':<6} {'A':>11} {'B':>11} "
+          f"{'B/A':>7}  significance (Mann-Whitney U, alpha {alpha:g})")
+    for r in rows:
+        fmt = r["fmt"]
+        a_text = fmt(r["a"]) if r["a"] is not None else "\u2014"
+        b_text = fmt(r["b"]) if r["b"] is not None else "\u2014"
+        ratio = fmt_ratio(r["ratio"])
+        print(f"{r['name']:<{width}}  {r['metric']:<6} {a_text:>11} "
+              f"{b_text:>11} {ratio:>7}  {r['significance']}")
+    for side, names in (("A", only_a), ("B", only_b)):
+        if names:
+            print(f"only in {side}: {', '.join(names)}")
+
+
+def make_figure(rows, a, b, plt):
+    """Ratio B/A against message size: p50 (and p99, thin) for ping-pong,
+    MB/s for stream; one line per transport:wait."""
+    panels = [s for s in ("pingpong", "stream")
+              if any(r["scenario"] == s and r["ratio"] for r in rows)]
+    if not panels:
+        raise PlotError("A and B have no successful benchmark in common",
+                        "compare runs of the same transports and sizes")
+    styles = cc.series_styles(sorted({r["series"] for r in rows}))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 4.2 * len(panels)),
+                             squeeze=False)
+    for ax, scenario in zip(axes[:, 0], panels):
+        for metric in ("p50", "p99", "MB/s"):
+            for s in sorted(styles):
+                pts = sorted((r["message_bytes"], r["ratio"]) for r in rows
+                             if r["series"] == s and r["metric"] == metric
+                             and r["scenario"] == scenario and r["ratio"])
+                if not pts:
+                    continue
+                thin = metric == "p99"
+                ax.plot(*zip(*pts), label=f"{s} {metric}", markersize=4,
+                        alpha=0.45 if thin else 1, linewidth=0.9 if thin
+                        else 1.6, **dict(styles[s], linestyle=":" if thin
+                                         else styles[s]["linestyle"]))
+        ax.axhline(1.0, color="#333333", linewidth=0.8)
+        cc.size_axis(ax, sorted({r["message_bytes"] for r in rows
+                                 if r["scenario"] == scenario}))
+        ax.set_yscale("log")
+        cc.plain_log_axis(ax.yaxis)
+        better = "below 1: B faster" if scenario == "pingpong" else \
+            "above 1: B faster"
+        ax.set_ylabel(f"ratio B/A (log scale; {better})")
+        ax.set_title("Ping-pong round-trip latency, B/A" if scenario ==
+                     "pingpong" else "Stream throughput (MB/s), B/A")
+        ax.legend(ncol=2, fontsize=7)
+    fig.suptitle(f"ipcbench runs compared: A = {short_path(a.path)}, "
+                 f"B = {short_path(b.path)}")
+    fig.text(0.01, 0.005, f"A: {a.machine_caption()}\nB: "
+             f"{b.machine_caption()}", fontsize=7, color="#444444",
+             va="bottom")
+    fig.tight_layout(rect=(0, 0.06 if len(panels) == 1 else 0.035, 1, 1))
+    return fig
+
+
+def short_path(path):
+    """results/20260101T000000Z/results.json -> 20260101T000000Z/results.json"""
+    parts = os.path.abspath(path).split(os.sep)
+    return os.path.join(*parts[-2:])
+
+
+def import_scipy_test():
+    try:
+        from scipy.stats import mannwhitneyu
+    except ImportError as e:
+        raise PlotError(f"scipy is not importable ({e})",
+                        "install Debian's python3-scipy (apt-get install "
+                        "python3-scipy) and run with /usr/bin/python3",
+                        exit_code=3) from None
+    return mannwhitneyu
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Exit status: 0 compared, 2 bad input, 3 missing package.")
+    p.add_argument("a", metavar="A.json", help="the baseline run")
+    p.add_argument("b", metavar="B.json", help="the run compared with it")
+    p.add_argument("--out-dir", help="write NAME.png and NAME.svg here "
+                   "(default: no chart)")
+    p.add_argument("--name", default="compare",
+                   help="chart file stem (default: compare)")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level (default: 0.05)")
+    args = p.parse_args(argv)
+    a, b = load(args.a), load(args.b)
+    plt = cc.import_pyplot() if args.out_dir else None
+    test = None
+    if a.max_repetitions() > 1 and b.max_repetitions() > 1:
+        test = import_scipy_test()
+    rows, only_a, only_b = compare_rows(a, b, args.alpha, test)
+    if not rows:
+        raise PlotError(f"{args.a} and {args.b} have no benchmark in common",
+                        "compare runs of the same transports, scenarios and "
+                        "sizes")
+    charts = []
+    if plt:
+        rendered = cc.render(make_figure(rows, a, b, plt), plt)
+        charts = cc.write_outputs(args.out_dir, {
+            f"{args.name}.{k}": v for k, v in rendered.items()})
+    for w in environment_warnings(a, b):
+        print(f"plot: warning: {w}", file=sys.stderr)
+    print_table(rows, only_a, only_b, a, b, args.alpha)
+    for path in charts:
+        print(f"chart: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cc.run(main))

@@ -1,0 +1,335 @@
+"""Load, validate and flatten an ipcbench results file.
+
+The file is Google Benchmark's JSON document, unchanged, plus a top-level
+"ipcbench" block (results/results_file.hpp describes it). load() checks the
+whole file before anything is drawn and returns a Results object whose rows
+are flat dicts, one per benchmark run (one per repetition), joining the
+ipcbench record with Google Benchmark's own entry of the same name.
+
+No statistic the C++ side computed is recomputed here: percentiles, means and
+rates are copied from the file. The one choice made here is the headline
+figure of a benchmark run with repetitions: Google Benchmark's own "median"
+aggregate when the file has it, otherwise the median across repetitions of
+the recorded values (the median of the per-repetition p50s, for example).
+Each headline says which one it is.
+"""
+
+import json
+import os
+import statistics
+
+SCHEMA_VERSION = 1
+GENERATE_HINT = "run ./run_all.sh or build/ipcbench --out=FILE to make one"
+_SEP = " \u2014 "  # " — " between what went wrong and how to fix it
+
+
+class PlotError(Exception):
+    """A problem the user can fix: one line, "<what> — <how to fix>"."""
+
+    def __init__(self, what, fix, exit_code=2):
+        super().__init__(what + _SEP + fix)
+        self.exit_code = exit_code
+
+
+def normalize_name(name):
+    """Benchmark name without Google Benchmark's "/manual_time" suffix."""
+    return name.replace("/manual_time", "")
+
+
+def series_label(transport, wait):
+    """The name a transport and wait strategy go by in legends: "pipe:block"."""
+    return f"{transport}:{wait}" if wait else transport
+
+
+def parse_name(name):
+    """Splits "scenario/transport[:wait]/bytes" (fallback when fields miss)."""
+    parts = normalize_name(name).split("/")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    transport, _, wait = parts[1].partition(":")
+    return {"scenario": parts[0], "transport": transport, "wait": wait,
+            "message_bytes": int(parts[2])}
+
+
+def _read_json(path):
+    if not os.path.exists(path):
+        raise PlotError(f"{path} does not exist", GENERATE_HINT)
+    if os.path.isdir(path):
+        raise PlotError(f"{path} is a directory",
+                        "pass the results.json file inside it")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except UnicodeDecodeError:
+        raise PlotError(f"{path} is not JSON (not UTF-8 text)",
+                        "pass a results.json written by ipcbench") from None
+    except json.JSONDecodeError as e:
+        raise PlotError(
+            f"{path} is not JSON (line {e.lineno} column {e.colno}: {e.msg})",
+            "pass a results.json written by ipcbench") from None
+    except OSError as e:
+        raise PlotError(f"cannot read {path} ({e.strerror})",
+                        "check the path and its permissions") from None
+
+
+def _check_block(path, doc):
+    if not isinstance(doc, dict) or not isinstance(doc.get("ipcbench"), dict):
+        raise PlotError(
+            f'{path} has no "ipcbench" block (plain Google Benchmark output?)',
+            "pass a results.json written by build/ipcbench --out=FILE")
+    block = doc["ipcbench"]
+    version = block.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise PlotError(
+            f"{path} has schema_version {json.dumps(version)}; these scripts "
+            f"read {SCHEMA_VERSION}",
+            "use the plot/ scripts from the ipcbench version that wrote it")
+    records = block.get("benchmarks")
+    if not isinstance(records, list):
+        raise PlotError(f'{path}: "ipcbench.benchmarks" is not a list',
+                        "the file is damaged; run the benchmarks again")
+    if not records:
+        raise PlotError(
+            f"{path} contains no benchmarks (an empty run)",
+            "check ipcbench's --transports, --scenarios, --sizes and "
+            "--benchmark_filter, then run again")
+    return block
+
+
+def _gbench_entries(doc):
+    """Google Benchmark's entries by (name, repetition) and median aggregates."""
+    iterations, medians = {}, {}
+    entries = doc.get("benchmarks")
+    for e in entries if isinstance(entries, list) else []:
+        if not isinstance(e, dict) or "name" not in e:
+            continue
+        run_name = normalize_name(e.get("run_name", e["name"]))
+        if e.get("run_type") == "aggregate":
+            if e.get("aggregate_name") == "median":
+                medians[run_name] = e
+        else:
+            iterations[(run_name, e.get("repetition_index", 0))] = e
+    return iterations, medians
+
+
+def _percentile_lookup(percentiles):
+    """{"99.9": v} -> {99.9: v}, keeping the file's order."""
+    return {float(k): v for k, v in percentiles.items()}
+
+
+def _status(rec, gb, failed_names, skipped_reasons):
+    """ok / failed / skipped and why; the record itself decides first."""
+    if "skipped" in rec:
+        return "skipped", str(rec["skipped"])
+    if "error" in rec:
+        return "failed", str(rec["error"])
+    if gb and (gb.get("error_occurred") or gb.get("skipped")):
+        return "failed", str(gb.get("error_message", "failed"))
+    if "latency" in rec or "throughput" in rec:
+        return "ok", ""
+    name = rec["name"]
+    if name in skipped_reasons:
+        return "skipped", str(skipped_reasons[name])
+    return "failed", str(failed_names.get(name, "no measurement recorded"))
+
+
+def _flatten(path, index, rec, gb, failed, skipped):
+    if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+        raise PlotError(f"{path}: benchmark #{index} has no name",
+                        "the file is damaged; run the benchmarks again")
+    name = normalize_name(rec["name"])
+    rec = dict(rec, name=name)
+    parsed = parse_name(name) or {}
+    row = {"name": name, "repetition_index": rec.get("repetition_index", 0)}
+    for key in ("scenario", "transport", "wait", "message_bytes"):
+        value = rec.get(key, parsed.get(key))
+        if value is None:
+            raise PlotError(f"{path}: benchmark {name} has no {key!r}",
+                            "the file is damaged or not written by ipcbench")
+        row[key] = value
+    row["series"] = series_label(row["transport"], row["wait"])
+    row["status"], row["reason"] = _status(rec, gb, failed, skipped)
+    placement = rec.get("placement", {})
+    observed = rec.get("cpus_observed", {})
+    row.update(placement_preset=placement.get("preset"),
+               driver_cpu=placement.get("driver_cpu"),
+               peer_cpu=placement.get("peer_cpu"),
+               observed_driver_cpu=observed.get("driver"),
+               observed_peer_cpu=observed.get("peer"),
+               iterations=rec.get("iterations"),
+               warmup_messages=rec.get("warmup_messages"),
+               applied=rec.get("applied", {}))
+    lat = rec.get("latency")
+    pct = _percentile_lookup(lat.get("percentiles_ns", {})) if lat else {}
+    row.update(latency_kind=lat.get("kind") if lat else None,
+               latency_count=lat.get("count") if lat else None,
+               mean_ns=lat.get("mean_ns") if lat else None,
+               stddev_ns=lat.get("stddev_ns") if lat else None,
+               min_ns=lat.get("min_ns") if lat else None,
+               max_ns=lat.get("max_ns") if lat else None,
+               percentiles_ns=pct,
+               p50_ns=pct.get(50.0), p90_ns=pct.get(90.0),
+               p99_ns=pct.get(99.0), p999_ns=pct.get(99.9),
+               p9999_ns=pct.get(99.99))
+    thr = rec.get("throughput") or {}
+    row.update(msgs_per_s=thr.get("msgs_per_s"),
+               bytes_per_second=thr.get("bytes_per_second"),
+               messages=thr.get("messages"), elapsed_ns=thr.get("elapsed_ns"))
+    gb = gb or {}
+    row.update(gb_real_time=gb.get("real_time"), gb_cpu_time=gb.get("cpu_time"),
+               gb_time_unit=gb.get("time_unit"), gb_label=gb.get("label"))
+    return row
+
+
+# Headline fields: (row key, Google Benchmark counter in the median aggregate)
+HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
+                   ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
+                   ("msgs_per_s", "msgs_per_s"),
+                   ("bytes_per_second", "bytes_per_second"))
+
+
+def _headline(runs, median_entry):
+    """One benchmark's figures from its repetitions (see module docstring)."""
+    first = runs[0]
+    ok = [r for r in runs if r["status"] == "ok"]
+    head = {k: first[k] for k in ("name", "scenario", "transport", "wait",
+                                  "series", "message_bytes")}
+    head["runs"] = runs
+    head["repetitions"] = len(ok)
+    if not ok:
+        head.update(status=first["status"], reason=first["reason"],
+                    source="", **{k: None for k, _ in HEADLINE_FIELDS})
+        return head
+    head.update(status="ok", reason="")
+    if len(ok) == 1:
+        head["source"] = "single run"
+        head.update({k: ok[0][k] for k, _ in HEADLINE_FIELDS})
+        return head
+    use_gb = median_entry is not None
+    head["source"] = (f"Google Benchmark median of {len(ok)} repetitions"
+                      if use_gb else f"median of {len(ok)} repetitions")
+    for key, counter in HEADLINE_FIELDS:
+        values = [r[key] for r in ok if r[key] is not None]
+        if use_gb and counter in median_entry:
+            head[key] = median_entry[counter]
+        else:
+            head[key] = statistics.median(values) if values else None
+    return head
+
+
+def representative(runs):
+    """The successful repetition whose p50 (or rate) is the median one."""
+    ok = [r for r in runs if r["status"] == "ok"]
+    if not ok:
+        return None
+    key = "p50_ns" if ok[0]["p50_ns"] is not None else "bytes_per_second"
+    ranked = sorted(ok, key=lambda r: (r[key] is None, r[key] or 0))
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _list(block, key):
+    value = block.get(key)
+    return value if isinstance(value, list) else []
+
+
+class Results:
+    """A validated results file: environment, rows and headlines."""
+
+    def __init__(self, path, doc):
+        self.path = path
+        self.doc = doc
+        block = _check_block(path, doc)
+        self.block = block
+        self.environment = block.get("environment") or {}
+        self.placement = block.get("placement") or {}
+        self.context = doc.get("context") or {}
+        self.complete = bool(block.get("complete", False))
+        self.warnings = [str(w) for w in _list(block, "warnings")]
+        self.failures = [f for f in _list(block, "failures")
+                         if isinstance(f, dict)]
+        self.skipped = [s for s in _list(block, "skipped")
+                        if isinstance(s, dict)]
+        failed = {normalize_name(f.get("name", "")): f.get("error", "")
+                  for f in self.failures}
+        skipped = {normalize_name(s.get("name", "")): s.get("reason", "")
+                   for s in self.skipped}
+        iterations, self._medians = _gbench_entries(doc)
+        self.rows = []
+        for i, rec in enumerate(block["benchmarks"]):
+            gb = None
+            if isinstance(rec, dict):
+                gb = iterations.get((normalize_name(str(rec.get("name", ""))),
+                                     rec.get("repetition_index", 0)))
+            try:
+                self.rows.append(_flatten(path, i, rec, gb, failed, skipped))
+            except (AttributeError, TypeError, ValueError) as e:
+                raise PlotError(f"{path}: benchmark #{i} is malformed ({e})",
+                                "the file is damaged or not written by "
+                                "ipcbench") from None
+        self.headlines = self._make_headlines()
+
+    def _make_headlines(self):
+        groups = {}
+        for row in self.rows:
+            groups.setdefault(row["name"], []).append(row)
+        return [_headline(runs, self._medians.get(name))
+                for name, runs in groups.items()]
+
+    def select(self, scenario=None, series=None, size=None, ok_only=True):
+        """Headlines filtered by scenario, series (list) and size."""
+        out = []
+        for h in self.headlines:
+            if scenario and h["scenario"] != scenario:
+                continue
+            if series and h["series"] not in series and (
+                    h["transport"] not in series):
+                continue
+            if size is not None and h["message_bytes"] != size:
+                continue
+            if ok_only and h["status"] != "ok":
+                continue
+            out.append(h)
+        return out
+
+    def all_series(self):
+        """Every transport:wait of the run, in a stable (sorted) order."""
+        return sorted({r["series"] for r in self.rows})
+
+    def sizes(self, scenario=None):
+        return sorted({h["message_bytes"] for h in self.select(scenario)})
+
+    def max_repetitions(self):
+        return max((h["repetitions"] for h in self.headlines), default=0)
+
+    def placement_text(self):
+        p = self.placement
+        preset = p.get("preset", "?")
+        if p.get("driver_cpu", -1) is None or p.get("driver_cpu", -1) < 0:
+            return f"placement {preset} (not pinned)"
+        return (f"placement {preset}: driver CPU {p.get('driver_cpu')}, "
+                f"peer CPU {p.get('peer_cpu')}")
+
+    def machine_caption(self):
+        """CPU model, kernel, placement, host and date, on one line."""
+        env = self.environment
+        cpu = env.get("cpu_model") or "unknown CPU"
+        ncpu = env.get("cpus_online")
+        if ncpu:
+            cpu += f" ({ncpu} CPUs{', VM' if env.get('hypervisor') else ''})"
+        parts = [cpu, env.get("kernel") or "unknown kernel",
+                 self.placement_text()]
+        if env.get("hostname"):
+            parts.append(f"host {env['hostname']}")
+        if self.context.get("date"):
+            parts.append(str(self.context["date"])[:16].replace("T", " "))
+        reps = self.max_repetitions()
+        if reps > 1:
+            parts.append(f"median of {reps} repetitions")
+        if not self.complete:
+            parts.append("INCOMPLETE RUN")
+        return " \u00b7 ".join(parts)
+
+
+def load(path):
+    """Reads and validates a results file; raises PlotError on bad input."""
+    return Results(path, _read_json(path))

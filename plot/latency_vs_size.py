@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Ping-pong round-trip latency against message size: one p50 line per
+transport (and wait strategy), with a band (or whiskers) up to p99.
+
+    /usr/bin/python3 plot/latency_vs_size.py results/<stamp>/results.json
+"""
+
+import sys
+
+import chart_common as cc
+
+STEM = "latency_vs_size"
+
+
+def make_figure(results, plt, series=None, p99="band"):
+    """The figure and its file stem; raises PlotError if there is no data."""
+    heads = results.select("pingpong", series)
+    if not heads:
+        raise cc.no_data(results, "pingpong benchmarks",
+                         "run ipcbench with --scenarios=pingpong")
+    styles = cc.series_styles(results.all_series())
+    fig, ax = plt.subplots(figsize=(9, 5.6))
+    for s in sorted({h["series"] for h in heads}):
+        pts = sorted((h["message_bytes"], h["p50_ns"] / 1e3, h["p99_ns"] / 1e3)
+                     for h in heads if h["series"] == s)
+        x, p50, p99v = (list(v) for v in zip(*pts))
+        st = styles[s]
+        ax.plot(x, p50, label=s, markersize=4, **st)
+        if p99 == "band":
+            ax.fill_between(x, p50, p99v, color=st["color"], alpha=0.12,
+                            linewidth=0)
+            ax.plot(x, p99v, color=st["color"], linewidth=0.7, alpha=0.6,
+                    linestyle=st["linestyle"])
+        elif p99 == "whiskers":
+            up = [b - a for a, b in zip(p50, p99v)]
+            ax.errorbar(x, p50, yerr=[[0] * len(up), up], fmt="none",
+                        ecolor=st["color"], capsize=3, alpha=0.7)
+    cc.size_axis(ax, results.sizes("pingpong"))
+    ax.set_yscale("log")
+    cc.plain_log_axis(ax.yaxis)
+    ax.set_ylabel("round-trip latency (\u00b5s, log scale)")
+    shown = {"band": "line p50, shaded band up to p99",
+             "whiskers": "line p50, whisker up to p99", "none": "p50"}[p99]
+    ax.set_title(f"Ping-pong round-trip latency vs message size ({shown})")
+    ax.legend(title="transport:wait (p50)", ncol=2 if len(styles) > 6 else 1)
+    cc.caption(fig, results)
+    return fig, STEM
+
+
+def main(argv=None):
+    p = cc.parser(__doc__.split("\n\n")[0], STEM)
+    p.add_argument("--p99", choices=("band", "whiskers", "none"),
+                   default="band", help="how p99 is shown (default: band)")
+    args = p.parse_args(argv)
+    results, plt = cc.load_for_chart(args)
+    fig, stem = make_figure(results, plt, args.transports, args.p99)
+    return cc.save_chart(args, fig, stem, plt)
+
+
+if __name__ == "__main__":
+    sys.exit(cc.run(main))

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Transports ranked at one message size, best first: ping-pong p50 latency
+with p99 marked (default, 64 B), or stream throughput (--scenario stream).
+
+    /usr/bin/python3 plot/ranked_bar.py results/<stamp>/results.json --size 64
+"""
+
+import sys
+
+import chart_common as cc
+from ipcbench_results import PlotError
+
+KINDS = {
+    "pingpong": {"key": "p50_ns", "scale": 1e-3, "best": min,
+                 "label": "round-trip latency (\u00b5s): bar p50, | p99",
+                 "title": "Ping-pong round-trip latency p50 (p99 marked)"},
+    "stream": {"key": "bytes_per_second", "scale": 1e-6, "best": max,
+               "label": "throughput (MB/s = 10\u2076 bytes/s)",
+               "title": "Stream throughput"},
+}
+
+
+def _not_measured(results, scenario, size):
+    gone = [h for h in results.select(scenario, size=size, ok_only=False)
+            if h["status"] != "ok"]
+    return "; ".join(f"{h['series']} {h['status']}: {h['reason']}"
+                     for h in gone)
+
+
+def make_figure(results, plt, series=None, scenario="pingpong", size=64,
+                scale="auto"):
+    """The figure and its file stem; raises PlotError if there is no data."""
+    kind = KINDS[scenario]
+    heads = results.select(scenario, series, size)
+    if not heads:
+        sizes = ", ".join(map(str, results.sizes(scenario))) or "none"
+        raise PlotError(f"{results.path} has no successful {scenario} "
+                        f"benchmark at {size} bytes (sizes with data: {sizes})",
+                        "pass --size with one of those sizes, or --scenario")
+    lower_better = kind["best"] is min
+    heads = sorted(heads, key=lambda h: h[kind["key"]],
+                   reverse=not lower_better)
+    styles = cc.series_styles(results.all_series())
+    values = [h[kind["key"]] * kind["scale"] for h in heads]
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.45 * len(heads)))
+    y = range(len(heads))
+    ax.barh(y, values, color=[styles[h["series"]]["color"] for h in heads],
+            alpha=0.85)
+    ends = list(values)
+    if scenario == "pingpong":
+        p99 = [h["p99_ns"] * kind["scale"] for h in heads]
+        ax.hlines(y, values, p99, colors="#333333", linewidth=1)
+        ax.plot(p99, y, "|", color="#333333", markersize=14)
+        ends = p99
+    high, low = max(ends), min(values)
+    log = scale == "log" or (scale == "auto" and high / max(low, 1e-12) > 30)
+    if log:
+        ax.set_xscale("log")
+        cc.plain_log_axis(ax.xaxis)
+    for i, h in enumerate(heads):
+        text = (cc.fmt_ns(h["p50_ns"]) + f"  (p99 {cc.fmt_ns(h['p99_ns'])})"
+                if scenario == "pingpong" else
+                cc.fmt_rate(h["bytes_per_second"], "B/s"))
+        ax.annotate(text, (ends[i], i), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlim(low / 2 if log else 0, high * (6 if log else 1.3))
+    ax.set_yticks(list(y))
+    ax.set_yticklabels([h["series"] for h in heads])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(kind["label"] + (", log scale" if log else ""))
+    ax.set_ylabel("transport:wait (best first)")
+    ax.set_title(f"{kind['title']}, {cc.fmt_bytes(size)} messages")
+    missing = _not_measured(results, scenario, size)
+    cc.caption(fig, results, f"not measured: {missing}" if missing else "")
+    return fig, f"ranked_bar_{scenario}_{size}"
+
+
+def main(argv=None):
+    p = cc.parser(__doc__.split("\n\n")[0], "ranked_bar_<scenario>_<size>")
+    p.add_argument("--scenario", choices=sorted(KINDS), default="pingpong",
+                   help="pingpong ranks p50 latency, stream ranks MB/s "
+                   "(default: pingpong)")
+    p.add_argument("--size", type=int, default=64,
+                   help="message size in bytes (default: 64)")
+    p.add_argument("--scale", choices=("auto", "log", "linear"),
+                   default="auto", help="value axis (default: log when the "
+                   "values span more than 30x)")
+    args = p.parse_args(argv)
+    results, plt = cc.load_for_chart(args)
+    fig, stem = make_figure(results, plt, args.transports, args.scenario,
+                            args.size, args.scale)
+    return cc.save_chart(args, fig, stem, plt)
+
+
+if __name__ == "__main__":
+    sys.exit(cc.run(main))

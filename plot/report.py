@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Writes every chart of a run (PNG + SVG) and a self-contained report.html:
+environment, warnings, failures and skipped transports, the charts, and a
+sortable table of every benchmark. Prints the report's path.
+
+    /usr/bin/python3 plot/report.py results/<stamp>/results.json --out-dir DIR
+"""
+
+import argparse
+import os
+import sys
+
+import chart_common as cc
+import latency_cdf
+import latency_vs_size
+import ranked_bar
+import report_html
+import throughput_vs_size
+from ipcbench_results import PlotError, load
+
+CDF_SIZES = (64, 4096, 65536, 1048576)
+
+
+def chart_plan(results):
+    """(title, module, keyword arguments) of every chart the report shows."""
+    ping, stream = results.sizes("pingpong"), results.sizes("stream")
+    plan = [("Ping-pong latency vs message size", latency_vs_size, {}),
+            ("Stream throughput vs message size", throughput_vs_size, {})]
+    if ping:
+        size = 64 if 64 in ping else ping[0]
+        plan.append((f"Ranking: ping-pong latency at {cc.fmt_bytes(size)}",
+                     ranked_bar, {"scenario": "pingpong", "size": size}))
+    if stream:
+        plan.append((f"Ranking: stream throughput at "
+                     f"{cc.fmt_bytes(stream[-1])}", ranked_bar,
+                     {"scenario": "stream", "size": stream[-1]}))
+    for size in [s for s in CDF_SIZES if s in ping] or ping[:1]:
+        plan.append((f"Latency percentiles at {cc.fmt_bytes(size)}",
+                     latency_cdf, {"size": size}))
+    return plan
+
+
+def draw_charts(results, plt):
+    """[{title, stem, png, svg} or {title, missing}] — all in memory."""
+    charts = []
+    for title, module, kwargs in chart_plan(results):
+        try:
+            fig, stem = module.make_figure(results, plt, **kwargs)
+        except PlotError as e:
+            charts.append({"title": title, "missing": str(e)})
+            continue
+        charts.append({"title": title, "stem": stem, **cc.render(fig, plt)})
+    return charts
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("results", help="results.json written by ipcbench")
+    p.add_argument("--out-dir", help="where the charts and report.html go "
+                   "(default: the directory of RESULTS)")
+    args = p.parse_args(argv)
+    results = load(args.results)
+    plt = cc.import_pyplot()
+    charts = draw_charts(results, plt)
+    out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.results))
+    html = report_html.page(results, charts)
+    files = {}
+    for c in charts:
+        if "stem" in c:
+            files[c["stem"] + ".png"] = c["png"]
+            files[c["stem"] + ".svg"] = c["svg"]
+    files["report.html"] = html.encode("utf-8")
+    paths = cc.write_outputs(out_dir, files)
+    print(paths[-1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cc.run(main))

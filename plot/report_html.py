@@ -1,0 +1,251 @@
+"""The HTML of report.html: one self-contained page (inline CSS and a few
+lines of JavaScript to sort the table; charts as base64 PNG), built from a
+Results object and charts rendered in memory. Every string from the results
+file is escaped."""
+
+import base64
+import html
+import json
+
+from chart_common import fmt_bytes, fmt_ns, fmt_rate
+
+CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 1.5em;
+       max-width: 1300px; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.6em; }
+.sub { color: #555; margin-top: 0; }
+.box { border-left: 4px solid; padding: .4em .8em; margin: .6em 0;
+       background: #fafafa; }
+.warn { border-color: #d9a400; } .fail { border-color: #c62828; }
+.skip { border-color: #777; } .ok { border-color: #2e7d32; }
+.box ul { margin: .2em 0; padding-left: 1.2em; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left;
+         vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums;
+       white-space: nowrap; }
+table.env th { width: 14em; color: #444; font-weight: 600; }
+table.sortable th { cursor: pointer; background: #f0f0f0; position: sticky;
+                    top: 0; white-space: nowrap; }
+table.sortable th[data-dir=asc]::after { content: " \\25B2"; }
+table.sortable th[data-dir=desc]::after { content: " \\25BC"; }
+tr.failed td { color: #c62828; } tr.skipped td { color: #777; }
+figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto;
+  border: 1px solid #eee; }
+figcaption { color: #555; font-size: 13px; }
+code { font-size: 12px; word-break: break-all; }
+table.sortable td:last-child { min-width: 12em; }
+div.wide { overflow-x: auto; }
+"""
+
+SORT_JS = """
+document.querySelectorAll("table.sortable th").forEach((th, col) => {
+  th.addEventListener("click", () => {
+    const body = th.closest("table").tBodies[0];
+    const asc = th.dataset.dir !== "asc";
+    th.parentNode.querySelectorAll("th").forEach(h => delete h.dataset.dir);
+    th.dataset.dir = asc ? "asc" : "desc";
+    const key = r => { const c = r.cells[col];
+      return c.dataset.v === undefined ? c.textContent
+           : c.dataset.v === "" ? NaN : parseFloat(c.dataset.v); };
+    const rows = [...body.rows].sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (typeof x === "string") return asc ? x.localeCompare(y) : y.localeCompare(x);
+      if (isNaN(x) || isNaN(y)) return isNaN(x) - isNaN(y);
+      return asc ? x - y : y - x; });
+    rows.forEach(r => body.appendChild(r));
+  });
+});
+"""
+
+e = html.escape
+
+
+def _list_box(cls, title, items):
+    if not items:
+        return ""
+    lis = "".join(f"<li>{item}</li>" for item in items)
+    return f'<div class="box {cls}"><b>{e(title)}</b><ul>{lis}</ul></div>'
+
+
+def problems(results):
+    """Warnings, failures and skipped transports, with their reasons."""
+    out = []
+    if not results.complete:
+        out.append(_list_box("fail", "Incomplete run", [
+            "The run did not finish (interrupted or crashed); the report "
+            "shows the benchmarks that completed."]))
+    out.append(_list_box("warn", f"Warnings ({len(results.warnings)})",
+                         [e(w) for w in results.warnings]))
+    out.append(_list_box("fail", f"Failures ({len(results.failures)})", [
+        f"<code>{e(str(f.get('name')))}</code>: {e(str(f.get('error')))}"
+        for f in results.failures]))
+    out.append(_list_box("skip", f"Skipped ({len(results.skipped)})", [
+        f"<code>{e(str(s.get('name')))}</code>: {e(str(s.get('reason')))}"
+        for s in results.skipped]))
+    if not (results.warnings or results.failures or results.skipped):
+        out.append('<div class="box ok">No warnings, failures or skipped '
+                   'transports.</div>')
+    return "".join(out)
+
+
+def _cpus_used(results):
+    seen = lambda key: sorted({r[key] for r in results.rows  # noqa: E731
+                               if r[key] is not None})
+    driver, peer = seen("observed_driver_cpu"), seen("observed_peer_cpu")
+    observed = (f"; observed: driver on CPU {', '.join(map(str, driver))}, "
+                f"peer on CPU {', '.join(map(str, peer))}" if driver else "")
+    return results.placement_text() + observed
+
+
+def environment(results):
+    """Key facts first, then whatever else the environment block holds."""
+    env, ctx = dict(results.environment), results.context
+    build, clock = env.pop("build", {}) or {}, env.pop("clock", {}) or {}
+    limits = env.pop("limits", {}) or {}
+    facts = [
+        ("Host", env.pop("hostname", "")),
+        ("CPU", f"{env.pop('cpu_model', '?')}, {env.pop('cpus_online', '?')}"
+                f" CPUs online, affinity {env.pop('affinity_cpus', '?')}"
+                + (", under a hypervisor" if env.pop("hypervisor", False)
+                   else "")),
+        ("Kernel", f"{env.pop('kernel', '?')} {env.pop('kernel_version', '')}"
+                   f" ({env.pop('machine', '')})"),
+        ("CPUs used per side", _cpus_used(results)),
+        ("Frequency governor", env.pop("scaling_governor", "") or "unknown"),
+        ("Build", f"{build.get('build_type', '?')}, compiler "
+                  f"{build.get('compiler', '?')}, flags "
+                  f"'{build.get('cxx_flags', '').strip()}'; Google Benchmark "
+                  f"library: {ctx.get('library_build_type', '?')}"),
+        ("Git commit", build.get("git_commit", "unknown")),
+        ("Clock", f"{clock.get('api', '?')}, source {clock.get('source', '?')}"
+                  f", read cost {clock.get('read_cost_ns', '?')} ns, "
+                  f"resolution {clock.get('resolution_ns', '?')} ns, smallest "
+                  f"step {clock.get('min_step_ns', '?')} ns"),
+        ("Date", ctx.get("date", "")),
+        ("Command line", " ".join(map(str, results.block.get(
+            "command_line", [])))),
+    ]
+    if limits:
+        facts.append(("Kernel limits", ", ".join(
+            f"{k}={v}" for k, v in limits.items())))
+    facts += [(k, v if isinstance(v, str) else json.dumps(v))
+              for k, v in env.items()]
+    rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>"
+                   for k, v in facts)
+    return f'<table class="env">{rows}</table>'
+
+
+def _rank(results):
+    """Rank of each ok benchmark among transports at its scenario and size."""
+    ranks = {}
+    for (scenario, size) in {(h["scenario"], h["message_bytes"])
+                             for h in results.headlines}:
+        heads = results.select(scenario, size=size)
+        if scenario == "stream":
+            heads.sort(key=lambda h: -(h["bytes_per_second"] or 0))
+        else:
+            heads.sort(key=lambda h: h["p50_ns"] or 0)
+        ranks.update({h["name"]: i + 1 for i, h in enumerate(heads)})
+    return ranks
+
+
+def _cell(value, text, numeric=True):
+    v = "" if value is None else repr(value)
+    cls = ' class="n"' if numeric else ""
+    return f'<td{cls} data-v="{e(v)}">{e(text)}</td>'
+
+
+def _short_source(source):
+    """The note for a measured benchmark: how its headline was taken."""
+    if source.startswith("Google Benchmark median"):
+        return "median (GB aggregate)"
+    return source.replace(" repetitions", " reps")
+
+
+def table(results):
+    """Every benchmark, ranked within scenario and size, sortable."""
+    ranks = _rank(results)
+    heads = sorted(results.headlines, key=lambda h: (
+        h["scenario"], h["message_bytes"], ranks.get(h["name"], 1e9),
+        h["name"]))
+    cols = ("benchmark", "transport:wait", "size", "rank",
+            "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
+            "CPUs (driver/peer)", "note")
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    body = []
+    for h in heads:
+        runs = h["runs"]
+        cpus = sorted({f"{r['observed_driver_cpu']}/{r['observed_peer_cpu']}"
+                       for r in runs if r["observed_driver_cpu"] is not None})
+        mbs = h["bytes_per_second"] / 1e6 if h["bytes_per_second"] else None
+        cells = [
+            _cell(None, h["name"], False),
+            _cell(None, h["series"], False),
+            _cell(h["message_bytes"], fmt_bytes(h["message_bytes"])),
+            _cell(ranks.get(h["name"]), str(ranks.get(h["name"], "\u2014"))),
+            _cell(None, h["status"], False),
+            _cell(h["repetitions"], str(h["repetitions"])),
+            *[_cell(h[k], fmt_ns(h[k])) for k in
+              ("p50_ns", "p90_ns", "p99_ns", "p999_ns")],
+            _cell(mbs, f"{mbs:,.1f}" if mbs else "\u2014"),
+            _cell(h["msgs_per_s"], fmt_rate(h["msgs_per_s"])),
+            _cell(None, ", ".join(cpus), False),
+            _cell(None, h["reason"] or _short_source(h["source"]), False)]
+        body.append(f'<tr class="{e(h["status"])}">{"".join(cells)}</tr>')
+    return (f'<div class="wide"><table class="sortable"><thead><tr>{head}'
+            f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def figures(charts):
+    out = []
+    for c in charts:
+        if "missing" in c:
+            out.append(f"<figure><figcaption><b>{e(c['title'])}</b>: not drawn"
+                       f" ({e(c['missing'])})</figcaption></figure>")
+            continue
+        data = base64.b64encode(c["png"]).decode("ascii")
+        out.append(
+            f'<figure id="{e(c["stem"])}"><img alt="{e(c["title"])}" '
+            f'src="data:image/png;base64,{data}"><figcaption><b>'
+            f'{e(c["title"])}</b> \u2014 also as {e(c["stem"])}.png and '
+            f'{e(c["stem"])}.svg beside this report</figcaption></figure>')
+    return "".join(out)
+
+
+def page(results, charts):
+    """The whole report.html as a string."""
+    env = results.environment
+    counts = {s: sum(h["status"] == s for h in results.headlines)
+              for s in ("ok", "failed", "skipped")}
+    title = (f"ipcbench report \u2014 {env.get('hostname', '?')}, "
+             f"{str(results.context.get('date', ''))[:16].replace('T', ' ')}")
+    reps = results.max_repetitions()
+    summary = (f"{len(results.headlines)} benchmarks: {counts['ok']} measured,"
+               f" {counts['failed']} failed, {counts['skipped']} skipped. ")
+    summary += (f"{reps} repetitions: headline figures are the median across "
+                "repetitions (Google Benchmark's median aggregate of the "
+                "percentiles the harness computed per repetition)."
+                if reps > 1 else "One repetition: headline figures are those "
+                "of the single run (add --benchmark_repetitions=N for "
+                "medians and significance tests).")
+    summary += " Nothing is recomputed here."
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title><style>{CSS}</style></head><body>
+<h1>{e(title)}</h1>
+<p class="sub">{e(results.machine_caption())}</p>
+<p>{e(summary)}</p>
+{problems(results)}
+<h2>Environment</h2>{environment(results)}
+<h2>Charts</h2>{figures(charts)}
+<h2>Every benchmark</h2>
+<p class="sub">Ranked by p50 (ping-pong) or MB/s (stream) within each scenario
+and size; click a column to sort. Latencies are round trips.</p>
+{table(results)}
+<p class="sub">Source: <code>{e(results.path)}</code>, schema_version
+{e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>
+<script>{SORT_JS}</script>
+</body></html>
+"""

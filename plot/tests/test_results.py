@@ -1,0 +1,112 @@
+"""ipcbench_results: loading, validation and flattening of results files."""
+
+import pytest
+
+from conftest import fixture, write_json
+import ipcbench_results as ir
+
+
+def test_small_run_flattens_to_one_row_per_benchmark():
+    r = ir.load(fixture("small.json"))
+    assert len(r.rows) == 12 and len(r.headlines) == 12
+    row = next(x for x in r.rows if x["name"] == "pingpong/pipe/64")
+    assert row["scenario"] == "pingpong" and row["transport"] == "pipe"
+    assert row["wait"] == "block" and row["series"] == "pipe:block"
+    assert row["message_bytes"] == 64 and row["status"] == "ok"
+    # copied from the file, never recomputed
+    assert row["p50_ns"] == 23735 and row["p99_ns"] == 5746495
+    assert row["percentiles_ns"][99.9] == row["p999_ns"]
+    assert row["latency_count"] == 529 and row["placement_preset"] == "cross"
+    assert (row["observed_driver_cpu"], row["observed_peer_cpu"]) == (0, 1)
+    assert row["gb_label"] == "cpus 0,1 (cross)"
+
+
+def test_stream_rows_carry_throughput():
+    r = ir.load(fixture("small.json"))
+    h = r.select("stream", size=64, series=["pipe"])[0]
+    assert h["bytes_per_second"] == pytest.approx(31034504.828497387)
+    assert h["msgs_per_s"] == pytest.approx(484914.1379452717)
+    assert h["p50_ns"] is None and h["source"] == "single run"
+
+
+def test_repetitions_use_google_benchmark_median():
+    r = ir.load(fixture("repetitions.json"))
+    assert len(r.rows) == 24 and len(r.headlines) == 8
+    h = r.select("pingpong", ["pipe:block"], 64)[0]
+    p50s = sorted(run["p50_ns"] for run in h["runs"])
+    assert h["repetitions"] == 3 and h["p50_ns"] == p50s[1]
+    assert h["source"] == "Google Benchmark median of 3 repetitions"
+    assert ir.representative(h["runs"])["p50_ns"] == p50s[1]
+    assert r.max_repetitions() == 3
+
+
+def test_median_of_repetitions_without_aggregates(tmp_path):
+    doc = __import__("json").load(open(fixture("repetitions.json")))
+    doc["benchmarks"] = [b for b in doc["benchmarks"]
+                         if b["run_type"] == "iteration"]
+    r = ir.load(write_json(tmp_path / "r.json", doc))
+    h = r.select("pingpong", ["pipe"], 64)[0]
+    assert h["source"] == "median of 3 repetitions"
+    assert h["p50_ns"] == sorted(x["p50_ns"] for x in h["runs"])[1]
+
+
+def test_failures_and_skips_are_rows_with_reasons():
+    r = ir.load(fixture("with_failures.json"))
+    status = {h["name"]: (h["status"], h["reason"]) for h in r.headlines}
+    assert status["pingpong/pipe/64"][0] == "failed"
+    assert "SEGV" in status["pingpong/pipe/64"][1]
+    assert status["pingpong/posix_mq/64"][0] == "skipped"
+    assert r.select("pingpong") == []
+    assert len(r.select("pingpong", ok_only=False)) == 3
+
+
+def test_manual_time_suffix_is_ignored(tmp_path, small_doc):
+    for b in small_doc["benchmarks"]:
+        b["name"] += "/manual_time"
+        b["run_name"] += "/manual_time"
+    for b in small_doc["ipcbench"]["benchmarks"]:
+        b["name"] += "/manual_time"
+    r = ir.load(write_json(tmp_path / "m.json", small_doc))
+    row = next(x for x in r.rows if x["name"] == "pingpong/pipe/64")
+    assert row["gb_label"] == "cpus 0,1 (cross)"
+
+
+def test_missing_fields_fall_back_to_the_name(tmp_path, small_doc):
+    small_doc["ipcbench"]["benchmarks"] = [
+        {"name": "pingpong/shm_ring:spin/256", "repetition_index": 0}]
+    row = ir.load(write_json(tmp_path / "n.json", small_doc)).rows[0]
+    assert (row["transport"], row["wait"], row["message_bytes"]) == (
+        "shm_ring", "spin", 256)
+    assert row["status"] == "failed"
+
+
+def test_caption_names_cpu_kernel_and_placement():
+    text = ir.load(fixture("repetitions.json")).machine_caption()
+    assert "AMD EPYC" in text and "Linux" in text
+    assert "placement same" in text and "median of 3 repetitions" in text
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "does not exist"),
+    ("{not json", "is not JSON"),
+    ('{"benchmarks": []}', 'no "ipcbench" block'),
+    ('{"ipcbench": {"schema_version": 2, "benchmarks": []}}',
+     "schema_version 2"),
+    ('{"ipcbench": {"schema_version": 1, "benchmarks": []}}',
+     "no benchmarks"),
+])
+def test_bad_input_raises_one_line(tmp_path, content, words):
+    path = tmp_path / "bad.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ir.PlotError) as e:
+        ir.load(str(path))
+    assert words in str(e.value) and "\n" not in str(e.value)
+    assert " \u2014 " in str(e.value) and e.value.exit_code == 2
+
+
+def test_malformed_record_is_bad_input(tmp_path, small_doc):
+    small_doc["ipcbench"]["benchmarks"][0]["latency"] = "fast"
+    with pytest.raises(ir.PlotError) as e:
+        ir.load(write_json(tmp_path / "m.json", small_doc))
+    assert "benchmark #0 is malformed" in str(e.value)
