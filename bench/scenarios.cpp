@@ -176,9 +176,9 @@ Fault Fault::parse(const std::string& spec) {
   f.phase = rest.substr(0, colon);
   if (colon != std::string::npos) f.after = std::stoll(rest.substr(colon + 1));
   if (f.action != "exit" && f.action != "crash" && f.action != "kill" &&
-      f.action != "hang" && f.action != "corrupt")
+      f.action != "hang" && f.action != "stop" && f.action != "corrupt")
     throw std::invalid_argument(
-        "fault: action must be exit, crash, kill, hang or corrupt");
+        "fault: action must be exit, crash, kill, hang, stop or corrupt");
   if (f.phase != "connect" && f.phase != "run")
     throw std::invalid_argument("fault: phase must be connect or run");
   return f;
@@ -187,6 +187,7 @@ Fault Fault::parse(const std::string& spec) {
 void Fault::fire() const {
   if (action == "crash") ::kill(::getpid(), SIGSEGV);
   if (action == "kill") ::kill(::getpid(), SIGKILL);
+  if (action == "stop") ::kill(::getpid(), SIGSTOP);  // until SIGKILLed
   if (action == "hang") {
     for (;;) ::pause();
   }

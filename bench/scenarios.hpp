@@ -54,6 +54,7 @@ struct Job {
 
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
 // action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
+// stop (SIGSTOP itself) |
 // corrupt (pingpong: flip a bit of one reply), phase connect|run; in phase
 // run the fault fires after <count> messages, warm-up messages included.
 struct Fault {
