@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bench/scenarios.hpp"
+#include "bench/thread_peer.hpp"
 #include "harness/cpu.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
@@ -233,6 +234,7 @@ struct PairRun {
   std::optional<harness::IpcNames> names;
   std::unique_ptr<transports::Transport> transport;
   std::optional<harness::Pair> pair;
+  std::optional<ThreadPeer> thread_peer;  // instead of `pair`, in-process
   Measurement m;
   nlohmann::json done;
   ordered_json applied;
@@ -258,18 +260,27 @@ struct PairRun {
           std::chrono::milliseconds(
               static_cast<std::int64_t>(opt.timeout_s * 1000)),
           opt.fault};
-      pair.emplace(spec, *transport);
+      if (cs.info->caps.in_process) {
+        // The peer is a thread of this process (in-process baselines).
+        transport->prepare();
+        thread_peer.emplace(cs.info->name, cfg, transport->handoff(), job,
+                            cs.placement.peer_cpu, spec.timeout);
+      } else {
+        pair.emplace(spec, *transport);
+      }
       transport->connect(transports::Role::kDriver);
-      pair->start_gate();
+      thread_peer ? thread_peer->start_gate() : pair->start_gate();
       if (start_together) start_together->arrive_and_wait(), arrived = true;
       drive(loop, *transport, job, m);
       applied = transport->applied_settings();
-      done = pair->finish();
+      done = thread_peer ? thread_peer->finish() : pair->finish();
       driver_cpu_seen = ::sched_getcpu();
     } catch (const std::exception& e) {
       error = pair ? pair->explain_failure(e) : e.what();
       if (start_together && !arrived) start_together->arrive_and_drop();
     }
+    thread_peer.reset();
+    if (transport && !pair) transport->teardown();
     pair.reset();
     transport.reset();
     names.reset();

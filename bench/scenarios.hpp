@@ -168,7 +168,9 @@ extern template void drive(CountedLoop&, transports::Transport&, const Job&,
 void drive_conformance(transports::Transport& t, const Job& job);
 
 // The peer's side of any scenario; returns what goes in its "done" report.
+// whole_process: CPU cost of the whole process (a peer process) or of the
+// calling thread only (an in-process peer thread).
 nlohmann::json serve(transports::Transport& t, const Job& job,
-                     const Fault& fault);
+                     const Fault& fault, bool whole_process = true);
 
 }  // namespace ipcb::bench

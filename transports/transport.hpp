@@ -40,6 +40,9 @@ struct Capabilities {
   bool preserves_boundaries = false;
   std::vector<Wait> waits{Wait::kBlock};
   std::string limits;  // kernel limits and knobs that matter, one line
+  // The peer is a thread of the driver's process, not a process (in-process
+  // baselines); handoff() may then carry process-local state.
+  bool in_process = false;
 };
 
 class Transport {
