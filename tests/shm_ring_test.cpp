@@ -1,0 +1,201 @@
+// SpscRing between two threads of this process: sizes up to 3x the
+// capacity, wrap-around, futex wake-ups, cancellation.
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "bench/scenarios.hpp"
+#include "harness/pair.hpp"
+#include "test_util.hpp"
+#include "transports/spsc_ring.hpp"
+
+namespace ipcb {
+namespace {
+
+using transports::SpscRing;
+using transports::Wait;
+
+// One ring laid out in a shared anonymous mapping.
+struct RingMemory {
+  std::size_t bytes;
+  void* mem;
+  explicit RingMemory(std::size_t capacity)
+      : bytes(SpscRing::region_bytes(capacity)),
+        mem(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0)) {
+    if (mem == MAP_FAILED) throw std::runtime_error("mmap failed");
+    SpscRing::init(mem, capacity);
+  }
+  ~RingMemory() { ::munmap(mem, bytes); }
+  // FUTEX_WAIT slices of an hour: a lost wake-up hangs the test (and fails
+  // it by ctest's timeout) instead of being papered over by the 100 ms slice.
+  SpscRing view(Wait w) {
+    return SpscRing(mem, bytes, w, "test ring", 3'600'000'000'000);
+  }
+};
+
+// Scheduler state of a thread of this process ('S': sleeping in the kernel).
+char thread_state(pid_t tid) {
+  std::string s =
+      testing::slurp("/proc/self/task/" + std::to_string(tid) + "/stat");
+  auto paren = s.rfind(')');
+  return paren == std::string::npos || paren + 2 >= s.size() ? '?'
+                                                             : s[paren + 2];
+}
+
+void wait_until(const std::function<bool()>& done) {
+  while (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+class Ring : public ::testing::TestWithParam<Wait> {};
+
+TEST(RingCapacity, PowerOfTwoTwiceTheMessageBetween64KiBAnd16MiB) {
+  EXPECT_EQ(SpscRing::capacity_for(1), 64u << 10);
+  EXPECT_EQ(SpscRing::capacity_for(32u << 10), 64u << 10);
+  EXPECT_EQ(SpscRing::capacity_for(64u << 10), 128u << 10);
+  EXPECT_EQ(SpscRing::capacity_for((64u << 10) + 1), 256u << 10);
+  EXPECT_EQ(SpscRing::capacity_for(1u << 20), 2u << 20);
+  EXPECT_EQ(SpscRing::capacity_for(256u << 20), 16u << 20);
+  EXPECT_THROW(RingMemory(3000), std::invalid_argument);
+}
+
+TEST(RingWrap, AMessageStraddlingTheEndArrivesIntact) {
+  constexpr std::size_t kCap = 4096;
+  RingMemory m(kCap);
+  SpscRing w = m.view(Wait::kSpin), r = m.view(Wait::kSpin);
+  std::vector<std::byte> out(kCap), in(kCap);
+  // Move the indices to 10 bytes before the end, then write 20 bytes.
+  bench::fill_pattern(out.data(), kCap - 10, 1);
+  w.write(out.data(), kCap - 10);
+  r.read(in.data(), kCap - 10);
+  EXPECT_EQ(bench::check_pattern(in.data(), kCap - 10, 1), -1);
+  bench::fill_pattern(out.data(), 20, 2);
+  w.write(out.data(), 20);
+  r.read(in.data(), 20);
+  EXPECT_EQ(bench::check_pattern(in.data(), 20, 2), -1);
+}
+
+// Writer in this thread, reader in another: every size from 1 B to 3x the
+// capacity, several rounds so that messages start at many ring offsets.
+void exchange_sizes(std::size_t cap, Wait wait) {
+  RingMemory m(cap);
+  const std::vector<std::size_t> sizes = {
+      1,    2,       3,   7,       63,          64,     65,
+      1000, cap - 1, cap, cap + 1, 2 * cap + 3, 3 * cap};
+  constexpr int kRounds = 8;
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    SpscRing r = m.view(wait);
+    std::vector<std::byte> in(3 * cap + 8);
+    for (int round = 0; round < kRounds; ++round) {
+      for (std::size_t i = 0; i < sizes.size(); ++i) {
+        r.read(in.data(), sizes[i]);
+        auto seed = static_cast<std::uint32_t>(round * 100 + i);
+        if (bench::check_pattern(in.data(), sizes[i], seed) != -1) ++bad;
+      }
+    }
+  });
+  SpscRing w = m.view(wait);
+  std::vector<std::byte> out(3 * cap + 8);
+  for (int round = 0; round < kRounds; ++round) {
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      auto seed = static_cast<std::uint32_t>(round * 100 + i);
+      bench::fill_pattern(out.data(), sizes[i], seed);
+      w.write(out.data(), sizes[i]);
+    }
+  }
+  reader.join();
+  EXPECT_EQ(bad.load(), 0) << "messages arrived corrupted or out of order";
+}
+
+TEST_P(Ring, EverySizeUpTo3xCapacityArrivesInOrderByteExact) {
+  exchange_sizes(4096, GetParam());  // small ring: wraps all the time
+  exchange_sizes(SpscRing::capacity_for(64), GetParam());
+}
+
+TEST(RingBlock, SleepingReaderWakesWhenDataArrives) {
+  RingMemory m(4096);
+  SpscRing w = m.view(Wait::kBlock);
+  std::atomic<pid_t> tid{0};
+  std::byte got[8] = {};
+  std::thread reader([&] {
+    SpscRing r = m.view(Wait::kBlock);
+    tid = ::gettid();
+    r.read(got, sizeof got);
+  });
+  // Only write once the reader has announced itself and sleeps in the kernel.
+  wait_until([&] {
+    return tid != 0 && w.consumer_sleeping() && thread_state(tid) == 'S';
+  });
+  std::byte msg[8];
+  bench::fill_pattern(msg, sizeof msg, 3);
+  w.write(msg, sizeof msg);
+  reader.join();
+  EXPECT_EQ(bench::check_pattern(got, sizeof got, 3), -1);
+  EXPECT_FALSE(w.consumer_sleeping());
+}
+
+TEST(RingBlock, SleepingWriterWakesWhenSpaceIsFreed) {
+  constexpr std::size_t kCap = 4096;
+  RingMemory m(kCap);
+  std::atomic<pid_t> tid{0};
+  std::vector<std::byte> out(2 * kCap), in(2 * kCap);
+  bench::fill_pattern(out.data(), out.size(), 4);
+  std::thread writer([&] {
+    SpscRing w = m.view(Wait::kBlock);
+    tid = ::gettid();
+    w.write(out.data(), out.size());  // twice the capacity: must wait
+  });
+  SpscRing r = m.view(Wait::kBlock);
+  wait_until([&] { return tid != 0 && thread_state(tid) == 'S'; });
+  r.read(in.data(), in.size());
+  writer.join();
+  EXPECT_EQ(bench::check_pattern(in.data(), in.size(), 4), -1);
+}
+
+TEST_P(Ring, CancellationUnblocksAWaitingReader) {
+  harness::install_driver_signals();  // SIGUSR1 without SA_RESTART
+  transports::reset_cancel();
+  RingMemory m(4096);
+  SpscRing w = m.view(GetParam());
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> was_cancelled{false};
+  std::thread reader([&] {
+    SpscRing r = m.view(GetParam());
+    tid = ::gettid();
+    std::byte b[1];
+    try {
+      r.read(b, 1);  // nobody ever writes
+    } catch (const transports::Cancelled&) {
+      was_cancelled = true;
+    }
+  });
+  if (GetParam() == Wait::kBlock) {
+    wait_until([&] {
+      return tid != 0 && w.consumer_sleeping() && thread_state(tid) == 'S';
+    });
+  } else {
+    wait_until([&] { return tid != 0; });
+  }
+  transports::request_cancel();
+  ::pthread_kill(reader.native_handle(), SIGUSR1);
+  reader.join();
+  transports::reset_cancel();
+  EXPECT_TRUE(was_cancelled);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothWaits, Ring,
+                         ::testing::Values(Wait::kSpin, Wait::kBlock),
+                         [](const auto& info) {
+                           return std::string(
+                               transports::to_string(info.param));
+                         });
+
+}  // namespace
+}  // namespace ipcb
