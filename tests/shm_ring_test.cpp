@@ -1,5 +1,6 @@
-// SpscRing between two threads of this process: sizes up to 3x the
-// capacity, wrap-around, futex wake-ups, cancellation.
+// shm_ring and its SpscRing: the ring between two threads of this process
+// (sizes up to 3x the capacity, wrap-around, futex wake-ups, cancellation),
+// then the transport between two real processes when the peer is killed.
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,11 +9,14 @@
 
 #include <atomic>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "bench/scenarios.hpp"
+#include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "test_util.hpp"
+#include "transports/registry.hpp"
 #include "transports/spsc_ring.hpp"
 
 namespace ipcb {
@@ -196,6 +200,83 @@ INSTANTIATE_TEST_SUITE_P(BothWaits, Ring,
                            return std::string(
                                transports::to_string(info.param));
                          });
+
+std::vector<std::string> ring_objects_in_dev_shm() {
+  std::vector<std::string> found;
+  for (const auto& e : testing::entries_with_prefix("/dev/shm", "ipcb_")) {
+    if (e.size() >= 5 && e.compare(e.size() - 5, 5, "-ring") == 0)
+      found.push_back(e);
+  }
+  return found;
+}
+
+// The driver is blocked writing into a full ring when the peer is killed:
+// the watchdog must cancel the wait, and the failure must name the signal.
+void driver_writing_when_peer_is_killed(Wait wait) {
+  harness::IpcNames names;
+  transports::Config cfg{65536, wait, names.dir(), names.prefix()};
+  auto t = transports::create_transport("shm_ring", cfg);
+  bench::Job job{"stream", 65536, 1000, 10, {}};
+  harness::PeerSpec spec{
+      IPCBENCH_PATH, "shm_ring", cfg,
+      job.to_json(), -1,         std::chrono::milliseconds(60000),
+      "kill@run:20"};
+  std::string why;
+  {
+    harness::Pair pair(spec, *t);
+    try {
+      t->connect(transports::Role::kDriver);
+      pair.start_gate();
+      std::vector<std::byte> out(65536);
+      std::byte ack[1];
+      for (std::int64_t i = 0; i < job.warmup; ++i) t->send(out.data(), 65536);
+      t->recv(ack, 1);
+      for (std::int64_t i = 0; i < job.iterations; ++i)
+        t->send(out.data(), 65536);
+      t->recv(ack, 1);
+      ADD_FAILURE() << "the run completed although the peer was killed";
+    } catch (const transports::Cancelled& e) {
+      why = pair.explain_failure(e);
+    }
+  }
+  EXPECT_NE(why.find("signal 9"), std::string::npos) << why;
+  EXPECT_TRUE(testing::entries_with_prefix("/dev/shm", names.prefix()).empty());
+}
+
+TEST(ShmRing, DriverWaitingForSpaceIsCancelledWhenThePeerIsKilled) {
+  for (auto wait : {Wait::kSpin, Wait::kBlock}) {
+    SCOPED_TRACE(transports::to_string(wait));
+    driver_writing_when_peer_is_killed(wait);
+  }
+}
+
+TEST(ShmRing, KilledPeerFailsTheBenchmarkForBothWaitsAndLeavesNothing) {
+  testing::ScratchDir dir;
+  std::string out = dir.path + "/results.json";
+  auto r = testing::run_ipcbench({"--transports=shm_ring",
+                                  "--inject-peer-fault=kill@run:20",
+                                  "--timeout=5", "--benchmark_min_time=0.01",
+                                  "--sizes=64,64K", "--out=" + out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  int pingpong_failures = 0;
+  for (const auto& b : doc["benchmarks"]) {
+    std::string name = b["name"];
+    if (b.value("error_occurred", false)) {
+      std::string e = b["error_message"];
+      EXPECT_NE(e.find("signal 9"), std::string::npos) << name << ": " << e;
+      pingpong_failures += name.rfind("pingpong/", 0) == 0;
+    } else {
+      // A stream run whose iterations all fit before message 20 (a noisy
+      // machine can make Google Benchmark stop early) never met the fault.
+      EXPECT_EQ(name.rfind("stream/", 0), 0u) << name << " did not fail";
+      EXPECT_LE(b["iterations"].get<std::int64_t>(), 20) << name;
+    }
+  }
+  // The pingpong peer is killed during its warm-up: always, for both waits.
+  EXPECT_EQ(pingpong_failures, 4) << r.out;
+  EXPECT_TRUE(ring_objects_in_dev_shm().empty());
+}
 
 }  // namespace
 }  // namespace ipcb

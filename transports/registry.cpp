@@ -14,12 +14,16 @@ Wait parse_wait(const std::string& s) {
 }
 
 const std::vector<TransportInfo>& all_transports() {
+  // One transport per line, in listing order (keeps merges simple).
+  // clang-format off
   static const std::vector<TransportInfo> kAll = {
       pipe_transport(),
       fifo_transport(),
       unix_stream_transport(),
       tcp_transport(),
+      shm_ring_transport(),
   };
+  // clang-format on
   return kAll;
 }
 

@@ -34,5 +34,6 @@ TransportInfo pipe_transport();
 TransportInfo fifo_transport();
 TransportInfo unix_stream_transport();
 TransportInfo tcp_transport();
+TransportInfo shm_ring_transport();
 
 }  // namespace ipcb::transports
