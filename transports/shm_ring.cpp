@@ -12,7 +12,7 @@
 // connect().
 //
 // Limits: ring capacity per direction is a power of two >= max(2 x the
-// message rounded up to a power of two, 64 KiB), at most 16 MiB; larger
+// message, 1 MiB), at most 16 MiB (spsc_ring.hpp says why); larger
 // messages stream through in chunks. The memory counts against RAM (and the
 // memory cgroup), not against the size of /dev/shm; no kernel knob applies.
 // With spin, both sides on one CPU (--cpus=same) only progress when the
@@ -145,7 +145,7 @@ TransportInfo shm_ring_transport() {
   caps.preserves_boundaries = false;
   caps.waits = {Wait::kSpin, Wait::kBlock};
   caps.limits =
-      "ring per direction: power of two >= max(2 x message, 64 KiB), at most "
+      "ring per direction: power of two >= max(2 x message, 1 MiB), at most "
       "16 MiB (bigger messages stream in chunks); memfd memory, no /dev/shm "
       "entry, no kernel knob";
   return {"shm_ring",
