@@ -17,11 +17,13 @@
 //   kSpin   busy-polls the other side's index with a pause instruction and
 //           no system call at all; polls transports::cancelled() every
 //           kSpinsPerCancelCheck rounds.
-//   kBlock  sleeps in FUTEX_WAIT only when the ring is empty (reader) or full
-//           (writer); the other side calls FUTEX_WAKE only when a sleeper has
-//           announced itself, so the fast path makes no system call. Shared
-//           (not FUTEX_PRIVATE_FLAG) futexes: the words may be shared between
-//           processes. Sleeps are sliced (kWaitSlice) as a safety net.
+//   kBlock  sleeps in FUTEX_WAIT only when the ring is empty (reader) or
+//           full (writer: less room than the rest of its message and than
+//           half the ring); the other side calls FUTEX_WAKE only when a
+//           sleeper has announced itself, so the fast path makes no system
+//           call. Shared (not FUTEX_PRIVATE_FLAG) futexes: the words may be
+//           shared between processes. Sleeps are sliced (kWaitSliceNs,
+//           100 ms) as a safety net.
 // Both end with a Cancelled exception once transports::cancelled() is set;
 // a blocked thread is interrupted by a signal without SA_RESTART (EINTR), as
 // the harness's watchdog does with SIGUSR1.
