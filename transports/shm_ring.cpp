@@ -7,9 +7,10 @@
 // The region is a memfd (memfd_create, MFD_CLOEXEC), inherited by the peer
 // across exec and mapped MAP_SHARED by both sides: it has no name in
 // /dev/shm, so nothing can be left behind even if the driver itself is
-// killed, and nobody else can open it. Sealed against shrinking/growing so a
-// mapping can never fault with SIGBUS. Pre-faulted (every page touched) in
-// connect().
+// killed, and no other process can open it by name (only through
+// /proc/<pid>/fd, which needs ptrace rights over us). Sealed against
+// shrinking/growing so a mapping can never fault with SIGBUS. Pre-faulted
+// (every page touched) in connect().
 //
 // Limits: ring capacity per direction is a power of two >= max(2 x the
 // message, 1 MiB), at most 16 MiB (spsc_ring.hpp says why); larger
