@@ -83,6 +83,7 @@ Pair::~Pair() {
     reap(-1);
   }
   transport_.teardown();
+  transports::reset_cancel();
 }
 
 void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
@@ -154,7 +155,11 @@ void Pair::watch() {
       ::kill(pid_, SIGKILL);  // pidfd becomes readable next
       continue;
     }
-    if (peer_gone) ::pthread_kill(main_thread_, SIGUSR1);
+    if (peer_gone) {
+      // Re-assert: another pair ending in this process may have reset it.
+      transports::request_cancel();
+      ::pthread_kill(main_thread_, SIGUSR1);
+    }
   }
 }
 

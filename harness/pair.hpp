@@ -9,9 +9,10 @@
 // blocking calls (cancel token + SIGUSR1, installed without SA_RESTART) so
 // the driver never blocks forever. start_gate() and finish() meet the peer on
 // the control channel, never on the transport under test. The destructor
-// kills a peer that is still alive and tears the transport down. The
-// cancel token is process-wide: the caller resets it (transports::
-// reset_cancel) before starting pairs and after they are all gone.
+// kills a peer that is still alive, tears the transport down and resets
+// the process-wide cancel token; a watchdog whose peer is gone re-asserts
+// the token every time it signals, so with several pairs at once a reset by
+// one pair never strands another's driver.
 #pragma once
 
 #include <sys/types.h>

@@ -178,6 +178,20 @@ TEST(Scenarios, CpuCostAndPlacementAreRecordedPerBenchmark) {
   }
 }
 
+TEST(Scenarios, InprocRunsItsPeerOnAPinnedThread) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=inproc", "--sizes=64,64K", "--scenarios=pingpong,stream"},
+      dir);
+  const auto& recs = doc["ipcbench"]["benchmarks"];
+  ASSERT_EQ(recs.size(), 8u);  // 2 scenarios x 2 waits x 2 sizes
+  for (const auto& rec : recs) {
+    EXPECT_FALSE(rec.contains("error")) << rec["error"];
+    EXPECT_EQ(rec["cpus_observed"]["peer"], rec["placement"]["peer_cpu"]);
+  }
+  EXPECT_EQ(recs[0]["name"], "pingpong/inproc:spin/64");
+}
+
 TEST(Scenarios, PairsReportEveryPairAndTheirSum) {
   ScratchDir dir;
   auto doc = run_ok({"--transports=pipe,unix_stream", "--sizes=64",

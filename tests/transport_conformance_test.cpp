@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bench/scenarios.hpp"
+#include "bench/thread_peer.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "test_util.hpp"
@@ -23,6 +24,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {};
 
 void run_conformance(const std::string& name, transports::Wait wait) {
   const std::vector<std::size_t> sizes = {1, 4095, 4097, 65536, 1 << 20};
+  const auto* info = transports::find_transport(name);
   std::string dir;
   {
     harness::IpcNames names;
@@ -32,21 +34,32 @@ void run_conformance(const std::string& name, transports::Wait wait) {
     bench::Job job;
     job.scenario = "conformance";
     job.sizes = sizes;
-    harness::PeerSpec spec{IPCBENCH_PATH,
-                           name,
-                           cfg,
-                           job.to_json(),
-                           -1,
-                           std::chrono::milliseconds(60000),
-                           ""};
-    harness::Pair pair(spec, *t);
-    try {
+    if (info->caps.in_process) {  // the peer is a thread of this process
+      t->prepare();
+      bench::ThreadPeer peer(name, cfg, t->handoff(), job, -1,
+                             std::chrono::milliseconds(60000));
       t->connect(transports::Role::kDriver);
-      pair.start_gate();
+      peer.start_gate();
       bench::drive_conformance(*t, job);
-      pair.finish();
-    } catch (const std::exception& e) {
-      FAIL() << pair.explain_failure(e);
+      peer.finish();
+      t->teardown();
+    } else {
+      harness::PeerSpec spec{IPCBENCH_PATH,
+                             name,
+                             cfg,
+                             job.to_json(),
+                             -1,
+                             std::chrono::milliseconds(60000),
+                             ""};
+      harness::Pair pair(spec, *t);
+      try {
+        t->connect(transports::Role::kDriver);
+        pair.start_gate();
+        bench::drive_conformance(*t, job);
+        pair.finish();
+      } catch (const std::exception& e) {
+        FAIL() << pair.explain_failure(e);
+      }
     }
   }
   EXPECT_FALSE(std::filesystem::exists(dir)) << dir << " left behind";

@@ -27,7 +27,10 @@ const std::vector<TransportInfo>& all_transports() {
       posix_mq_transport(),
       sysv_mq_transport(),
       bipc_mq_transport(),
-      // Shared-memory mailboxes: payload region + notification (mailbox.hpp).
+      // Shared memory: the lock-free reference, then the mailboxes
+      // (payload region + notification, mailbox.hpp).
+      shm_ring_transport(),
+      inproc_transport(),
       shm_sem_transport(),
       shm_sysv_transport(),
       shm_mutex_transport(),

@@ -49,5 +49,7 @@ TransportInfo mmap_file_transport();
 TransportInfo bipc_shm_transport();
 TransportInfo eventfd_transport();
 TransportInfo signal_transport();
+TransportInfo shm_ring_transport();
+TransportInfo inproc_transport();
 
 }  // namespace ipcb::transports

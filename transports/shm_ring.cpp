@@ -1,0 +1,188 @@
+// shm_ring: the performance reference (and inproc, the same rings between
+// two threads of one process). Two SpscRing byte rings (a->b, b->a;
+// see spsc_ring.hpp) in one shared memory region; send/recv are memcpy in and
+// out of the ring plus one release store, no system call on the fast path.
+// waits: spin (busy-poll, burns a CPU on each side) and block (futex sleep
+// only when a ring is empty/full).
+//
+// The region is a memfd (memfd_create, MFD_CLOEXEC), inherited by the peer
+// across exec and mapped MAP_SHARED by both sides: it has no name in
+// /dev/shm, so nothing can be left behind even if the driver itself is
+// killed, and no other process can open it by name (only through
+// /proc/<pid>/fd, which needs ptrace rights over us). Sealed against
+// shrinking/growing so a mapping can never fault with SIGBUS. Pre-faulted
+// (every page touched) in connect().
+//
+// Limits: ring capacity per direction is a power of two >= max(2 x the
+// message, 1 MiB), at most 16 MiB (spsc_ring.hpp says why); larger
+// messages stream through in chunks. The memory counts against RAM (and the
+// memory cgroup), not against the size of /dev/shm; no kernel knob applies.
+// With spin, both sides on one CPU (--cpus=same) only progress when the
+// scheduler preempts the spinner: expect time slices, not nanoseconds.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <optional>
+
+#include "transports/registry.hpp"
+#include "transports/spsc_ring.hpp"
+#include "transports/sys.hpp"
+
+namespace ipcb::transports {
+namespace {
+
+// Move-only owner of a MAP_SHARED mapping of a whole file descriptor.
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(int fd, std::size_t bytes, const std::string& what) : bytes_(bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) throw SysError("mmap", what, errno);
+    p_ = static_cast<std::byte*>(p);
+  }
+  Mapping(Mapping&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_) {}
+  Mapping& operator=(Mapping&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~Mapping() {
+    if (p_) ::munmap(p_, bytes_);
+  }
+  std::byte* get() const { return p_; }
+  explicit operator bool() const { return p_ != nullptr; }
+
+ private:
+  std::byte* p_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+class ShmRingTransport final : public Transport {
+ public:
+  ShmRingTransport(const Config& c, bool in_process)
+      : in_process_(in_process),
+        config_(c),
+        capacity_(SpscRing::capacity_for(c.max_message_bytes)),
+        ring_bytes_(SpscRing::region_bytes(capacity_)) {
+    what_ = "shm_ring memfd ";
+    what_ += c.name_prefix;
+    what_ += "-ring";
+  }
+
+  void prepare() override {
+    std::string name = config_.name_prefix;
+    name += "-ring";  // shows in /proc/<pid>/fd only; not a global name
+    fd_ = Fd(checked("memfd_create", what_, [&] {
+      return ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    }));
+    checked("ftruncate", what_, [&] {
+      return ::ftruncate(fd_.get(), static_cast<off_t>(2 * ring_bytes_));
+    });
+    checked("fcntl(F_ADD_SEALS)", what_, [&] {
+      return ::fcntl(fd_.get(), F_ADD_SEALS,
+                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    });
+    map_ = Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    SpscRing::init(map_.get(), capacity_);
+    SpscRing::init(map_.get() + ring_bytes_, capacity_);
+  }
+  std::vector<int> inherited_fds() const override { return {fd_.get()}; }
+  nlohmann::json handoff() const override {
+    int fd = fd_.get();
+    // A peer thread (inproc) shares this process's descriptor table: give it
+    // a descriptor of its own, as exec gives a peer process its copy.
+    if (in_process_) {
+      fd = checked("fcntl(F_DUPFD_CLOEXEC)", what_,
+                   [&] { return ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0); });
+    }
+    return {{"fd", fd}, {"ring_capacity_bytes", capacity_}};
+  }
+  void adopt(const nlohmann::json& h) override {
+    fd_.reset(h.at("fd").get<int>());
+    if (h.at("ring_capacity_bytes").get<std::size_t>() != capacity_)
+      throw std::runtime_error(what_ +
+                               ": driver and peer disagree on the "
+                               "ring capacity");
+  }
+  void connect(Role role) override {
+    if (!map_) map_ = Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    fd_.reset();  // the mapping keeps the memory; the peer has its own fd
+    prefault();
+    std::byte* a2b = map_.get();
+    std::byte* b2a = map_.get() + ring_bytes_;
+    const bool driver = role == Role::kDriver;
+    out_.emplace(driver ? a2b : b2a, ring_bytes_, config_.wait,
+                 driver ? "shm_ring a->b" : "shm_ring b->a");
+    in_.emplace(driver ? b2a : a2b, ring_bytes_, config_.wait,
+                driver ? "shm_ring b->a" : "shm_ring a->b");
+  }
+  void send(const std::byte* d, std::size_t n) override { out_->write(d, n); }
+  void recv(std::byte* d, std::size_t n) override { in_->read(d, n); }
+  void teardown() noexcept override { fd_.reset(); }  // nothing named
+  std::map<std::string, std::int64_t> applied_settings() const override {
+    return {{"ring_capacity_bytes", static_cast<std::int64_t>(capacity_)},
+            {"region_bytes", static_cast<std::int64_t>(2 * ring_bytes_)}};
+  }
+
+ private:
+  // Touches every page with an atomic no-op write (fetch_or 0): allocates
+  // the memfd's pages and maps them writable in this process, without
+  // changing a byte even while the other side does the same.
+  void prefault() {
+    for (std::size_t off = 0; off < 2 * ring_bytes_; off += 4096) {
+      std::atomic_ref<unsigned char>(
+          reinterpret_cast<unsigned char&>(map_.get()[off]))
+          .fetch_or(0, std::memory_order_relaxed);
+    }
+  }
+
+  bool in_process_;
+  Config config_;
+  std::size_t capacity_;
+  std::size_t ring_bytes_;
+  std::string what_;
+  Fd fd_;
+  Mapping map_;
+  std::optional<SpscRing> out_, in_;
+};
+
+}  // namespace
+
+TransportInfo shm_ring_transport() {
+  Capabilities caps;
+  caps.preserves_boundaries = false;
+  caps.waits = {Wait::kSpin, Wait::kBlock};
+  caps.limits =
+      "ring per direction: power of two >= max(2 x message, 1 MiB), at most "
+      "16 MiB (bigger messages stream in chunks); memfd memory, no /dev/shm "
+      "entry, no kernel knob";
+  return {"shm_ring",
+          "lock-free SPSC byte rings in a shared memfd (reference: no syscall "
+          "on the fast path)",
+          caps,
+          [](const Config& c) {
+            return std::make_unique<ShmRingTransport>(c, false);
+          },
+          [] { return std::optional<std::string>(); }};
+}
+
+// inproc: the same two rings between two threads of one process, pinned
+// like the two processes would be: what the hand-off costs without a process
+// boundary (no separate address space, no exec'd peer).
+TransportInfo inproc_transport() {
+  TransportInfo info = shm_ring_transport();
+  info.name = "inproc";
+  info.description =
+      "baseline: shm_ring's rings between two threads of one process (no "
+      "process boundary)";
+  info.caps.in_process = true;
+  info.create = [](const Config& c) {
+    return std::make_unique<ShmRingTransport>(c, true);
+  };
+  return info;
+}
+
+}  // namespace ipcb::transports
