@@ -83,7 +83,11 @@ struct SpscRingHeader {
 static_assert(std::is_standard_layout_v<SpscRingHeader>);
 static_assert(sizeof(SpscRingHeader) % 64 == 0);
 
-class SpscRing {
+// alignas(64): a view's own indices (head_, cached_tail_, ...) change on
+// every message; two views used by two threads of one process (inproc) must
+// not share a cache line, or each store would invalidate the other core's
+// copy (false sharing between the views themselves).
+class alignas(64) SpscRing {
  public:
   // Capacity policy: a power of two >= 2 x the largest message (a whole
   // message plus room for the next one to be written while the previous is
