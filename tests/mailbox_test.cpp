@@ -20,6 +20,7 @@
 #include "bench/scenarios.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
+#include "peer_exchange.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
 
@@ -44,28 +45,8 @@ void run_with_peer(const std::string& name, const Hook& during,
   harness::IpcNames names;
   Config cfg{64 << 10, transports::Wait::kBlock, names.dir(), names.prefix()};
   auto t = transports::create_transport(name, cfg);
-  bench::Job job;
-  job.scenario = "conformance";
-  job.sizes = {1, 4097, 65536};
-  harness::PeerSpec spec{IPCBENCH_PATH,
-                         name,
-                         cfg,
-                         job.to_json(),
-                         -1,
-                         std::chrono::milliseconds(60000),
-                         ""};
-  {
-    harness::Pair pair(spec, *t);
-    try {
-      t->connect(transports::Role::kDriver);
-      pair.start_gate();
-      bench::drive_conformance(*t, job);
-      during(cfg, *t);
-      pair.finish();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << name << ": " << pair.explain_failure(e);
-    }
-  }
+  testing::exchange_with_peer(name, cfg, *t, {1, 4097, 65536},
+                              [&] { during(cfg, *t); });
   torn_down(cfg, *t);
   t.reset();
   gone(cfg);

@@ -15,6 +15,7 @@
 #include "bench/scenarios.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
+#include "peer_exchange.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
 
@@ -51,28 +52,8 @@ RunOutcome run_conformance(const std::string& name, Wait wait,
   RunOutcome out{names.prefix(), {}, {}};
   transports::Config cfg{kMiB, wait, names.dir(), names.prefix()};
   auto t = transports::create_transport(name, cfg);
-  bench::Job job;
-  job.scenario = "conformance";
-  job.sizes = sizes;
-  harness::PeerSpec spec{IPCBENCH_PATH,
-                         name,
-                         cfg,
-                         job.to_json(),
-                         -1,
-                         std::chrono::milliseconds(60000),
-                         ""};
-  {
-    harness::Pair pair(spec, *t);
-    try {
-      t->connect(transports::Role::kDriver);
-      pair.start_gate();
-      bench::drive_conformance(*t, job);
-      out.applied = t->applied_settings();
-      pair.finish();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << name << ": " << pair.explain_failure(e);
-    }
-  }  // ~Pair tears the transport down
+  testing::exchange_with_peer(name, cfg, *t, sizes,
+                              [&] { out.applied = t->applied_settings(); });
   out.sysv_msg_ids = recorded_msg_ids(names.dir());
   return out;
 }

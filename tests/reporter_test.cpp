@@ -51,7 +51,8 @@ TEST(Reporter, ClassifiesAndCleansEveryRun) {
   EXPECT_EQ(first["ipcbench"]["complete"], false);
 
   GbRun ok = iteration("pingpong/pipe/64", static_cast<double>(id_ok));
-  GbRun failed = iteration("pingpong/tcp/64", 0);  // error runs carry no counters
+  GbRun failed =
+      iteration("pingpong/tcp/64", 0);  // error runs carry no counters
   failed.error_occurred = true;
   failed.error_message = "peer was killed by signal 9 (KILL) during run";
   GbRun skipped = iteration("pingpong/x/64", static_cast<double>(id_skip));

@@ -8,6 +8,7 @@
 #include "bench/thread_peer.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
+#include "peer_exchange.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
 
@@ -44,22 +45,7 @@ void run_conformance(const std::string& name, transports::Wait wait) {
       peer.finish();
       t->teardown();
     } else {
-      harness::PeerSpec spec{IPCBENCH_PATH,
-                             name,
-                             cfg,
-                             job.to_json(),
-                             -1,
-                             std::chrono::milliseconds(60000),
-                             ""};
-      harness::Pair pair(spec, *t);
-      try {
-        t->connect(transports::Role::kDriver);
-        pair.start_gate();
-        bench::drive_conformance(*t, job);
-        pair.finish();
-      } catch (const std::exception& e) {
-        FAIL() << pair.explain_failure(e);
-      }
+      testing::exchange_with_peer(name, cfg, *t, sizes);
     }
   }
   EXPECT_FALSE(std::filesystem::exists(dir)) << dir << " left behind";

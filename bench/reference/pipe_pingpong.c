@@ -3,7 +3,7 @@
  * usage: ref_pipe_pingpong DRIVER_CPU PEER_CPU SIZE ROUND_TRIPS
  * Prints p50 and p99 of the round-trip time in ns (nearest rank), after
  * discarding 1000 warm-up round trips. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* before any system header: CPU_SET, sched_setaffinity */
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,15 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void pin(int cpu) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  if (sched_setaffinity(0, sizeof s, &s) != 0) {
-    perror("sched_setaffinity");
-    exit(1);
-  }
-}
+#include "ref_common.h"
 
 static void xfer(int fd, char* buf, size_t n, int wr) {
   while (n > 0) {
@@ -33,17 +25,6 @@ static void xfer(int fd, char* buf, size_t n, int wr) {
     buf += r;
     n -= (size_t)r;
   }
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp(const void* a, const void* b) {
-  int64_t x = *(const int64_t*)a, y = *(const int64_t*)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char** argv) {
@@ -76,10 +57,6 @@ int main(int argc, char** argv) {
     if (i >= warm) s[i - warm] = now_ns() - t0;
   }
   waitpid(pid, NULL, 0);
-  qsort(s, (size_t)n, sizeof *s, cmp);
-  printf(
-      "ref_pipe_pingpong size=%zu cpus=%d,%d n=%ld p50_ns=%lld p99_ns=%lld\n",
-      size, cpu_a, cpu_b, n, (long long)s[(n * 50 + 99) / 100 - 1],
-      (long long)s[(n * 99 + 99) / 100 - 1]);
+  report("ref_pipe_pingpong", size, cpu_a, cpu_b, s, n);
   return 0;
 }

@@ -10,7 +10,7 @@
  * two CPUs' caches, twice per round trip, plus two clock reads.
  * Prints p50 and p99 of the round-trip time in ns (nearest rank), after
  * discarding 1000 warm-up round trips. */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* before any system header: CPU_SET, sched_setaffinity */
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -22,20 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ref_common.h"
+
 struct channel {
   _Alignas(64) _Atomic uint64_t seq; /* alone on its cache line */
   _Alignas(64) char payload[];       /* SIZE bytes from the next line on */
 };
-
-static void pin(int cpu) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  if (sched_setaffinity(0, sizeof s, &s) != 0) {
-    perror("sched_setaffinity");
-    exit(1);
-  }
-}
 
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -52,17 +44,6 @@ static void get(struct channel* c, char* buf, size_t n, uint64_t seq) {
   while (atomic_load_explicit(&c->seq, memory_order_acquire) != seq)
     cpu_relax();
   memcpy(buf, c->payload, n);
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp(const void* a, const void* b) {
-  int64_t x = *(const int64_t*)a, y = *(const int64_t*)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char** argv) {
@@ -102,10 +83,6 @@ int main(int argc, char** argv) {
     if (i > warm) s[i - 1 - warm] = now_ns() - t0;
   }
   waitpid(pid, NULL, 0);
-  qsort(s, (size_t)n, sizeof *s, cmp);
-  printf(
-      "ref_spin_pingpong size=%zu cpus=%d,%d n=%ld p50_ns=%lld p99_ns=%lld\n",
-      size, cpu_a, cpu_b, n, (long long)s[(n * 50 + 99) / 100 - 1],
-      (long long)s[(n * 99 + 99) / 100 - 1]);
+  report("ref_spin_pingpong", size, cpu_a, cpu_b, s, n);
   return 0;
 }
