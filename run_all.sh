@@ -70,9 +70,15 @@ run_suite() {
   done
   build build
   if [[ $quick -eq 1 ]]; then
-    local has_sizes=0
-    for a in "${args[@]+"${args[@]}"}"; do [[ "$a" == --sizes=* ]] && has_sizes=1; done
-    [[ $has_sizes -eq 0 ]] && args=(--sizes=64,4K,64K "${args[@]+"${args[@]}"}")
+    # A short suite: every transport, two sizes, ping-pong and stream, short
+    # runs (about a minute on 2 CPUs); flags given explicitly win.
+    local has_sizes=0 has_scenarios=0
+    for a in "${args[@]+"${args[@]}"}"; do
+      [[ "$a" == --sizes=* ]] && has_sizes=1
+      [[ "$a" == --scenarios=* ]] && has_scenarios=1
+    done
+    [[ $has_sizes -eq 0 ]] && args=(--sizes=64,64K "${args[@]+"${args[@]}"}")
+    [[ $has_scenarios -eq 0 ]] && args=(--scenarios=pingpong,stream "${args[@]+"${args[@]}"}")
     args=(--benchmark_min_time=0.05 "${args[@]+"${args[@]}"}")
   fi
   local stamp out status=0
