@@ -155,8 +155,7 @@ class BipcMqTransport final : public Transport {
       return q;
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
-        throw_name_taken("message_queue(create_only)", name,
-                         "shared memory in /dev/shm");
+        throw_name_taken("message_queue(create_only)", name);
       throw std::runtime_error("message_queue(create_only)(" + name +
                                "): " + e.what());
     }

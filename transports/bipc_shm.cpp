@@ -44,7 +44,7 @@ class BoostRegion final : public Region {
                        bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
-        throw_exists("managed_shared_memory(create_only)", name_);
+        throw_name_taken("managed_shared_memory(create_only)", name_);
       fail("managed_shared_memory(create_only)", e);
     }
     created_ = true;

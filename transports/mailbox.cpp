@@ -246,14 +246,4 @@ std::string kernel_name(const Config& config, const char* suffix) {
   return name;
 }
 
-void throw_exists(std::string_view call, std::string_view object) {
-  std::string msg(call);
-  msg += "(";
-  msg += object;
-  msg +=
-      "): an object with this name already exists; refusing to reuse it "
-      "(remove it if it is a leftover of a crashed run)";
-  throw std::runtime_error(msg);
-}
-
 }  // namespace ipcb::transports

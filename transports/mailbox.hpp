@@ -138,21 +138,6 @@ inline void cpu_relax() noexcept {
 // "/" + name_prefix + suffix: the name of a kernel-named object.
 std::string kernel_name(const Config& config, const char* suffix);
 
-// Throws the error for an exclusive creation that found the name taken.
-[[noreturn]] void throw_exists(std::string_view call, std::string_view object);
-
-// checked() for a call creating a named object exclusively (O_EXCL): when
-// the name is taken, says so and that the object will not be reused.
-template <class F>
-auto create_exclusive(std::string_view call, std::string_view object, F&& f) {
-  try {
-    return checked(call, object, f);
-  } catch (const SysError& e) {
-    if (e.error_number() == EEXIST) throw_exists(call, object);
-    throw;
-  }
-}
-
 // Building blocks used by more than one transport.
 // POSIX shared memory "/<prefix>-shm" (defined in shm_sem.cpp).
 std::unique_ptr<Region> posix_shm_region(const Config& config);

@@ -121,21 +121,15 @@ class PosixMqTransport final : public Transport {
   // mqd_t is a file descriptor on Linux (mq_close is close), opened with
   // O_CLOEXEC by glibc: Fd owns it.
   Fd create(const std::string& name, int mode, mq_attr& attr, bool& created) {
-    try {
-      Fd fd(checked("mq_open", name, [&] {
-        return ::mq_open(name.c_str(), open_flags(mode) | O_CREAT | O_EXCL,
-                         0600, &attr);
-      }));
-      created = true;
-      // /dev/mqueue is not always mounted: list the queue so that the
-      // clean-up of a run that died can find it.
-      record_named_object(config_.dir, "mq", name);
-      return fd;
-    } catch (const SysError& e) {
-      if (e.error_number() == EEXIST)
-        throw_name_taken("mq_open", name, "POSIX message queue");
-      throw;
-    }
+    Fd fd(create_exclusive("mq_open", name, [&] {
+      return ::mq_open(name.c_str(), open_flags(mode) | O_CREAT | O_EXCL, 0600,
+                       &attr);
+    }));
+    created = true;
+    // /dev/mqueue is not always mounted: list the queue so that the
+    // clean-up of a run that died can find it.
+    record_named_object(config_.dir, "mq", name);
+    return fd;
   }
   Fd open(const std::string& name, int mode) const {
     return Fd(checked("mq_open", name, [&] {

@@ -45,20 +45,6 @@ auto checked_poll(std::string_view call, std::string_view object, bool poll,
   }
 }
 
-// The error for an exclusive create that found the name taken: we never
-// reuse an object that someone else made.
-[[noreturn]] inline void throw_name_taken(std::string_view call,
-                                          std::string_view object,
-                                          std::string_view where) {
-  std::string s(call);
-  s += "(";
-  s += object;
-  s += "): an object with this name already exists (";
-  s += where;
-  s += "); refusing to reuse it";
-  throw std::runtime_error(s);
-}
-
 // The error for a received queue message that does not fit the message
 // being reassembled: the two sides disagree on the size.
 [[noreturn]] inline void throw_size_mismatch(std::string_view call,

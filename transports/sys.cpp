@@ -74,6 +74,16 @@ void read_exact(int fd, std::byte* data, std::size_t n,
   }
 }
 
+void throw_name_taken(std::string_view call, std::string_view object) {
+  std::string msg(call);
+  msg += "(";
+  msg += object;
+  msg +=
+      "): an object with this name already exists; refusing to reuse it "
+      "(remove it if it is a leftover of a crashed run)";
+  throw std::runtime_error(msg);
+}
+
 void set_cloexec(int fd, bool on, std::string_view object) {
   checked("fcntl(F_SETFD)", object,
           [&] { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); });

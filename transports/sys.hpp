@@ -85,6 +85,23 @@ void read_exact(int fd, std::byte* data, std::size_t n,
 
 void set_cloexec(int fd, bool on, std::string_view object);
 
+// The error for an exclusive creation (O_EXCL, IPC_EXCL, Boost create_only)
+// that found the name taken: an object we did not make is never reused.
+[[noreturn]] void throw_name_taken(std::string_view call,
+                                   std::string_view object);
+
+// checked() for a call creating a named object exclusively: EEXIST becomes
+// throw_name_taken().
+template <class F>
+auto create_exclusive(std::string_view call, std::string_view object, F&& f) {
+  try {
+    return checked(call, object, f);
+  } catch (const SysError& e) {
+    if (e.error_number() == EEXIST) throw_name_taken(call, object);
+    throw;
+  }
+}
+
 // System V objects have no names: transports create them with IPC_PRIVATE
 // (unpredictable ids, mode 0600) and record each id here, in
 // "<dir>/ipc-objects", one "<kind> <id>" line ("shm", "sem" or "msg"), so
