@@ -41,7 +41,6 @@ int run_peer(int ctl_fd) {
     nlohmann::json done = serve(*t, job, fault);
     done["type"] = "done";
     done["cpu"] = ::sched_getcpu();
-    done["applied"] = t->applied_settings();
     phase = "finish";
     ctl.send(done);
     (void)ctl.poll_recv(-1);  // "bye", or the driver closed the channel

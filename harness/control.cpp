@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 
 #include <stdexcept>
-#include <vector>
+#include <string>
 
 namespace ipcb::harness {
 
@@ -12,8 +12,17 @@ using transports::checked;
 using transports::Fd;
 
 namespace {
-constexpr std::size_t kMaxMessage = 1 << 20;
+// Receives the next packet whole: SOCK_SEQPACKET with MSG_PEEK|MSG_TRUNC
+// tells its length first. 0 when the other side closed; -1 (errno set) on
+// error, e.g. EAGAIN with MSG_DONTWAIT.
+ssize_t recv_packet(int fd, std::string& out, int flags) {
+  char probe;
+  ssize_t n = ::recv(fd, &probe, 1, MSG_PEEK | MSG_TRUNC | flags);
+  if (n <= 0) return n;
+  out.resize(static_cast<std::size_t>(n));
+  return ::recv(fd, out.data(), out.size(), flags);
 }
+}  // namespace
 
 std::pair<Fd, Fd> Control::make_pair() {
   int sv[2];
@@ -31,13 +40,12 @@ void Control::send(const nlohmann::json& msg) {
 }
 
 nlohmann::json Control::recv() {
-  std::vector<char> buf(kMaxMessage);
-  auto n = checked("recv", "control channel", [&] {
-    return ::recv(fd_.get(), buf.data(), buf.size(), 0);
-  });
+  std::string text;
+  auto n = checked("recv", "control channel",
+                   [&] { return recv_packet(fd_.get(), text, 0); });
   if (n == 0)
     throw std::runtime_error("the other side closed the control channel");
-  return nlohmann::json::parse(buf.begin(), buf.begin() + n);
+  return nlohmann::json::parse(text);
 }
 
 std::optional<nlohmann::json> Control::poll_recv(int timeout_ms) {
@@ -45,10 +53,9 @@ std::optional<nlohmann::json> Control::poll_recv(int timeout_ms) {
   pollfd p{fd_.get(), POLLIN, 0};
   int r = ::poll(&p, 1, timeout_ms);
   if (r <= 0) return std::nullopt;
-  std::vector<char> buf(kMaxMessage);
-  auto n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
-  if (n <= 0) return std::nullopt;
-  return nlohmann::json::parse(buf.begin(), buf.begin() + n, nullptr, false);
+  std::string text;
+  if (recv_packet(fd_.get(), text, MSG_DONTWAIT) <= 0) return std::nullopt;
+  return nlohmann::json::parse(text, nullptr, false);
 }
 
 }  // namespace ipcb::harness
