@@ -330,6 +330,19 @@ void pingpong_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   m.driver_messages = job.warmup + job.timed_messages();
 }
 
+// One-way warm-up of stream and rate: untimed messages (the peer records
+// nothing for them), then the peer's 1-byte confirmation.
+template <bool kVerify>
+void send_warmup(Transport& t, std::byte* out, const Job& job,
+                 const Verifier& stamper, std::uint64_t& seq) {
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if constexpr (kVerify) stamper.stamp(out, seq++);
+    t.send(out, job.message_bytes);
+  }
+  std::byte ack[1];
+  t.recv(ack, 1);
+}
+
 template <bool kVerify, class Loop>
 void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
@@ -338,11 +351,7 @@ void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   fill_pattern(out.data(), n, 2);
   Verifier stamper(n);
   std::uint64_t seq = 0;
-  for (std::int64_t i = 0; i < job.warmup; ++i) {
-    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
-    t.send(out.data(), n);
-  }
-  t.recv(ack, 1);
+  send_warmup<kVerify>(t, out.data(), job, stamper, seq);
   m.expected_sum =
       word_sum(out.data(), n) * static_cast<std::uint64_t>(job.iterations);
   std::int64_t sent = 0, t0 = 0;
@@ -367,12 +376,7 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   fill_pattern(out.data(), n, 3);
   Verifier stamper(n);
   std::uint64_t seq = 0;
-  for (std::int64_t i = 0; i < job.warmup; ++i) {
-    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
-    put64(out.data() + kTsA, static_cast<std::uint64_t>(now_ns()));
-    t.send(out.data(), n);
-  }
-  t.recv(ack, 1);
+  send_warmup<kVerify>(t, out.data(), job, stamper, seq);
   const double period = 1e9 / job.rate_per_s;
   const std::int64_t start = now_ns() + 100000;
   std::int64_t i = 0;
