@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include "bench/scenarios.hpp"
@@ -73,31 +74,38 @@ void check_benchmark_flag(const std::string& key, const std::string& val) {
   if (key == "--benchmark_min_time") number(false);
 }
 
+// "<digits>[K|M]" (either case) as digits x multiplier, K = kilo and
+// M = kilo x kilo; nullopt for any other shape or more than 15 digits.
+std::optional<long double> scaled_number(const std::string& text,
+                                         long double kilo) {
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 15) return std::nullopt;
+  const std::string suffix = text.substr(digits);
+  long double mult = 1;
+  if (suffix == "K" || suffix == "k")
+    mult = kilo;
+  else if (suffix == "M" || suffix == "m")
+    mult = kilo * kilo;
+  else if (!suffix.empty())
+    return std::nullopt;
+  return std::stold(text.substr(0, digits)) * mult;
+}
+
 }  // namespace
 
 std::size_t parse_size(const std::string& text, const std::string& flag) {
   const std::string accepted =
       "; accepted: a positive byte count such as 64, 4K or 1M (K=1024), up "
       "to 256M";
-  std::size_t digits = 0;
-  while (digits < text.size() &&
-         std::isdigit(static_cast<unsigned char>(text[digits])))
-    ++digits;
-  std::string suffix = text.substr(digits);
-  std::size_t mult = 1;
-  if (suffix == "K" || suffix == "k")
-    mult = 1024;
-  else if (suffix == "M" || suffix == "m")
-    mult = 1024 * 1024;
-  else if (!suffix.empty() || digits == 0)
-    throw UsageError(flag + ": '" + text + "' is not a size" + accepted);
-  if (digits > 12)
+  const auto v = scaled_number(text, 1024);
+  if (!v) throw UsageError(flag + ": '" + text + "' is not a size" + accepted);
+  if (*v == 0) throw UsageError(flag + ": size 0 is not allowed" + accepted);
+  if (*v > kMaxMessageBytes)
     throw UsageError(flag + ": '" + text + "' is too large" + accepted);
-  std::size_t v = std::stoull(text.substr(0, digits)) * mult;
-  if (v == 0) throw UsageError(flag + ": size 0 is not allowed" + accepted);
-  if (v > kMaxMessageBytes)
-    throw UsageError(flag + ": '" + text + "' is too large" + accepted);
-  return v;
+  return static_cast<std::size_t>(*v);
 }
 
 std::vector<std::size_t> parse_sizes(const std::string& text) {
@@ -124,18 +132,8 @@ std::vector<std::size_t> parse_sizes(const std::string& text) {
 std::vector<double> parse_rates(const std::string& text) {
   std::vector<double> rates;
   for (const auto& item : split(text, "--rate")) {
-    std::size_t digits = 0;
-    while (digits < item.size() &&
-           std::isdigit(static_cast<unsigned char>(item[digits])))
-      ++digits;
-    const std::string suffix = item.substr(digits);
-    double mult = suffix == "K" || suffix == "k"   ? 1e3
-                  : suffix == "M" || suffix == "m" ? 1e6
-                  : suffix.empty()                 ? 1
-                                                   : -1;
-    double v = digits == 0 || digits > 9 || mult < 0
-                   ? -1
-                   : std::stod(item.substr(0, digits)) * mult;
+    const auto scanned = scaled_number(item, 1000);
+    const double v = scanned ? static_cast<double>(*scanned) : -1;
     if (!(v >= 1 && v <= 1e8))
       throw UsageError("--rate: '" + item +
                        "' is not accepted; give messages per second from 1 "
