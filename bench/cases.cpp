@@ -68,6 +68,7 @@ struct Case {
   std::size_t bytes;
   double rate_per_s;  // rate scenario only
   harness::Placement placement;
+  int producers = 0;  // fanin scenario only
 };
 
 // Round trips per pingpong sample, calibrated from the previous invocation
@@ -287,6 +288,158 @@ struct PairRun {
   }
 };
 
+// The producer peers of a fan-in case and the one transport they share.
+// run() never throws: a failure is kept in `error` (with its root cause).
+struct FanInRun {
+  // Declared in this order so that the producers (whose Pairs tear the
+  // transport down) go first and the private directory last.
+  std::optional<harness::IpcNames> names;
+  std::unique_ptr<transports::Transport> transport;
+  std::vector<std::unique_ptr<harness::Pair>> producers;
+  Measurement m;
+  std::vector<nlohmann::json> done;
+  ordered_json applied;
+  int driver_cpu_seen = -1;
+  std::string error;
+
+  void run(benchmark::State& state, const Case& cs, const Job& job,
+           const RunSettings& settings) {
+    const Options& opt = settings.options;
+    try {
+      harness::pin_current_thread(cs.placement.driver_cpu);
+      names.emplace();
+      transports::Config cfg{cs.bytes, cs.wait, names->dir(), names->prefix(),
+                             cs.producers};
+      transport = transports::create_transport(cs.info->name, cfg);
+      for (int i = 0; i < cs.producers; ++i) {
+        Job mine = job;
+        mine.producer = i;
+        mine.iterations = job.iterations / cs.producers +
+                          (i < job.iterations % cs.producers ? 1 : 0);
+        harness::PeerSpec spec{
+            settings.executable,
+            cs.info->name,
+            cfg,
+            mine.to_json(),
+            cs.placement.peer_cpu,
+            std::chrono::milliseconds(
+                static_cast<std::int64_t>(opt.timeout_s * 1000)),
+            opt.fault,
+            /*transport_prepared=*/i > 0};
+        producers.push_back(std::make_unique<harness::Pair>(spec, *transport));
+      }
+      // Only now: connecting may close the ends the producers inherited.
+      transport->connect(transports::Role::kDriver);
+      for (auto& p : producers) p->start_gate();
+      drive_fanin(state, *transport, job, m, [&] {
+        for (auto& p : producers) p->warm_gate();
+      });
+      applied = transport->applied_settings();
+      for (auto& p : producers) done.push_back(p->finish());
+      driver_cpu_seen = ::sched_getcpu();
+    } catch (const std::exception& e) {
+      error = explain(e);
+    }
+    producers.clear();  // kills what is still alive, tears the transport down
+    transport.reset();
+    names.reset();
+  }
+
+  // The first producer with a cause of its own (its error, exit status,
+  // signal or timeout), else the driver's error.
+  std::string explain(const std::exception& e) {
+    std::string first;
+    for (std::size_t i = 0; i < producers.size(); ++i) {
+      std::string why = producers[i]->explain_failure(e);
+      if (why.rfind("driver failed", 0) != 0)
+        return "producer " + std::to_string(i) + ": " + why;
+      if (first.empty()) first = why;
+    }
+    return first.empty() ? std::string(e.what()) : first;
+  }
+};
+
+// Fan-in figures: aggregate throughput, per-producer completion and
+// shares, send-to-receive latency. Throws if the bytes received are not
+// the bytes the producers sent.
+void report_fanin(benchmark::State& state, const Job& job, Measurement& m,
+                  const std::vector<nlohmann::json>& done, ordered_json& rec) {
+  const auto producers = static_cast<std::size_t>(job.producers);
+  if (const std::int64_t bad = m.per_producer.at(producers); bad > 0) {
+    throw std::runtime_error(
+        "fanin: " + std::to_string(bad) +
+        " message(s) named no producer of this run (corrupted in transit)");
+  }
+  std::uint64_t sent_sum = 0;
+  std::int64_t sent = 0;
+  for (const auto& d : done) {
+    sent_sum += d.at("word_sum").get<std::uint64_t>();
+    sent += d.at("sent").get<std::int64_t>();
+  }
+  if (sent != job.iterations || sent_sum != m.received_sum) {
+    throw std::runtime_error(
+        "fanin: the consumer's checksum does not match what the producers "
+        "sent (bytes were lost, duplicated or corrupted)");
+  }
+  const double secs = static_cast<double>(m.elapsed_ns) * 1e-9;
+  const double msgs = static_cast<double>(job.iterations);
+  const double bytes = msgs * static_cast<double>(job.message_bytes);
+  std::int64_t at_first_done = 0;
+  for (std::size_t p = 0; p < producers; ++p)
+    at_first_done += m.shares_at_first_done[p];
+  ordered_json per = ordered_json::array();
+  double min_share = 1, max_share = 0, sum_rate = 0, sum_rate_sq = 0;
+  for (std::size_t p = 0; p < producers; ++p) {
+    const double share = at_first_done > 0
+                             ? static_cast<double>(m.shares_at_first_done[p]) /
+                                   static_cast<double>(at_first_done)
+                             : 0;
+    const double rate =
+        m.producer_done_ns[p] > 0
+            ? static_cast<double>(m.per_producer[p]) /
+                  (static_cast<double>(m.producer_done_ns[p]) * 1e-9)
+            : 0;
+    min_share = std::min(min_share, share);
+    max_share = std::max(max_share, share);
+    sum_rate += rate;
+    sum_rate_sq += rate * rate;
+    per.push_back({{"producer", p},
+                   {"messages", m.per_producer[p]},
+                   {"finished_after_ns", m.producer_done_ns[p]},
+                   {"msgs_per_s", rate},
+                   {"share", share}});
+  }
+  const double jain =
+      sum_rate_sq > 0
+          ? sum_rate * sum_rate / (static_cast<double>(producers) * sum_rate_sq)
+          : 0;
+  harness::Distribution d = harness::describe(m.oneway_ns);
+  state.counters["producers"] = static_cast<double>(producers);
+  state.counters["msgs_per_s"] = msgs / secs;
+  state.counters["bytes_per_second"] = bytes / secs;
+  state.counters["jain_index"] = jain;
+  set_latency_counters(state, "lat", d);
+  rec["producers"] = job.producers;
+  rec["throughput"] = {
+      {"messages", job.iterations},
+      {"bytes", job.iterations * static_cast<std::int64_t>(job.message_bytes)},
+      {"elapsed_ns", m.elapsed_ns},
+      {"msgs_per_s", msgs / secs},
+      {"bytes_per_second", bytes / secs}};
+  rec["fanin"] = {
+      {"producers", job.producers},
+      {"per_producer", per},
+      {"fairness",
+       {{"min_share", min_share},
+        {"max_share", max_share},
+        {"jain_index", jain},
+        {"share_basis",
+         "messages each producer had delivered when the first one finished"},
+        {"jain_basis", "each producer's messages / its finishing time"}}}};
+  rec["latency"] = latency_json(d);
+  rec["latency"]["kind"] = "send_to_receive";
+}
+
 std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
   if (auto why = cs.info->unavailable_reason ? cs.info->unavailable_reason()
                                              : std::nullopt)
@@ -301,6 +454,19 @@ std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
     return why;
   if (opt.pairs > 1 && cs.scenario != "pingpong" && cs.scenario != "stream")
     return "--pairs applies to the pingpong and stream scenarios";
+  if (cs.scenario == "fanin") {
+    const std::size_t max = cs.info->caps.fanin_max_bytes;
+    if (max == 0)
+      return "fanin is not offered for " + cs.info->name +
+             ": it needs one receiver that several processes can send to "
+             "without loss or interleaving (message queues, pipes and FIFOs "
+             "up to PIPE_BUF, Unix datagram/seqpacket sockets, ZeroMQ)";
+    if (cs.bytes > max)
+      return std::to_string(cs.bytes) + " B is beyond the " +
+             std::to_string(max) + " B that " + cs.info->name +
+             " delivers whole from concurrent senders (" +
+             cs.info->caps.limits + "); larger messages would interleave";
+  }
   return std::nullopt;
 }
 
@@ -357,6 +523,55 @@ void report_pairs(benchmark::State& state, const Job& job,
   }
 }
 
+// A fan-in case from spawn to record: the driver consumes, cs.producers
+// peers produce.
+void run_fanin(benchmark::State& state, const Case& cs, Job job,
+               const RunSettings& settings, RecordStore& store,
+               ordered_json& rec) {
+  job.producers = cs.producers;
+  FanInRun run;
+  run.run(state, cs, job, settings);
+  try {
+    if (!run.error.empty()) throw std::runtime_error(run.error);
+    rec["applied"] = run.applied;
+    ordered_json peer_cpus = ordered_json::array();
+    CpuCost producers_cpu;
+    std::int64_t producers_msgs = 0;
+    for (const auto& d : run.done) {
+      peer_cpus.push_back(d.value("cpu", -1));
+      const CpuCost c = CpuCost::from_json(d.at("cpu_cost"));
+      producers_cpu.user_ns += c.user_ns;
+      producers_cpu.system_ns += c.system_ns;
+      producers_cpu.voluntary_switches += c.voluntary_switches;
+      producers_cpu.involuntary_switches += c.involuntary_switches;
+      producers_msgs += d.value("messages", std::int64_t{0});
+    }
+    rec["cpus_observed"] = {{"driver", run.driver_cpu_seen},
+                            {"producers", peer_cpus}};
+    if (job.verify) {
+      rec["integrity"] = {{"driver_received", run.m.integrity.to_json()}};
+      if (!run.m.integrity.ok())
+        throw std::runtime_error("integrity check failed at the consumer: " +
+                                 run.m.integrity.describe());
+    }
+    report_fanin(state, job, run.m, run.done, rec);
+    // The "peer" side of the CPU cost is all producers together.
+    report_cpu(
+        state, run.m,
+        {{"cpu_cost", producers_cpu.to_json()}, {"messages", producers_msgs}},
+        rec);
+    rec["cpu"]["source"] =
+        "getrusage: driver's main thread (the consumer), all producer "
+        "processes together (peer)";
+    state.SetLabel(cs.placement.describe());
+    state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
+  } catch (const std::exception& e) {
+    rec["error"] = e.what();
+    state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
+    state.SkipWithError(e.what());
+  }
+}
+
 void run_case_body(benchmark::State& state, const Case& cs,
                    const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
@@ -388,6 +603,10 @@ void run_case_body(benchmark::State& state, const Case& cs,
   job.rate_per_s = cs.rate_per_s;
   rec["iterations"] = job.iterations;
   rec["warmup_messages"] = job.warmup;
+  if (cs.scenario == "fanin") {
+    run_fanin(state, cs, job, settings, store, rec);
+    return;
+  }
 
   std::vector<PairRun> runs(static_cast<std::size_t>(opt.pairs));
   std::optional<std::barrier<>> together;
@@ -442,15 +661,44 @@ void run_case(benchmark::State& state, const Case& cs,
   if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
 }
 
+// The sweeps a scenario adds to each (transport, wait, size): offered rates
+// for rate, producer counts for fanin; each with its name suffix.
+struct Variant {
+  double rate_per_s = 0;
+  int producers = 0;
+  std::string suffix;
+};
+
+std::vector<Variant> variants_of(const std::string& scenario,
+                                 const Options& opt) {
+  auto suffix = [](long long count, const char* unit) {
+    std::string s(1, '/');
+    s += std::to_string(count);
+    s += unit;
+    return s;
+  };
+  std::vector<Variant> v;
+  if (scenario == "rate") {
+    for (double r : opt.rates)
+      v.push_back({r, 0, suffix(std::llround(r), "_per_s")});
+  } else if (scenario == "fanin") {
+    for (int p : opt.producers) v.push_back({0, p, suffix(p, "_producers")});
+  } else {
+    v.push_back({});
+  }
+  return v;
+}
+
 }  // namespace
 
 int register_cases(const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
   const bool sweep = opt.placements.size() > 1;
+  std::string pairs;
+  if (opt.pairs > 1) pairs = "/" + std::to_string(opt.pairs) + "_pairs";
   int n = 0;
   for (const auto& scenario : opt.scenarios) {
-    const std::vector<double> rates =
-        scenario == "rate" ? opt.rates : std::vector<double>{0};
+    const std::vector<Variant> variants = variants_of(scenario, opt);
     for (const auto& tname : opt.transports) {
       const auto* info = transports::find_transport(tname);
       const bool show_wait = info->caps.waits.size() > 1;
@@ -459,25 +707,15 @@ int register_cases(const RunSettings& settings, RecordStore& store) {
         if (std::find(opt.waits.begin(), opt.waits.end(), w) == opt.waits.end())
           continue;
         for (std::size_t bytes : opt.sizes) {
-          for (double rate : rates) {
+          for (const Variant& var : variants) {
             for (const auto& place : opt.placements) {
               std::string name =
                   case_name(scenario, tname, w, show_wait, bytes);
-              if (rate > 0) {
-                name += '/';
-                name += std::to_string(std::llround(rate));
-                name += "_per_s";
-              }
-              if (sweep) {
-                name += '/';
-                name += place.name();
-              }
-              if (opt.pairs > 1) {
-                name += '/';
-                name += std::to_string(opt.pairs);
-                name += "_pairs";
-              }
-              Case cs{name, scenario, info, wait, bytes, rate, place};
+              name += var.suffix;
+              if (sweep) name += '/', name += place.name();
+              name += pairs;
+              Case cs{name,  scenario,       info,  wait,
+                      bytes, var.rate_per_s, place, var.producers};
               benchmark::RegisterBenchmark(
                   cs.name.c_str(),
                   [cs, &settings, &store](benchmark::State& st) {

@@ -34,8 +34,8 @@ std::string self_path() {
 }
 
 void print_list() {
-  std::printf("%-14s %-10s %-9s %-11s %s\n", "transport", "max_msg", "bounds",
-              "waits", "description / limits");
+  std::printf("%-14s %-10s %-9s %-11s %-9s %s\n", "transport", "max_msg",
+              "bounds", "waits", "fanin", "description / limits");
   for (const auto& t : transports::all_transports()) {
     std::string waits;
     for (auto w : t.caps.waits)
@@ -43,12 +43,16 @@ void print_list() {
     std::string max = t.caps.max_message_bytes
                           ? std::to_string(t.caps.max_message_bytes)
                           : "any";
+    const std::size_t fan = t.caps.fanin_max_bytes;
+    std::string fanin = fan == 0                      ? "no"
+                        : fan == transports::kAnySize ? "any"
+                                                      : std::to_string(fan);
     auto why = t.unavailable_reason ? t.unavailable_reason() : std::nullopt;
-    std::printf("%-14s %-10s %-9s %-11s %s%s\n", t.name.c_str(), max.c_str(),
-                t.caps.preserves_boundaries ? "kept" : "stream", waits.c_str(),
-                t.description.c_str(),
+    std::printf("%-14s %-10s %-9s %-11s %-9s %s%s\n", t.name.c_str(),
+                max.c_str(), t.caps.preserves_boundaries ? "kept" : "stream",
+                waits.c_str(), fanin.c_str(), t.description.c_str(),
                 why ? (" [UNAVAILABLE: " + *why + "]").c_str() : "");
-    std::printf("%-47s limits: %s\n", "", t.caps.limits.c_str());
+    std::printf("%-57s limits: %s\n", "", t.caps.limits.c_str());
   }
 }
 
@@ -164,6 +168,18 @@ int run_driver(int argc, char** argv) {
                        std::to_string(cpus) +
                        " CPUs: oversubscribed, so aggregate figures include "
                        "scheduling contention");
+  }
+  if (std::find(opt.scenarios.begin(), opt.scenarios.end(), "fanin") !=
+      opt.scenarios.end()) {
+    const int most = opt.producers.back();
+    if (const auto cpus = harness::initial_cpus().size();
+        static_cast<std::size_t>(most) + 1 > cpus) {
+      warnings.push_back(
+          "fanin with up to " + std::to_string(most) + " producers runs " +
+          std::to_string(most + 1) + " processes on " + std::to_string(cpus) +
+          " CPUs: oversubscribed, so producers take turns on their CPU and "
+          "the figures include scheduling contention");
+    }
   }
   if (!stale.removed.empty()) {
     warnings.push_back("removed " + std::to_string(stale.removed.size()) +

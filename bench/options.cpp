@@ -146,10 +146,27 @@ std::vector<double> parse_rates(const std::string& text) {
   return rates;
 }
 
+std::vector<int> parse_producers(const std::string& text) {
+  std::vector<int> counts;
+  for (const auto& item : split(text, "--producers")) {
+    const auto scanned = scaled_number(item, 1000);
+    if (!scanned || *scanned < 1 || *scanned > 64)
+      throw UsageError("--producers: '" + item +
+                       "' is not accepted; give producer counts from 1 to "
+                       "64, such as 1,2,4");
+    counts.push_back(static_cast<int>(*scanned));
+  }
+  std::sort(counts.begin(), counts.end());
+  if (std::adjacent_find(counts.begin(), counts.end()) != counts.end())
+    throw UsageError("--producers: '" + text + "' names a count twice");
+  return counts;
+}
+
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
   std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
+  std::string producers_arg = "1,2,4";
   for (const auto& a : args) {
     auto eq = a.find('=');
     std::string key = a.substr(0, eq);
@@ -172,6 +189,8 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), placement_arg = val;
     else if (key == "--rate")
       need_value(), rates_arg = val;
+    else if (key == "--producers")
+      need_value(), producers_arg = val;
     else if (a == "--verify")
       o.verify = true;
     else if (key == "--baselines") {
@@ -280,6 +299,7 @@ Options parse_options(const std::vector<std::string>& args) {
   }
   o.placement = o.placements.front();
   o.rates = parse_rates(rates_arg);
+  o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {
     try {
       Fault::parse(o.fault);
@@ -299,9 +319,11 @@ Measures IPC latency and throughput between two pinned processes.
   --transports=a,b     transports to run (default: all; see --list)
   --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
                        (default 64,256,1K,4K,16K,64K,256K,1M)
-  --scenarios=a,b      pingpong, stream, oneway, rate (default: all)
+  --scenarios=a,b      pingpong, stream, oneway, rate, fanin (default: all)
   --rate=LIST          offered rates for the rate scenario, messages per
                        second (default 10K,100K; here K = 1000)
+  --producers=LIST     fanin: producer processes sending to one consumer,
+                       swept (default 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     sweep placements in one run: cross, same, none, A:B

@@ -27,10 +27,11 @@ struct Options {
   std::string cpus;                // the --cpus spec as given
   harness::Placement placement;    // the first of `placements`
   std::vector<harness::Placement> placements;  // --placement sweep
-  bool verify = false;        // integrity framing on every message
-  int pairs = 1;              // --pairs: concurrent independent pairs
-  bool baselines = true;      // baseline/memcpy/<size> benchmarks
-  std::vector<double> rates;  // rate scenario: offered msgs/s
+  bool verify = false;         // integrity framing on every message
+  int pairs = 1;               // --pairs: concurrent independent pairs
+  bool baselines = true;       // baseline/memcpy/<size> benchmarks
+  std::vector<double> rates;   // rate scenario: offered msgs/s
+  std::vector<int> producers;  // fanin scenario: producer counts to sweep
   double timeout_s = 60;
   std::string out;  // results file
   bool list = false;
@@ -47,6 +48,9 @@ std::vector<std::size_t> parse_sizes(const std::string& text);
 
 // "10K,100K,1M" messages per second; sorted, duplicates refused.
 std::vector<double> parse_rates(const std::string& text);
+
+// "1,2,4" producer counts for fanin, each 1..64; sorted, duplicates refused.
+std::vector<int> parse_producers(const std::string& text);
 
 // args excludes argv[0].
 Options parse_options(const std::vector<std::string>& args);

@@ -16,6 +16,7 @@ transports::Config config_from(const nlohmann::json& j) {
   c.wait = transports::parse_wait(j.at("wait").get<std::string>());
   c.dir = j.at("dir").get<std::string>();
   c.name_prefix = j.at("name_prefix").get<std::string>();
+  c.producers = j.value("producers", 0);
   return c;
 }
 }  // namespace
@@ -38,7 +39,15 @@ int run_peer(int ctl_fd) {
     phase = "start gate";
     if (ctl.recv().value("type", "") != "go") throw std::runtime_error("no go");
     phase = "run";
-    nlohmann::json done = serve(*t, job, fault);
+    // Fan-in producers meet the driver again between warm-up and run.
+    auto warm_gate = [&] {
+      phase = "warm-up gate";
+      ctl.send({{"type", "warm"}});
+      if (ctl.recv().value("type", "") != "go")
+        throw std::runtime_error("no go after warm-up");
+      phase = "run";
+    };
+    nlohmann::json done = serve(*t, job, fault, true, warm_gate);
     done["type"] = "done";
     done["cpu"] = ::sched_getcpu();
     phase = "finish";

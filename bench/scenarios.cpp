@@ -68,7 +68,8 @@ nlohmann::json Job::to_json() const {
   return {{"scenario", scenario},     {"message_bytes", message_bytes},
           {"iterations", iterations}, {"warmup", warmup},
           {"batch", batch},           {"verify", verify},
-          {"rate_per_s", rate_per_s}, {"sizes", sizes}};
+          {"rate_per_s", rate_per_s}, {"sizes", sizes},
+          {"producers", producers},   {"producer", producer}};
 }
 
 Job Job::from_json(const nlohmann::json& j) {
@@ -81,6 +82,8 @@ Job Job::from_json(const nlohmann::json& j) {
   job.verify = j.at("verify").get<bool>();
   job.rate_per_s = j.at("rate_per_s").get<double>();
   job.sizes = j.at("sizes").get<std::vector<std::size_t>>();
+  job.producers = j.value("producers", 0);
+  job.producer = j.value("producer", 0);
   return job;
 }
 
@@ -195,7 +198,7 @@ void Fault::fire() const {
 }
 
 std::vector<std::string> scenario_names() {
-  return {"pingpong", "stream", "oneway", "rate"};
+  return {"pingpong", "stream", "oneway", "rate", "fanin"};
 }
 
 bool is_scenario(const std::string& name) {
@@ -205,7 +208,8 @@ bool is_scenario(const std::string& name) {
 
 std::string size_problem(const std::string& scenario, std::size_t bytes,
                          bool verify) {
-  const bool stamped = scenario == "oneway" || scenario == "rate";
+  const bool stamped =
+      scenario == "oneway" || scenario == "rate" || scenario == "fanin";
   if (stamped && bytes < 16)
     return scenario + " needs messages of at least 16 B to carry timestamps";
   if (stamped && verify && bytes < kHeader)
@@ -397,7 +401,100 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   m.driver_messages = job.warmup + job.iterations;
 }
 
+// The words of a fan-in message that change per message: timestamp and
+// producer index, plus sequence number and checksum with --verify.
+inline std::uint64_t header_words_sum(const std::byte* p, bool verify) {
+  std::uint64_t s = get64(p + kTsA) + get64(p + kTsB);
+  if (verify) s += get64(p + kSeq) + get64(p + kSum);
+  return s;
+}
+
+template <bool kVerify, class Loop>
+void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
+                const std::function<void()>& release) {
+  const std::size_t n = job.message_bytes;
+  const auto producers = static_cast<std::size_t>(job.producers);
+  Buffer in(n);
+  std::vector<Verifier> checkers(producers, Verifier(n));
+  // Index of the sender, or `producers` for an index no producer has.
+  auto sender = [&](const std::byte* p) {
+    const std::uint64_t id = get64(p + kTsB);
+    return id < producers ? static_cast<std::size_t>(id) : producers;
+  };
+  std::int64_t unknown = 0;
+  for (std::int64_t i = 0; i < job.warmup * job.producers; ++i) {
+    t.recv(in.data(), n);
+    const std::size_t p = sender(in.data());
+    if (p == producers) ++unknown;
+    if constexpr (kVerify) {
+      if (p < producers) checkers[p].check(in.data());
+    }
+  }
+  m.per_producer.assign(producers + 1, 0);
+  m.producer_done_ns.assign(producers + 1, 0);
+  // Each producer's share of the timed messages (as the harness split
+  // them); the unknown slot never completes.
+  std::vector<std::int64_t> quota(producers + 1, -1);
+  for (std::size_t p = 0; p < producers; ++p)
+    quota[p] = job.iterations / job.producers +
+               (static_cast<std::int64_t>(p) < job.iterations % job.producers);
+  bool first_done = false;
+  m.shares_at_first_done.assign(producers + 1, 0);  // no allocation below
+  m.oneway_ns.assign(static_cast<std::size_t>(job.iterations), 0);
+  std::int64_t* latency = m.oneway_ns.data();
+  std::int64_t got = 0;
+  const std::int64_t t0 = now_ns();
+  release();
+  for (auto _ : state) {
+    t.recv(in.data(), n);
+    const std::int64_t arrived = now_ns();
+    const std::size_t p = sender(in.data());
+    m.producer_done_ns[p] = arrived - t0;
+    if (++m.per_producer[p] == quota[p] && !first_done) {
+      std::copy(m.per_producer.begin(), m.per_producer.end(),
+                m.shares_at_first_done.begin());
+      first_done = true;
+    }
+    *latency++ = arrived - static_cast<std::int64_t>(get64(in.data() + kTsA));
+    m.received_sum += word_sum(in.data(), n);
+    if constexpr (kVerify) {
+      if (p < producers) checkers[p].check(in.data());
+    }
+    if (++got == job.iterations) {
+      m.elapsed_ns = arrived - t0;
+      state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
+    }
+  }
+  if constexpr (kVerify) {
+    for (const auto& c : checkers) {
+      m.integrity.checked += c.counts().checked;
+      m.integrity.corrupt += c.counts().corrupt;
+      m.integrity.gaps += c.counts().gaps;
+      m.integrity.duplicates += c.counts().duplicates;
+    }
+    m.integrity.corrupt += unknown + m.per_producer[producers];
+  }
+  m.per_producer[producers] += unknown;
+  m.driver_messages = job.warmup * job.producers + job.iterations;
+}
+
 }  // namespace
+
+template <class Loop>
+void drive_fanin(Loop& state, Transport& t, const Job& job, Measurement& m,
+                 const std::function<void()>& release) {
+  const CpuCost before = CpuCost::now(false);
+  m.start_ns = now_ns();
+  job.verify ? fanin_loop<true>(state, t, job, m, release)
+             : fanin_loop<false>(state, t, job, m, release);
+  m.end_ns = now_ns();
+  m.driver_cpu = CpuCost::now(false) - before;
+}
+
+template void drive_fanin(benchmark::State&, Transport&, const Job&,
+                          Measurement&, const std::function<void()>&);
+template void drive_fanin(CountedLoop&, Transport&, const Job&, Measurement&,
+                          const std::function<void()>&);
 
 template <class Loop>
 void drive(Loop& state, Transport& t, const Job& job, Measurement& m) {
@@ -515,6 +612,50 @@ nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
   return out;
 }
 
+// A fan-in producer: warm-up, the driver's release, then its share of the
+// timed messages, each stamped with its send time and the producer's index.
+// It reports the word sum of what it sent, kept from the constant body's sum
+// plus the words that change, so that the producer does not touch every
+// byte a second time.
+nlohmann::json serve_fanin(Transport& t, const Job& job, const Fault& f,
+                           const std::function<void()>& warm_gate) {
+  const std::size_t n = job.message_bytes;
+  Buffer out(n);
+  fill_pattern(out.data(), n, 5 + static_cast<std::uint32_t>(job.producer));
+  put64(out.data() + kTsB, static_cast<std::uint64_t>(job.producer));
+  Verifier stamper(n);
+  std::uint64_t seq = 0;
+  // "corrupt" flips one bit of message <after> after it was stamped and
+  // counted: the consumer must notice (checksum with --verify, else the
+  // word sum).
+  const bool corrupt = f.action == "corrupt";
+  const std::int64_t fault_at = f.armed_for("run") && !corrupt ? f.after : -1;
+  const std::int64_t corrupt_at = f.armed_for("run") && corrupt ? f.after : -1;
+  auto send = [&](std::int64_t i) {
+    if (i == corrupt_at) out.data()[n - 1] ^= std::byte{0x20};
+    t.send(out.data(), n);
+    if (i == corrupt_at) out.data()[n - 1] ^= std::byte{0x20};
+  };
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if (i == fault_at) f.fire();
+    if (job.verify) stamper.stamp(out.data(), seq++);
+    put64(out.data() + kTsA, static_cast<std::uint64_t>(now_ns()));
+    send(i);
+  }
+  if (warm_gate) warm_gate();
+  const std::uint64_t body =
+      word_sum(out.data(), n) - header_words_sum(out.data(), job.verify);
+  std::uint64_t sum = 0;
+  for (std::int64_t i = 0; i < job.iterations; ++i) {
+    if (i + job.warmup == fault_at) f.fire();
+    if (job.verify) stamper.stamp(out.data(), seq++);
+    put64(out.data() + kTsA, static_cast<std::uint64_t>(now_ns()));
+    send(i + job.warmup);
+    sum += body + header_words_sum(out.data(), job.verify);
+  }
+  return {{"word_sum", sum}, {"sent", job.iterations}};
+}
+
 nlohmann::json serve_conformance(Transport& t, const Job& job) {
   for (std::size_t size : job.sizes) {
     Buffer buf(size);
@@ -534,7 +675,8 @@ nlohmann::json serve_conformance(Transport& t, const Job& job) {
 }  // namespace
 
 nlohmann::json serve(Transport& t, const Job& job, const Fault& fault,
-                     bool whole_process) {
+                     bool whole_process,
+                     const std::function<void()>& warm_gate) {
   const CpuCost before = CpuCost::now(whole_process);
   nlohmann::json out;
   if (job.scenario == "pingpong")
@@ -545,6 +687,8 @@ nlohmann::json serve(Transport& t, const Job& job, const Fault& fault,
     out = serve_stream(t, job, fault, false);
   else if (job.scenario == "rate")
     out = serve_stream(t, job, fault, true);
+  else if (job.scenario == "fanin")
+    out = serve_fanin(t, job, fault, warm_gate);
   else if (job.scenario == "conformance")
     out = serve_conformance(t, job);
   else

@@ -14,11 +14,19 @@
 //           never waits for the peer; each message carries its *intended*
 //           send time and the peer records arrival minus intended time, so a
 //           stall shows in the tail (no coordinated omission).
+// fanin     N producer processes send back to back to the one driver (the
+//           consumer): after every producer's warm-up has been received,
+//           all are released together; the clock runs from the release to
+//           the last message. Each message carries its producer's index and
+//           send time: per-producer counts (fairness) and send-to-receive
+//           latency (queueing included); the consumer touches every byte
+//           and its word sum must equal what the producers report sending.
 // conformance (tests) byte-exact round trips of a list of sizes.
 //
 // Message layout when a scenario needs it: bytes [0,8) timestamp A (oneway:
-// driver send time; rate: intended send time), [8,16) timestamp B (oneway:
-// peer send time); with --verify, [16,24) sequence number and [24,32) a
+// driver send time; rate: intended send time; fanin: producer's send time),
+// [8,16) timestamp B (oneway: peer send time) or the producer's index
+// (fanin); with --verify, [16,24) sequence number and [24,32) a
 // checksum of bytes [32,n). Messages under 32 B are verified against a
 // pattern derived from their sequence number instead.
 // No allocation, logging or throwing of our own inside a timed loop.
@@ -27,6 +35,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -45,6 +54,8 @@ struct Job {
   bool verify = false;             // integrity framing on every message
   double rate_per_s = 0;           // rate: offered messages per second
   std::vector<std::size_t> sizes;  // conformance only
+  int producers = 0;               // fanin: producers sending at once
+  int producer = 0;                // fanin, on a producer: its index
 
   // Round trips (pingpong, oneway) or messages the peer must serve.
   std::int64_t timed_messages() const { return iterations * batch; }
@@ -55,7 +66,8 @@ struct Job {
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
 // action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
 // stop (SIGSTOP itself) |
-// corrupt (pingpong: flip a bit of one reply), phase connect|run; in phase
+// corrupt (pingpong: flip a bit of one reply; fanin: of one message each
+// producer sends), phase connect|run; in phase
 // run the fault fires after <count> messages, warm-up messages included.
 struct Fault {
   std::string action;
@@ -123,14 +135,24 @@ struct CpuCost {
 // What a driver-side scenario measured.
 struct Measurement {
   std::vector<std::int64_t> rtt_ns;       // pingpong/oneway samples
-  std::vector<std::int64_t> oneway_ns;    // oneway: peer -> driver
+  std::vector<std::int64_t> oneway_ns;    // oneway: peer -> driver; fanin:
+                                          // producer send -> driver receive
   std::int64_t elapsed_ns = 0;            // stream/rate: whole timed part
   std::int64_t start_ns = 0, end_ns = 0;  // clock around the whole drive()
   std::uint64_t expected_sum = 0;         // stream: what the peer must report
   std::int64_t missed_slots = 0;          // rate: sent over a period late
-  std::int64_t driver_messages = 0;       // messages the CPU cost covers
-  CpuCost driver_cpu;                     // main thread, warm-up included
-  Integrity integrity;                    // driver side, with --verify
+  // fanin: timed messages received from each producer, plus a last slot
+  // for messages naming no valid producer (corruption).
+  std::vector<std::int64_t> per_producer;
+  std::uint64_t received_sum = 0;  // fanin: word sum of every timed message
+  // fanin: when each producer's last message arrived (ns after the
+  // release), and how many each had delivered when the first one finished
+  // (the shares while all were competing).
+  std::vector<std::int64_t> producer_done_ns;
+  std::vector<std::int64_t> shares_at_first_done;
+  std::int64_t driver_messages = 0;  // messages the CPU cost covers
+  CpuCost driver_cpu;                // main thread, warm-up included
+  Integrity integrity;               // driver side, with --verify
 };
 
 // A latency distribution as recorded in the results file (count, mean,
@@ -164,13 +186,26 @@ extern template void drive(benchmark::State&, transports::Transport&,
                            const Job&, Measurement&);
 extern template void drive(CountedLoop&, transports::Transport&, const Job&,
                            Measurement&);
+// The consumer's side of fanin. release() is called once every producer's
+// warm-up has arrived: it must let all producers start their timed part.
+template <class Loop>
+void drive_fanin(Loop& loop, transports::Transport& t, const Job& job,
+                 Measurement& m, const std::function<void()>& release);
+extern template void drive_fanin(benchmark::State&, transports::Transport&,
+                                 const Job&, Measurement&,
+                                 const std::function<void()>&);
+extern template void drive_fanin(CountedLoop&, transports::Transport&,
+                                 const Job&, Measurement&,
+                                 const std::function<void()>&);
 // Throws std::runtime_error naming the size and first bad byte.
 void drive_conformance(transports::Transport& t, const Job& job);
 
 // The peer's side of any scenario; returns what goes in its "done" report.
 // whole_process: CPU cost of the whole process (a peer process) or of the
-// calling thread only (an in-process peer thread).
+// calling thread only (an in-process peer thread). warm_gate: fanin only,
+// called between the producer's warm-up and its timed messages.
 nlohmann::json serve(transports::Transport& t, const Job& job,
-                     const Fault& fault, bool whole_process = true);
+                     const Fault& fault, bool whole_process = true,
+                     const std::function<void()>& warm_gate = {});
 
 }  // namespace ipcb::bench

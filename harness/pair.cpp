@@ -46,7 +46,7 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
     auto [mine, theirs] = Control::make_pair();
     ctl_ = Control(std::move(mine));
     set_phase("prepare");
-    transport_.prepare();
+    if (!spec.transport_prepared) transport_.prepare();
     set_phase("spawn");
     spawn(spec, std::move(theirs));
     stop_fd_ = Fd(checked("eventfd", "watchdog",
@@ -60,7 +60,8 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
                 {{"max_message_bytes", c.max_message_bytes},
                  {"wait", transports::to_string(c.wait)},
                  {"dir", c.dir},
-                 {"name_prefix", c.name_prefix}}},
+                 {"name_prefix", c.name_prefix},
+                 {"producers", c.producers}}},
                {"handoff", transport_.handoff()},
                {"job", spec.job},
                {"fault", spec.fault}});
@@ -199,6 +200,13 @@ nlohmann::json Pair::expect(const char* type) {
 void Pair::start_gate() {
   set_phase("start gate");
   ready_ = expect("ready");
+  ctl_.send({{"type", "go"}});
+  set_phase("run");
+}
+
+void Pair::warm_gate() {
+  set_phase("warm-up gate");
+  expect("warm");
   ctl_.send({{"type", "go"}});
   set_phase("run");
 }

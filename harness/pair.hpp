@@ -7,7 +7,8 @@
 // supervises the peer: if it exits early, crashes, or the run exceeds the
 // timeout (the peer is then killed), the watchdog cancels the driver's
 // blocking calls (cancel token + SIGUSR1, installed without SA_RESTART) so
-// the driver never blocks forever. start_gate() and finish() meet the peer on
+// the driver never blocks forever. start_gate(), warm_gate() and finish()
+// meet the peer on
 // the control channel, never on the transport under test. The destructor
 // kills a peer that is still alive, tears the transport down and resets
 // the process-wide cancel token; a watchdog whose peer is gone re-asserts
@@ -36,6 +37,9 @@ struct PeerSpec {
   int peer_cpu = -1;   // -1: the process's initial affinity mask
   std::chrono::milliseconds timeout{60000};
   std::string fault;  // test-only fault injection, e.g. "crash@run:10"
+  // Fan-in: the transport was prepared for an earlier producer's Pair; this
+  // one only spawns another peer on it.
+  bool transport_prepared = false;
 };
 
 // Installs the no-op SIGUSR1 handler (no SA_RESTART) used to interrupt
@@ -52,6 +56,9 @@ class Pair {
   void set_phase(const char* phase) { phase_.store(phase); }
   // Waits for the peer's "ready" (its side is connected), then says "go".
   void start_gate();
+  // Fan-in: waits for the peer's "warm" (its warm-up messages are sent),
+  // then says "go" for the timed part.
+  void warm_gate();
   // Waits for the peer's final report, then lets it exit and reaps it.
   nlohmann::json finish();
   // After the driver caught `e`: the root cause (the peer's own error, its

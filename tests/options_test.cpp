@@ -40,8 +40,8 @@ TEST(Sizes, BadSizesNameTheFlag) {
 TEST(Options, DefaultsCoverEveryTransportAndScenario) {
   Options o = parse_options({});
   EXPECT_EQ(o.transports.size(), transports::all_transports().size());
-  EXPECT_EQ(o.scenarios,
-            (std::vector<std::string>{"pingpong", "stream", "oneway", "rate"}));
+  EXPECT_EQ(o.scenarios, (std::vector<std::string>{"pingpong", "stream",
+                                                   "oneway", "rate", "fanin"}));
   EXPECT_EQ(o.rates, (std::vector<double>{10000, 100000}));
   EXPECT_FALSE(o.verify);
   EXPECT_EQ(o.placement.preset, "cross");
@@ -53,7 +53,7 @@ TEST(Options, UnknownNamesListWhatIsAccepted) {
   EXPECT_NE(err.find("'nope'"), std::string::npos) << err;
   EXPECT_NE(err.find("accepted: pipe, fifo"), std::string::npos) << err;
   EXPECT_NE(error_of({"--scenarios=warp"})
-                .find("accepted: pingpong, stream, oneway, rate"),
+                .find("accepted: pingpong, stream, oneway, rate, fanin"),
             std::string::npos);
   EXPECT_NE(error_of({"--transports=pipe,pipe"}).find("twice"),
             std::string::npos);
@@ -107,6 +107,18 @@ TEST(Options, RatesAndPlacementSweep) {
             std::string::npos);
   EXPECT_NE(error_of({"--placement=4095:0"}).find("affinity mask"),
             std::string::npos);
+}
+
+TEST(Options, ProducerCountsForFanin) {
+  EXPECT_EQ(parse_options({}).producers, (std::vector<int>{1, 2, 4}));
+  EXPECT_EQ(parse_options({"--producers=8,3"}).producers,
+            (std::vector<int>{3, 8}));
+  for (std::string bad : {"0", "65", "-2", "two", "1.5", ""}) {
+    EXPECT_NE(error_of({"--producers=" + bad}).find("--producers"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(error_of({"--producers=2,2"}).find("twice"), std::string::npos);
 }
 
 TEST(Options, GoogleBenchmarkNumbersAreChecked) {

@@ -280,9 +280,10 @@ TEST(ShmRing, KilledPeerFailsTheBenchmarkForBothWaitsAndLeavesNothing) {
   testing::ScratchDir dir;
   std::string out = dir.path + "/results.json";
   auto r = testing::run_ipcbench(
-      {"--transports=shm_ring", "--inject-peer-fault=kill@run:20",
-       "--timeout=5", "--benchmark_min_time=0.01", "--sizes=64,64K",
-       "--baselines=none", "--out=" + out});
+      {"--transports=shm_ring", "--scenarios=pingpong,stream,oneway,rate",
+       "--inject-peer-fault=kill@run:20", "--timeout=5",
+       "--benchmark_min_time=0.01", "--sizes=64,64K", "--baselines=none",
+       "--out=" + out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto doc = nlohmann::json::parse(testing::slurp(out));
   int pingpong_failures = 0;

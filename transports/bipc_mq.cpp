@@ -186,6 +186,7 @@ TransportInfo bipc_mq_transport() {
   caps.limits =
       "shared memory in /dev/shm (no kernel queue limit): 10 slots of the "
       "message size per direction; waits are 50 ms timed slices";
+  caps.fanin_max_bytes = kAnySize;  // a slot holds a whole message
   return {"bipc_mq",
           "two Boost.Interprocess message_queues (shared memory, mutex + "
           "condition variables), one per direction",

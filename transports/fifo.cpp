@@ -2,6 +2,7 @@
 // directory, one per direction. Same kernel path as pipe once open; the
 // difference is the naming and the open() rendezvous. Limits as for pipe.
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ class FifoTransport final : public Transport {
 TransportInfo fifo_transport() {
   Capabilities caps;
   caps.limits = "as pipe; FIFOs live in a private 0700 directory";
+  caps.fanin_max_bytes = PIPE_BUF;  // as pipe: each producer opens b->a
   return {"fifo", "two named pipes (mkfifo) in a private directory", caps,
           [](const Config& c) { return std::make_unique<FifoTransport>(c); },
           [] { return std::optional<std::string>(); }};

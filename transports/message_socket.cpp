@@ -23,6 +23,15 @@ std::size_t unix_fragment_bytes(int sndbuf_bytes) {
   return std::min(kMaxFragment, std::bit_floor(usable / 2));
 }
 
+std::size_t unix_default_fragment_bytes() {
+  int wmem = 212992;  // the kernel's default, if /proc cannot be read
+  try {
+    wmem = std::stoi(read_text_file("/proc/sys/net/core/wmem_default"));
+  } catch (const std::exception&) {
+  }
+  return unix_fragment_bytes(wmem);
+}
+
 void send_fragmented(int fd, const std::byte* d, std::size_t n,
                      std::size_t fragment, std::string_view object) {
   while (n > 0) {

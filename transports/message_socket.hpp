@@ -29,6 +29,10 @@ namespace ipcb::transports {
 // kernel needs high-order contiguous allocations for each datagram).
 std::size_t unix_fragment_bytes(int sndbuf_bytes);
 
+// unix_fragment_bytes() for net.core.wmem_default, the SO_SNDBUF a new
+// socket gets.
+std::size_t unix_default_fragment_bytes();
+
 // Sends n bytes as consecutive datagrams of at most fragment bytes each.
 void send_fragmented(int fd, const std::byte* d, std::size_t n,
                      std::size_t fragment, std::string_view object);

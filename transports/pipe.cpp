@@ -4,6 +4,7 @@
 // F_SETPIPE_SZ up to /proc/sys/fs/pipe-max-size). Writes up to PIPE_BUF
 // (4096 B) are atomic; larger messages are split by the kernel.
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "transports/registry.hpp"
@@ -76,6 +77,9 @@ TransportInfo pipe_transport() {
   caps.limits =
       "pipe buffer 64 KiB by default (fs.pipe-max-size caps F_SETPIPE_SZ); "
       "writes > PIPE_BUF are split";
+  // Fan-in: producers share the inherited write end; a write of at most
+  // PIPE_BUF bytes is atomic, so messages up to that size never interleave.
+  caps.fanin_max_bytes = PIPE_BUF;
   return {"pipe", "two anonymous pipes (pipe2), one per direction", caps,
           [](const Config& c) { return std::make_unique<PipeTransport>(c); },
           [] { return std::optional<std::string>(); }};

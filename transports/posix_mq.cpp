@@ -159,6 +159,9 @@ TransportInfo posix_mq_transport() {
   caps.limits += " B) are fragmented; depth min(10, fs.mqueue.msg_max, now ";
   caps.limits += std::to_string(read_limit(kMsgMax, -1));
   caps.limits += "); RLIMIT_MSGQUEUE (ulimit -q) caps a user's queue bytes";
+  // Fan-in: producers open b->a by name; one queue message is atomic.
+  if (auto max = read_limit(kMsgsizeMax, -1); max > 0)
+    caps.fanin_max_bytes = static_cast<std::size_t>(max);
   return {"posix_mq",
           "two POSIX message queues (mq_send/mq_receive), one per direction",
           caps,

@@ -135,6 +135,9 @@ TransportInfo sysv_mq_transport() {
   caps.limits += " B) are fragmented; a queue holds kernel.msgmnb (now ";
   caps.limits += std::to_string(read_limit(kMsgmnb, -1));
   caps.limits += " B); kernel.msgmni caps the number of queues";
+  // Fan-in: producers msgsnd to b->a by id; one queue message is atomic.
+  if (auto max = read_limit(kMsgmax, -1); max > 0)
+    caps.fanin_max_bytes = static_cast<std::size_t>(max);
   return {"sysv_mq",
           "two System V message queues (msgsnd/msgrcv), one per direction",
           caps,

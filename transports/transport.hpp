@@ -6,6 +6,9 @@
 //   driver: prepare() -> [peer spawned, gets handoff()] -> connect(kDriver)
 //   peer:   adopt(handoff) -> connect(kPeer)
 //   both:   send()/recv() whole messages, in the order the scenario dictates
+// Fan-in (Config::producers > 0, only where Capabilities::fanin_max_bytes
+// allows): the driver prepares once, every producer peer adopts the same
+// handoff and connects, producers send and the driver receives.
 //   driver: teardown() (idempotent, noexcept) unlinks every named object.
 // send/recv never return a partial message: stream transports loop, datagram
 // and queue transports fragment when the kernel limit is below the size.
@@ -33,6 +36,9 @@ struct Config {
   Wait wait = Wait::kBlock;
   std::string dir;          // private 0700 directory for file-system objects
   std::string name_prefix;  // unique, unpredictable prefix for named objects
+  // Fan-in: this many peers connect to the one prepared transport and all
+  // send to the driver (which then never sends); 0: one two-way peer.
+  int producers = 0;
 };
 
 struct Capabilities {
@@ -43,7 +49,14 @@ struct Capabilities {
   // The peer is a thread of the driver's process, not a process (in-process
   // baselines); handoff() may then carry process-local state.
   bool in_process = false;
+  // Fan-in: several peers may connect to the one prepared transport and
+  // send to the driver at once; a message of up to this many bytes arrives
+  // whole, never interleaved with another sender's (one kernel message, a
+  // pipe write <= PIPE_BUF, one datagram). 0: no fan-in.
+  std::size_t fanin_max_bytes = 0;
 };
+
+inline constexpr std::size_t kAnySize = static_cast<std::size_t>(-1);
 
 class Transport {
  public:

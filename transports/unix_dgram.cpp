@@ -20,6 +20,8 @@ TransportInfo unix_dgram_transport() {
   caps.limits =
       "datagram <= SO_SNDBUF-32 (net.core.wmem_default): messages fragmented "
       "into <= 64 KiB datagrams (fragment_max_bytes recorded)";
+  // Fan-in: producers share the inherited end; one datagram is atomic.
+  caps.fanin_max_bytes = unix_default_fragment_bytes();
   return {"unix_dgram", "Unix domain datagram socketpair (inherited, no file)",
           caps,
           [](const Config&) {

@@ -17,6 +17,8 @@ TransportInfo unix_seqpacket_transport() {
   caps.limits =
       "packet <= SO_SNDBUF-32 (net.core.wmem_default): messages fragmented "
       "into <= 64 KiB packets (fragment_max_bytes recorded)";
+  // Fan-in: producers share the inherited end; one packet is atomic.
+  caps.fanin_max_bytes = unix_default_fragment_bytes();
   return {"unix_seqpacket",
           "Unix domain seqpacket socketpair (inherited, no file)", caps,
           [](const Config&) {

@@ -18,11 +18,12 @@ ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
     : bind_endpoint_(std::move(bind_endpoint)),
       hwm_(static_cast<int>(std::clamp<std::size_t>(
           kQueueBudgetBytes / std::max<std::size_t>(c.max_message_bytes, 1), 4,
-          kDefaultHwm))) {}
+          kDefaultHwm))),
+      producers_(c.producers) {}
 
-void ZmqPairTransport::open_socket() {
+void ZmqPairTransport::open_socket(zmq::socket_type type) {
   ctx_.emplace();
-  socket_ = zmq::socket_t(*ctx_, zmq::socket_type::pair);
+  socket_ = zmq::socket_t(*ctx_, type);
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, hwm_);
   socket_.set(zmq::sockopt::rcvhwm, hwm_);
@@ -30,7 +31,8 @@ void ZmqPairTransport::open_socket() {
 
 void ZmqPairTransport::prepare() {
   try {
-    open_socket();
+    open_socket(producers_ > 0 ? zmq::socket_type::pull
+                               : zmq::socket_type::pair);
     socket_.bind(bind_endpoint_);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
@@ -55,24 +57,27 @@ void ZmqPairTransport::adopt(const nlohmann::json& h) {
 void ZmqPairTransport::connect(Role role) {
   auto* token = reinterpret_cast<std::byte*>(token_.data());
   if (role == Role::kDriver) {  // bound in prepare(): authenticate the peer
-    std::array<unsigned char, 16> got{};
-    try {
-      recv(reinterpret_cast<std::byte*>(got.data()), got.size());
-    } catch (const Cancelled&) {
-      throw;
-    } catch (const std::exception&) {
-      got.fill(0);
-    }
-    if (got != token_) {
-      throw std::runtime_error(
-          "zmq(" + endpoint_ +
-          "): the first connection did not present this run's token: another "
-          "local process connected before the peer; refusing to use it");
+    for (int i = 0; i < std::max(producers_, 1); ++i) {
+      std::array<unsigned char, 16> got{};
+      try {
+        recv(reinterpret_cast<std::byte*>(got.data()), got.size());
+      } catch (const Cancelled&) {
+        throw;
+      } catch (const std::exception&) {
+        got.fill(0);
+      }
+      if (got != token_) {
+        throw std::runtime_error(
+            "zmq(" + endpoint_ +
+            "): a connection did not present this run's token: another "
+            "local process connected before the peer; refusing to use it");
+      }
     }
     return;
   }
   try {
-    open_socket();
+    open_socket(producers_ > 0 ? zmq::socket_type::push
+                               : zmq::socket_type::pair);
     socket_.connect(endpoint_);
   } catch (const zmq::error_t& e) {
     fail("zmq_connect", e);

@@ -1,5 +1,7 @@
 // Shared code of the ZeroMQ transports (zmq_ipc, zmq_tcp): one ZMQ_PAIR
-// socket per side (an exclusive pair suits one producer / one consumer). The
+// socket per side (an exclusive pair suits one producer / one consumer);
+// for fan-in (Config::producers > 0) the driver binds a ZMQ_PULL socket,
+// which fair-queues, and each producer connects a ZMQ_PUSH socket. The
 // driver creates its context and socket and binds in prepare(); the peer
 // creates its own context in connect() (never across the fork) and connects
 // to the endpoint handed off. One ZeroMQ message per transport message: no
@@ -13,7 +15,9 @@
 // signal: it is retried, or ends as Cancelled once the harness cancelled.
 // Authentication: PAIR takes the first connection, which on tcp:// any
 // local user could make; the peer's first message is a 16-byte random token
-// handed over privately at spawn, and the driver refuses anything else.
+// handed over privately at spawn, and the driver refuses anything else; in
+// fan-in it expects one token per producer before any other message (no
+// producer sends more before the start gate, which follows connect()).
 #pragma once
 
 #include <array>
@@ -43,12 +47,13 @@ class ZmqPairTransport : public Transport {
   const std::string& endpoint() const { return endpoint_; }
 
  private:
-  void open_socket();
+  void open_socket(zmq::socket_type type);
   [[noreturn]] void fail(const char* call, const zmq::error_t& e) const;
 
   std::string bind_endpoint_;
   std::string endpoint_;  // as bound (ZMQ_LAST_ENDPOINT), e.g. the real port
   int hwm_;
+  int producers_;                      // Config::producers: 0 for PAIR
   std::optional<zmq::context_t> ctx_;  // created with the socket
   zmq::socket_t socket_;
   std::array<unsigned char, 16> token_{};  // the peer's first message
