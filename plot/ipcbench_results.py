@@ -344,6 +344,9 @@ class Results:
         return max((h["repetitions"] for h in self.headlines), default=0)
 
     def placement_text(self):
+        swept = self.placements()
+        if len(swept) > 1:
+            return "placements " + ", ".join(swept)
         p = self.placement
         preset = p.get("preset", "?")
         if p.get("driver_cpu", -1) is None or p.get("driver_cpu", -1) < 0:
