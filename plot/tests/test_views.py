@@ -1,0 +1,159 @@
+"""The three views of newer scenarios and sweeps: latency under load (rate),
+placement side by side, fan-in. Each draws what the file holds, says so
+when the run has nothing for it, and plots the file's own numbers."""
+
+import copy
+import json
+
+import pytest
+
+from conftest import fixture, run_script, write_json
+from test_bad_input import assert_clean_failure
+from test_charts import check_chart
+import ipcbench_results as ir
+import rate_latency
+
+# script, fixture with data for it, file stem, words its SVG must contain
+VIEWS = [
+    ("rate_latency", "rate.json", "rate_latency",
+     ["pipe:block", "shm_ring:block", "fell behind", "p99"]),
+]
+NO_DATA = {
+    "rate_latency": "has no successful rate benchmarks",
+}
+
+
+def load_doc(name):
+    with open(fixture(name)) as f:
+        return json.load(f)
+
+
+def records(doc, key=lambda r: r["name"]):
+    """The file's ipcbench records, straight from the JSON, by key(record)."""
+    return {key(r): r for r in doc["ipcbench"]["benchmarks"]}
+
+
+def series_of(r):
+    return ir.series_label(r["transport"], r["wait"])
+
+
+@pytest.mark.parametrize("module, results, stem, words", VIEWS)
+def test_view_writes_png_and_svg(tmp_path, capsys, module, results, stem,
+                                 words):
+    main = __import__(module).main
+    assert main([fixture(results), "--out-dir", str(tmp_path)]) == 0
+    svg = check_chart(tmp_path, stem)
+    for w in words + ["AMD EPYC"]:
+        assert w in svg
+    assert capsys.readouterr().out.split() == [
+        str(tmp_path / f"{stem}.png"), str(tmp_path / f"{stem}.svg")]
+
+
+@pytest.mark.parametrize("module, results, stem, words", VIEWS)
+def test_view_runs_standalone(tmp_path, module, results, stem, words):
+    assert "usage:" in run_script(module + ".py", "--help").stdout
+    done = run_script(module + ".py", fixture(results), "--out-dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("module", sorted(NO_DATA))
+@pytest.mark.parametrize("results", ["small.json", "repetitions.json"])
+def test_view_says_when_the_run_has_nothing_for_it(tmp_path, module, results):
+    out = str(tmp_path / "out")
+    done = run_script(module + ".py", fixture(results), "--out-dir", out)
+    assert_clean_failure(done, out, NO_DATA[module])
+
+
+def test_other_views_have_nothing_in_each_fixture(tmp_path):
+    for module, results, _, _ in VIEWS:
+        for other in NO_DATA:
+            if other == module:
+                continue
+            out = str(tmp_path / f"{module}-{other}")
+            done = run_script(other + ".py", fixture(results), "--out-dir",
+                              out)
+            assert_clean_failure(done, out, NO_DATA[other])
+
+
+# ---- the numbers each chart plots are the file's --------------------------
+
+def test_rate_points_are_the_files_figures():
+    doc = load_doc("rate.json")
+    points = rate_latency.rate_points(ir.load(fixture("rate.json")))
+    assert list(points) == [64]
+    lines = points[64]
+    assert list(lines) == [("pipe:block", "pipe:block"),
+                           ("shm_ring:block", "shm_ring:block")]
+    recs = records(doc, lambda r: (series_of(r), r["rate"]["offered_per_s"]))
+    for (series, _), pts in lines.items():
+        assert [p["offered_per_s"] for p in pts] == [1000, 10000, 50000]
+        for p in pts:
+            rec = recs[(series, p["offered_per_s"])]
+            assert p["achieved_per_s"] == rec["rate"]["achieved_per_s"]
+            assert p["missed_slots"] == rec["rate"]["missed_slots"]
+            assert p["p50_ns"] == rec["latency"]["percentiles_ns"]["50"]
+            assert p["p99_ns"] == rec["latency"]["percentiles_ns"]["99"]
+    pipe = lines[("pipe:block", "pipe:block")]
+    assert (pipe[2]["p50_ns"], pipe[2]["p99_ns"]) == (11026, 72829)
+    assert [p["missed_slots"] for p in pipe] == [0, 0, 170]
+    # hollow markers: only where the run missed slots (50k/s here)
+    assert [p["behind"] for p in pipe] == [False, False, True]
+
+
+@pytest.mark.parametrize("achieved, missed, behind", [
+    (0.96, 0, False), (0.94, 0, True), (1.0, 1, True)])
+def test_falling_behind_is_missed_slots_or_under_95_percent(
+        tmp_path, achieved, missed, behind):
+    doc = load_doc("rate.json")
+    rec = records(doc)["rate/pipe/64/1000_per_s"]
+    rec["rate"].update(achieved_per_s=achieved * 1000, missed_slots=missed)
+    r = ir.load(write_json(tmp_path / "r.json", doc))
+    p = rate_latency.rate_points(r)[64][("pipe:block", "pipe:block")][0]
+    assert p["offered_per_s"] == 1000 and p["behind"] is behind
+
+
+def test_rate_panels_per_size_and_lines_per_placement(tmp_path):
+    doc = load_doc("rate.json")
+    extra = []
+    for rec in doc["ipcbench"]["benchmarks"]:
+        big = copy.deepcopy(rec)
+        big.update(message_bytes=4096,
+                   name=rec["name"].replace("/64/", "/4096/"))
+        pinned = copy.deepcopy(rec)
+        pinned.update(name=rec["name"] + "/1:0", placement={
+            "preset": "custom", "driver_cpu": 1, "peer_cpu": 0})
+        extra += [big, pinned]
+    doc["ipcbench"]["benchmarks"] += extra
+    path = write_json(tmp_path / "r.json", doc)
+    points = rate_latency.rate_points(ir.load(path))
+    assert sorted(points) == [64, 4096]
+    assert [label for _, label in points[64]] == [
+        "pipe:block, cpus 1,0", "pipe:block, cross",
+        "shm_ring:block, cpus 1,0", "shm_ring:block, cross"]
+    # the label names the placement at every size, even with only one there
+    assert [label for _, label in points[4096]] == [
+        "pipe:block, cross", "shm_ring:block, cross"]
+    assert rate_latency.main([path, "--out-dir", str(tmp_path)]) == 0
+    svg = check_chart(tmp_path, "rate_latency")
+    assert "4 KiB messages" in svg and "pipe:block, cpus 1,0" in svg
+
+
+# ---- shared helpers --------------------------------------------------------
+
+@pytest.mark.parametrize("placement, label", [
+    (("same", 0, 0), "same"), (("cross", 0, 1), "cross"),
+    (("custom", 2, 3), "cpus 2,3"), (("none", -1, -1), "unpinned"),
+    ((None, None, None), "unknown")])
+def test_placement_label(placement, label):
+    assert ir.placement_label(*placement) == label
+
+
+def test_headlines_carry_placement_and_the_caption_names_the_sweep():
+    r = ir.load(fixture("placement.json"))
+    h = r.select("pingpong", ["pipe"], 64)
+    assert sorted(x["placement"] for x in h) == ["cross", "same"]
+    assert r.placements() == ["same", "cross"]
+    assert "placements same, cross" in r.machine_caption()
+    assert "placement cross: driver CPU 0, peer CPU 1" in ir.load(
+        fixture("rate.json")).machine_caption()
