@@ -11,15 +11,21 @@ from conftest import fixture, run_script, write_json
 from test_bad_input import assert_clean_failure
 from test_charts import check_chart
 import ipcbench_results as ir
+import placement_compare
 import rate_latency
 
 # script, fixture with data for it, file stem, words its SVG must contain
 VIEWS = [
     ("rate_latency", "rate.json", "rate_latency",
      ["pipe:block", "shm_ring:block", "fell behind", "p99"]),
+    ("placement_compare", "placement.json", "placement_compare",
+     ["same (driver CPU 0, peer CPU 0)", "cross (driver CPU 0, peer CPU 1)",
+      "Ping-pong, 64 B", "Stream, 4 KiB"]),
 ]
 NO_DATA = {
     "rate_latency": "has no successful rate benchmarks",
+    "placement_compare": "has no successful benchmarks measured under more "
+                         "than one placement",
 }
 
 
@@ -137,6 +143,57 @@ def test_rate_panels_per_size_and_lines_per_placement(tmp_path):
     assert rate_latency.main([path, "--out-dir", str(tmp_path)]) == 0
     svg = check_chart(tmp_path, "rate_latency")
     assert "4 KiB messages" in svg and "pipe:block, cpus 1,0" in svg
+
+
+def test_placement_values_are_the_files_figures():
+    doc = load_doc("placement.json")
+    recs = records(doc, lambda r: (r["scenario"], series_of(r),
+                                   r["message_bytes"],
+                                   r["placement"]["preset"]))
+    values = placement_compare.placement_values(
+        ir.load(fixture("placement.json")))
+    assert list(values) == ["pingpong", "stream"]
+    assert list(values["pingpong"]) == [64]
+    assert list(values["stream"]) == [64, 4096]
+    ping = values["pingpong"][64]
+    assert ping["pipe:block"] == {"same": (13575, 54093),
+                                  "cross": (20488, 63281)}
+    for series, by_place in ping.items():
+        for place, (p50, p99) in by_place.items():
+            pct = recs[("pingpong", series, 64, place)]["latency"][
+                "percentiles_ns"]
+            assert (p50, p99) == (pct["50"], pct["99"])
+    for size, groups in values["stream"].items():
+        for series, by_place in groups.items():
+            for place, (value, whisker) in by_place.items():
+                thr = recs[("stream", series, size, place)]["throughput"]
+                assert value == thr["msgs_per_s"] and whisker is None
+    assert values["stream"][64]["shm_ring:block"]["same"][0] == \
+        pytest.approx(31636122.19964413)
+
+
+def test_placement_of_rate_uses_p99_and_names_custom_cpus(tmp_path):
+    doc = load_doc("rate.json")
+    pinned = []
+    for rec in doc["ipcbench"]["benchmarks"]:
+        if rec["transport"] == "pipe":
+            p = copy.deepcopy(rec)
+            p.update(name=rec["name"] + "/1:0", placement={
+                "preset": "custom", "driver_cpu": 1, "peer_cpu": 0})
+            p["latency"]["percentiles_ns"]["99"] = 123456
+            pinned.append(p)
+    doc["ipcbench"]["benchmarks"] += pinned
+    path = write_json(tmp_path / "r.json", doc)
+    values = placement_compare.placement_values(ir.load(path))
+    groups = values["rate"][64]
+    # only transports measured under both placements are compared
+    assert list(groups) == ["pipe:block\n1k/s", "pipe:block\n10k/s",
+                            "pipe:block\n50k/s"]
+    assert groups["pipe:block\n50k/s"] == {"cross": (72829, None),
+                                           "cpus 1,0": (123456, None)}
+    assert placement_compare.main([path, "--out-dir", str(tmp_path)]) == 0
+    assert "cpus 1,0 (driver CPU 1, peer CPU 0)" in check_chart(
+        tmp_path, "placement_compare")
 
 
 # ---- shared helpers --------------------------------------------------------
