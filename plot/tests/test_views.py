@@ -10,6 +10,7 @@ import pytest
 from conftest import fixture, run_script, write_json
 from test_bad_input import assert_clean_failure
 from test_charts import check_chart
+import fanin_throughput
 import ipcbench_results as ir
 import placement_compare
 import rate_latency
@@ -21,11 +22,14 @@ VIEWS = [
     ("placement_compare", "placement.json", "placement_compare",
      ["same (driver CPU 0, peer CPU 0)", "cross (driver CPU 0, peer CPU 1)",
       "Ping-pong, 64 B", "Stream, 4 KiB"]),
+    ("fanin_throughput", "fanin.json", "fanin_throughput",
+     ["posix_mq:block", "unix_stream:block", "Jain", "fair share 1/N"]),
 ]
 NO_DATA = {
     "rate_latency": "has no successful rate benchmarks",
     "placement_compare": "has no successful benchmarks measured under more "
                          "than one placement",
+    "fanin_throughput": "has no successful fanin benchmarks",
 }
 
 
@@ -194,6 +198,43 @@ def test_placement_of_rate_uses_p99_and_names_custom_cpus(tmp_path):
     assert placement_compare.main([path, "--out-dir", str(tmp_path)]) == 0
     assert "cpus 1,0 (driver CPU 1, peer CPU 0)" in check_chart(
         tmp_path, "placement_compare")
+
+
+def test_fanin_points_are_the_files_figures():
+    doc = load_doc("fanin.json")
+    recs = records(doc, lambda r: (series_of(r), r["message_bytes"],
+                                   r["producers"]))
+    points = fanin_throughput.fanin_points(ir.load(fixture("fanin.json")))
+    assert list(points) == [64, 4096]
+    for size, lines in points.items():
+        assert [s for s, _ in lines] == ["posix_mq:block", "unix_stream:block"]
+        for (series, _), pts in lines.items():
+            assert [p["producers"] for p in pts] == [1, 2, 4]
+            for p in pts:
+                rec = recs[(series, size, p["producers"])]
+                fair = rec["fanin"]["fairness"]
+                assert p == {"producers": rec["fanin"]["producers"],
+                             "msgs_per_s": rec["throughput"]["msgs_per_s"],
+                             "jain_index": fair["jain_index"],
+                             "min_share": fair["min_share"],
+                             "max_share": fair["max_share"]}
+    mq4 = points[64][("posix_mq:block", "posix_mq:block")][2]
+    assert mq4["msgs_per_s"] == 450000.0 and mq4["min_share"] == 0.2
+
+
+def test_fanin_shades_oversubscription_from_the_cpus_the_run_had(tmp_path):
+    r = ir.load(fixture("fanin.json"))
+    assert fanin_throughput.cpus_available(r) == 2
+    svg_dir = tmp_path / "two"
+    assert fanin_throughput.main([fixture("fanin.json"), "--out-dir",
+                                  str(svg_dir)]) == 0
+    assert "than the 2 CPUs" in check_chart(svg_dir, "fanin_throughput")
+    doc = load_doc("fanin.json")
+    doc["ipcbench"]["environment"].update(cpus_online=8,
+                                          affinity_cpus=list(range(8)))
+    path = write_json(tmp_path / "eight.json", doc)
+    assert fanin_throughput.main([path, "--out-dir", str(tmp_path)]) == 0
+    assert "than the" not in check_chart(tmp_path, "fanin_throughput")
 
 
 # ---- shared helpers --------------------------------------------------------
