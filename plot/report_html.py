@@ -136,13 +136,26 @@ def environment(results):
     return f'<table class="env">{rows}</table>'
 
 
+HIGHER_IS_BETTER = ("stream", "fanin")  # ranked by MB/s, the rest by p50
+
+
+def _settings(h):
+    """What a benchmark's name adds after its size (offered rate, producers,
+    placement, pairs): only benchmarks with the same settings are ranked
+    against each other."""
+    return tuple(h["name"].split("/")[3:])
+
+
 def _rank(results):
-    """Rank of each ok benchmark among transports at its scenario and size."""
+    """Rank of each ok benchmark among transports at its scenario, size and
+    settings."""
     ranks = {}
-    for (scenario, size) in {(h["scenario"], h["message_bytes"])
-                             for h in results.headlines}:
-        heads = results.select(scenario, size=size)
-        if scenario == "stream":
+    groups = {}
+    for h in results.select():
+        groups.setdefault((h["scenario"], h["message_bytes"], _settings(h)),
+                          []).append(h)
+    for (scenario, _, _), heads in groups.items():
+        if scenario in HIGHER_IS_BETTER:
             heads.sort(key=lambda h: -(h["bytes_per_second"] or 0))
         else:
             heads.sort(key=lambda h: h["p50_ns"] or 0)
@@ -167,7 +180,8 @@ def table(results):
     """Every benchmark, ranked within scenario and size, sortable."""
     ranks = _rank(results)
     heads = sorted(results.headlines, key=lambda h: (
-        h["scenario"], h["message_bytes"], ranks.get(h["name"], 1e9),
+        h["scenario"], h["message_bytes"], h["offered_per_s"] or 0,
+        h["producers"] or 0, _settings(h), ranks.get(h["name"], 1e9),
         h["name"]))
     cols = ("benchmark", "transport:wait", "size", "rank",
             "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
@@ -328,8 +342,11 @@ def page(results, charts):
 <h2>Charts</h2>{figures(plain)}
 {sections(results, own)}
 <h2>Every benchmark</h2>
-<p class="sub">Ranked by p50 (ping-pong) or MB/s (stream) within each scenario
-and size; click a column to sort. Latencies are round trips.</p>
+<p class="sub">Ranked by p50 (ping-pong, one-way, rate) or MB/s (stream,
+fan-in) among benchmarks of the same scenario, size and settings (offered
+rate, producers, placement); click a column to sort. Latencies are round
+trips, except for rate (from the intended send time) and fan-in (send to
+receive).</p>
 {table(results)}
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>

@@ -128,3 +128,12 @@ def test_runs_without_the_new_scenarios_render_as_before(tmp_path, capsys,
         assert not (out / f"{stem}.png").exists()
     assert "<h2>Charts</h2>" in html and "not drawn" not in html
     assert (out / "latency_vs_size.png").exists()
+
+
+def test_rate_benchmarks_are_ranked_per_offered_rate():
+    import ipcbench_results
+    import report_html
+    ranks = report_html._rank(ipcbench_results.load(fixture("rate.json")))
+    for rate in (1000, 10000, 50000):
+        assert sorted(ranks[f"{t}/64/{rate}_per_s"] for t in (
+            "rate/pipe", "rate/shm_ring:block")) == [1, 2]
