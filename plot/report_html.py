@@ -177,7 +177,7 @@ def _short_source(source):
 
 
 def table(results):
-    """Every benchmark, ranked within scenario and size, sortable."""
+    """Every benchmark, ranked within scenario, size and settings, sortable."""
     ranks = _rank(results)
     heads = sorted(results.headlines, key=lambda h: (
         h["scenario"], h["message_bytes"], h["offered_per_s"] or 0,
