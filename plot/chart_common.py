@@ -92,6 +92,63 @@ def series_styles(all_series):
     return styles
 
 
+def series_colours(all_series):
+    """series -> a colour of its own, for charts whose line style means
+    something else: the transport's colour (as in series_styles), darker for
+    spin and lighter for other wait strategies when the run has the transport
+    with more than one."""
+    from matplotlib.colors import to_rgb
+    styles = series_styles(all_series)
+    waits = {}
+    for s in all_series:
+        transport, _, wait = s.partition(":")
+        waits.setdefault(transport, set()).add(wait)
+    colours = {}
+    for s in all_series:
+        transport, _, wait = s.partition(":")
+        rgb = to_rgb(styles[s]["color"])
+        if len(waits[transport]) > 1 and wait != "block":
+            towards = 0.0 if wait == "spin" else 1.0
+            rgb = tuple(c + (towards - c) * 0.45 for c in rgb)
+        colours[s] = rgb
+    return colours
+
+
+def by_line(heads, several=None):
+    """{(series, label): headlines} sorted by label: one line per series, and
+    per placement ("pipe:block, same") when `several` (default: when the
+    headlines come from more than one placement)."""
+    if several is None:
+        several = len({h["placement"] for h in heads}) > 1
+    out = {}
+    for h in heads:
+        label = f"{h['series']}, {h['placement']}" if several else h["series"]
+        out.setdefault((h["series"], label), []).append(h)
+    return dict(sorted(out.items(), key=lambda kv: kv[0][1]))
+
+
+def small_multiples(plt, n, ncols=3, size=(5.2, 4.2), legend_width=3.2,
+                    **kwargs):
+    """A figure with n panels, ncols to a row, room on the right for a legend
+    (outside_legend), and the list of those panels (unused cells removed)."""
+    import math
+    ncols = max(1, min(n, ncols))
+    nrows = math.ceil(n / ncols)
+    fig, grid = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(size[0] * ncols + 0.8 + legend_width,
+                                      size[1] * nrows + 1.2), **kwargs)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    return fig, axes[:n]
+
+
+def outside_legend(ax, **kwargs):
+    """A legend to the right of the panel (the top right one of a grid)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
+              **kwargs)
+
+
 def fmt_bytes(n):
     """64 -> "64 B", 4096 -> "4 KiB", 1536 -> "1.5 KiB"."""
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
@@ -132,15 +189,21 @@ def size_axis(ax, sizes):
     ax.set_xlabel("message size (bytes, log scale)")
 
 
-def plain_log_axis(axis, si=False):
+def plain_log_axis(axis, si=False, minor=False):
     """Log-scale tick labels as plain numbers (0.1, 1, 10; or 10k, 1M with si)
-    instead of 10^n."""
-    from matplotlib.ticker import FuncFormatter
-    if si:
-        axis.set_major_formatter(FuncFormatter(
-            lambda v, _: fmt_rate(v).replace(" ", "")))
-    else:
-        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    instead of 10^n; with minor, also the minor ticks matplotlib would label
+    (those of an axis spanning about one decade or less)."""
+    from matplotlib.ticker import FuncFormatter, LogFormatter
+
+    def text(v):
+        return fmt_rate(v).replace(" ", "") if si else f"{v:g}"
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: text(v)))
+    if minor:
+        class Minor(LogFormatter):
+            def _num_to_string(self, x, vmin, vmax):
+                return text(x)
+        axis.set_minor_formatter(Minor(labelOnlyBase=False))
 
 
 def caption(fig, results, extra=""):

@@ -11,7 +11,9 @@ rates are copied from the file. The one choice made here is the headline
 figure of a benchmark run with repetitions: Google Benchmark's own "median"
 aggregate when the file has it, otherwise the median across repetitions of
 the recorded values (the median of the per-repetition p50s, for example).
-Each headline says which one it is.
+Each headline says which one it is. Settings of a benchmark (placement,
+offered rate, number of producers) are the same in every repetition and are
+copied from the first.
 """
 
 import json
@@ -39,6 +41,16 @@ def normalize_name(name):
 def series_label(transport, wait):
     """The name a transport and wait strategy go by in legends: "pipe:block"."""
     return f"{transport}:{wait}" if wait else transport
+
+
+def placement_label(preset, driver_cpu=None, peer_cpu=None):
+    """How a placement goes by in legends: "same", "cross", "cpus 2,3" for
+    a custom one (--placement=2,3), "unpinned" for none."""
+    if preset == "none" or (driver_cpu is not None and driver_cpu < 0):
+        return "unpinned"
+    if preset == "custom":
+        return f"cpus {driver_cpu},{peer_cpu}"
+    return str(preset) if preset else "unknown"
 
 
 def parse_name(name):
@@ -175,6 +187,20 @@ def _flatten(path, index, rec, gb, failed, skipped):
     row.update(msgs_per_s=thr.get("msgs_per_s"),
                bytes_per_second=thr.get("bytes_per_second"),
                messages=thr.get("messages"), elapsed_ns=thr.get("elapsed_ns"))
+    one = _percentile_lookup(((rec.get("oneway") or {}).get(
+        "driver_to_peer") or {}).get("percentiles_ns", {}))
+    row.update(oneway_p50_ns=one.get(50.0), oneway_p99_ns=one.get(99.0))
+    rate = rec.get("rate") or {}
+    row.update(offered_per_s=rate.get("offered_per_s"),
+               achieved_per_s=rate.get("achieved_per_s"),
+               missed_slots=rate.get("missed_slots"))
+    fanin = rec.get("fanin") or {}
+    fair = fanin.get("fairness") or {}
+    row.update(producers=fanin.get("producers", rec.get("producers")),
+               per_producer=fanin.get("per_producer", []),
+               jain_index=fair.get("jain_index"),
+               min_share=fair.get("min_share"),
+               max_share=fair.get("max_share"))
     gb = gb or {}
     row.update(gb_real_time=gb.get("real_time"), gb_cpu_time=gb.get("cpu_time"),
                gb_time_unit=gb.get("time_unit"), gb_label=gb.get("label"))
@@ -185,7 +211,16 @@ def _flatten(path, index, rec, gb, failed, skipped):
 HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
-                   ("bytes_per_second", "bytes_per_second"))
+                   ("bytes_per_second", "bytes_per_second"),
+                   ("oneway_p50_ns", "oneway_a2b_p50_ns"),
+                   ("oneway_p99_ns", "oneway_a2b_p99_ns"),
+                   ("achieved_per_s", "achieved_per_s"),
+                   ("missed_slots", "missed_slots"),
+                   ("jain_index", "jain_index"),
+                   ("min_share", "min_share"), ("max_share", "max_share"))
+# Fields that are settings of the benchmark, the same in every repetition.
+SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
+                  "offered_per_s", "producers")
 
 
 def _headline(runs, median_entry):
@@ -193,7 +228,9 @@ def _headline(runs, median_entry):
     first = runs[0]
     ok = [r for r in runs if r["status"] == "ok"]
     head = {k: first[k] for k in ("name", "scenario", "transport", "wait",
-                                  "series", "message_bytes")}
+                                  "series", "message_bytes", *SETTING_FIELDS)}
+    head["placement"] = placement_label(first["placement_preset"],
+                                        first["driver_cpu"], first["peer_cpu"])
     head["runs"] = runs
     head["repetitions"] = len(ok)
     if not ok:
@@ -298,10 +335,18 @@ class Results:
     def sizes(self, scenario=None):
         return sorted({h["message_bytes"] for h in self.select(scenario)})
 
+    def placements(self, scenario=None):
+        """Placement labels of the successful benchmarks, in run order."""
+        return list(dict.fromkeys(h["placement"]
+                                  for h in self.select(scenario)))
+
     def max_repetitions(self):
         return max((h["repetitions"] for h in self.headlines), default=0)
 
     def placement_text(self):
+        swept = self.placements()
+        if len(swept) > 1:
+            return "placements " + ", ".join(swept)
         p = self.placement
         preset = p.get("preset", "?")
         if p.get("driver_cpu", -1) is None or p.get("driver_cpu", -1) < 0:

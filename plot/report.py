@@ -11,9 +11,12 @@ import os
 import sys
 
 import chart_common as cc
+import fanin_throughput
 import latency_cdf
 import latency_vs_size
+import placement_compare
 import ranked_bar
+import rate_latency
 import report_html
 import throughput_vs_size
 from ipcbench_results import PlotError, load
@@ -37,19 +40,30 @@ def chart_plan(results):
     for size in [s for s in CDF_SIZES if s in ping] or ping[:1]:
         plan.append((f"Latency percentiles at {cc.fmt_bytes(size)}",
                      latency_cdf, {"size": size}))
+    # Sections of their own (report_html.SECTIONS), only with data for them.
+    if results.select("rate"):
+        plan.append(("Latency under load (rate scenario)", rate_latency, {}))
+    if placement_compare.placement_values(results):
+        plan.append(("Placement side by side", placement_compare, {}))
+    if results.select("fanin"):
+        plan.append(("Fan-in: throughput and fairness", fanin_throughput,
+                     {}))
     return plan
 
 
 def draw_charts(results, plt):
-    """[{title, stem, png, svg} or {title, missing}] — all in memory."""
+    """[{title, module, stem, png, svg} or {title, module, missing}] — all in
+    memory."""
     charts = []
     for title, module, kwargs in chart_plan(results):
         try:
             fig, stem = module.make_figure(results, plt, **kwargs)
         except PlotError as e:
-            charts.append({"title": title, "missing": str(e)})
+            charts.append({"title": title, "missing": str(e),
+                           "module": module.__name__})
             continue
-        charts.append({"title": title, "stem": stem, **cc.render(fig, plt)})
+        charts.append({"title": title, "stem": stem, "module": module.__name__,
+                       **cc.render(fig, plt)})
     return charts
 
 

@@ -136,13 +136,26 @@ def environment(results):
     return f'<table class="env">{rows}</table>'
 
 
+HIGHER_IS_BETTER = ("stream", "fanin")  # ranked by MB/s, the rest by p50
+
+
+def _settings(h):
+    """What a benchmark's name adds after its size (offered rate, producers,
+    placement, pairs): only benchmarks with the same settings are ranked
+    against each other."""
+    return tuple(h["name"].split("/")[3:])
+
+
 def _rank(results):
-    """Rank of each ok benchmark among transports at its scenario and size."""
+    """Rank of each ok benchmark among transports at its scenario, size and
+    settings."""
     ranks = {}
-    for (scenario, size) in {(h["scenario"], h["message_bytes"])
-                             for h in results.headlines}:
-        heads = results.select(scenario, size=size)
-        if scenario == "stream":
+    groups = {}
+    for h in results.select():
+        groups.setdefault((h["scenario"], h["message_bytes"], _settings(h)),
+                          []).append(h)
+    for (scenario, _, _), heads in groups.items():
+        if scenario in HIGHER_IS_BETTER:
             heads.sort(key=lambda h: -(h["bytes_per_second"] or 0))
         else:
             heads.sort(key=lambda h: h["p50_ns"] or 0)
@@ -164,10 +177,11 @@ def _short_source(source):
 
 
 def table(results):
-    """Every benchmark, ranked within scenario and size, sortable."""
+    """Every benchmark, ranked within scenario, size and settings, sortable."""
     ranks = _rank(results)
     heads = sorted(results.headlines, key=lambda h: (
-        h["scenario"], h["message_bytes"], ranks.get(h["name"], 1e9),
+        h["scenario"], h["message_bytes"], h["offered_per_s"] or 0,
+        h["producers"] or 0, _settings(h), ranks.get(h["name"], 1e9),
         h["name"]))
     cols = ("benchmark", "transport:wait", "size", "rank",
             "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
@@ -195,6 +209,90 @@ def table(results):
         body.append(f'<tr class="{e(h["status"])}">{"".join(cells)}</tr>')
     return (f'<div class="wide"><table class="sortable"><thead><tr>{head}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _about_rate(results):
+    return (
+        "What is measured: the driver sends one message per slot of a fixed "
+        "schedule at the offered rate (open loop: it never waits for the "
+        "receiver), and each message carries the time its slot was due. The "
+        "receiver records arrival minus that intended send time, so when the "
+        "sender runs late (blocked in send because the receiver fell behind, "
+        "or descheduled) the lateness counts as latency instead of being "
+        "hidden. Solid lines are p50, dashed p99; both axes are logarithmic; "
+        "one colour per transport:wait, one panel per message size. A missed "
+        "slot is a slot the sender reached a whole period or more after it "
+        "was due: the message still goes out, late, and the delay is in its "
+        "latency. A hollow marker means the transport did not keep up at "
+        "that rate (missed slots > 0, or an achieved rate below 95 % of the "
+        "offered one): from there on latency measures the backlog and grows "
+        "with the length of the run, so compare transports where the "
+        "markers are filled.")
+
+
+def _about_placement(results):
+    where = ("On a virtual machine like this one"
+             if results.environment.get("hypervisor")
+             else "On a virtual machine")
+    return (
+        "The same benchmarks run under each placement of the sweep "
+        "(--placement): same = driver and peer pinned to one CPU, so each "
+        "hand-off is a context switch on that CPU; cross = two different "
+        "CPUs, so waking a blocked receiver takes an inter-processor "
+        "interrupt; cpus A,B = a pair chosen by hand; unpinned = the "
+        "scheduler decides. One group of bars per transport:wait (with its "
+        "offered rate or producer count where the scenario has one), one bar "
+        "per placement, one panel per scenario and message size. Each bar is "
+        "the scenario's headline figure: ping-pong p50 round trip with a "
+        "whisker to p99, one-way p50 driver\u2192peer with a whisker to p99, "
+        "stream messages/s, rate p99 from the intended send time, fan-in "
+        "messages/s of all producers together; \u00d7N above a group is its "
+        f"largest value over its smallest. {where}, placement alone changes "
+        "results by up to 10\u00d7, in either direction: blocking transports "
+        "are usually far faster on one CPU, spinning ones only work across "
+        "CPUs (on one CPU a spinner waits out the scheduler's time slice). "
+        "Compare transports within one placement, and quote the placement "
+        "with any figure.")
+
+
+def _about_fanin(results):
+    env = results.environment
+    cpus = len(env.get("affinity_cpus") or []) or env.get("cpus_online")
+    over = (f"This run could use {cpus} CPU{'s' if cpus != 1 else ''}, so "
+            f"from {cpus} producer{'s' if cpus != 1 else ''} on (N producers "
+            f"+ 1 consumer > {cpus} CPUs) it is oversubscribed"
+            if cpus else "Once producers plus the consumer outnumber the "
+            "CPUs (on 2 CPUs: from 2 producers on) the run is oversubscribed")
+    return (
+        "N producer processes send to one consumer over the same transport; "
+        "each producer count (1, 2, 4, \u2026) is a benchmark of its own. The "
+        "top panel is the consumer's aggregate receive rate, all producers "
+        "together, in messages/s on a log scale; one column per message "
+        "size. The panels below show fairness: Jain's index of the "
+        "per-producer message counts (1 = every producer got the same share, "
+        "1/N = one producer got everything) and the smallest (\u25bc) and "
+        "largest (\u25b2) producer's share against the fair share 1/N. "
+        f"{over}: the processes time-share CPUs, and aggregate rate and "
+        "fairness then reflect the scheduler's time slices at least as much "
+        "as the transport (grey background in the chart).")
+
+
+# module of a chart -> (section heading, explanation of how to read it)
+SECTIONS = {
+    "rate_latency": ("Latency under load", _about_rate),
+    "placement_compare": ("Placement", _about_placement),
+    "fanin_throughput": ("Fan-in", _about_fanin),
+}
+
+
+def sections(results, charts):
+    """A section (heading, explanation, chart) per chart of SECTIONS."""
+    out = []
+    for c in charts:
+        heading, about = SECTIONS[c["module"]]
+        out.append(f'<h2>{e(heading)}</h2><p>{e(about(results))}</p>'
+                   f'{figures([c])}')
+    return "".join(out)
 
 
 def figures(charts):
@@ -230,6 +328,8 @@ def page(results, charts):
                 "of the single run (add --benchmark_repetitions=N for "
                 "medians and significance tests).")
     summary += " Nothing is recomputed here."
+    plain = [c for c in charts if c.get("module") not in SECTIONS]
+    own = [c for c in charts if c.get("module") in SECTIONS]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -239,10 +339,14 @@ def page(results, charts):
 <p>{e(summary)}</p>
 {problems(results)}
 <h2>Environment</h2>{environment(results)}
-<h2>Charts</h2>{figures(charts)}
+<h2>Charts</h2>{figures(plain)}
+{sections(results, own)}
 <h2>Every benchmark</h2>
-<p class="sub">Ranked by p50 (ping-pong) or MB/s (stream) within each scenario
-and size; click a column to sort. Latencies are round trips.</p>
+<p class="sub">Ranked by p50 (ping-pong, one-way, rate) or MB/s (stream,
+fan-in) among benchmarks of the same scenario, size and settings (offered
+rate, producers, placement); click a column to sort. Latencies are round
+trips, except for rate (from the intended send time) and fan-in (send to
+receive).</p>
 {table(results)}
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>

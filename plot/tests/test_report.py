@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import fixture, run_script, write_json
+from conftest import PLOT_DIR, fixture, run_script, write_json
 import report
 
 
@@ -80,3 +80,60 @@ def test_default_out_dir_and_standalone_run(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(tmp_path / "report.html")
     assert (tmp_path / "latency_vs_size.svg").stat().st_size > 0
+
+
+# report sections of the newer views: (heading, chart stem, words of the
+# explanation), and the fixture that has data for each
+SECTIONS = {
+    "rate.json": ("<h2>Latency under load</h2>", "rate_latency",
+                  ["intended send time", "A missed slot is", "hollow marker",
+                   "95 %"]),
+    "placement.json": ("<h2>Placement</h2>", "placement_compare",
+                       ["same = driver and peer pinned to one CPU",
+                        "up to 10\u00d7", "like this one"]),
+    "fanin.json": ("<h2>Fan-in</h2>", "fanin_throughput",
+                   ["Jain", "This run could use 2 CPUs",
+                    "from 2 producers on", "oversubscribed"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECTIONS))
+def test_report_has_a_section_only_for_views_with_data(tmp_path, capsys,
+                                                        name):
+    out, html = make_report(tmp_path, capsys, fixture(name))
+    heading, stem, words = SECTIONS[name]
+    assert html.count(heading) == 1
+    section = html[html.index(heading):html.index("<h2>Every benchmark")]
+    for w in words:
+        assert w in section
+    assert f'<figure id="{stem}">' in section
+    assert (out / f"{stem}.png").stat().st_size > 10_000
+    assert (out / f"{stem}.svg").stat().st_size > 0
+    for other, (other_heading, other_stem, _) in SECTIONS.items():
+        if other != name:
+            assert other_heading not in html
+            assert not (out / f"{other_stem}.png").exists()
+
+
+@pytest.mark.parametrize("results", [
+    fixture("small.json"), fixture("repetitions.json"),
+    os.path.join(PLOT_DIR, os.pardir, "results", "example", "results.json")])
+def test_runs_without_the_new_scenarios_render_as_before(tmp_path, capsys,
+                                                         results):
+    if not os.path.exists(results):
+        pytest.skip(f"{results} is not in this checkout")
+    out, html = make_report(tmp_path, capsys, results)
+    for heading, stem, _ in SECTIONS.values():
+        assert heading not in html
+        assert not (out / f"{stem}.png").exists()
+    assert "<h2>Charts</h2>" in html and "not drawn" not in html
+    assert (out / "latency_vs_size.png").exists()
+
+
+def test_rate_benchmarks_are_ranked_per_offered_rate():
+    import ipcbench_results
+    import report_html
+    ranks = report_html._rank(ipcbench_results.load(fixture("rate.json")))
+    for rate in (1000, 10000, 50000):
+        assert sorted(ranks[f"{t}/64/{rate}_per_s"] for t in (
+            "rate/pipe", "rate/shm_ring:block")) == [1, 2]

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Latency under load (rate scenario): p50 and p99 latency from each
+message's intended send time against the offered rate, one colour per
+transport (and wait strategy), one panel per message size. Hollow markers:
+the sender fell behind (missed slots, or under 95 % of the offered rate).
+
+    /usr/bin/python3 plot/rate_latency.py results/<stamp>/results.json
+"""
+
+import sys
+
+import chart_common as cc
+
+STEM = "rate_latency"
+SUSTAINED = 0.95  # achieved/offered below this counts as falling behind
+BEHIND_TEXT = ("hollow marker: the sender fell behind (missed slots > 0, or "
+               f"achieved < {SUSTAINED:.0%} of offered)")
+
+
+def fell_behind(h):
+    """True if the sender missed slots or did not reach 95 % of the offered
+    rate (both figures as recorded in the file)."""
+    return bool(h["missed_slots"]) or (
+        h["achieved_per_s"] is not None
+        and h["achieved_per_s"] < SUSTAINED * h["offered_per_s"])
+
+
+def rate_points(results, series=None):
+    """{size: {(series, label): [point, ...]}}, points by offered rate; each
+    point holds the file's offered_per_s, achieved_per_s, missed_slots,
+    p50_ns and p99_ns, and whether the sender fell behind."""
+    out = {}
+    several = len(results.placements("rate")) > 1
+    for size in results.sizes("rate"):
+        heads = results.select("rate", series, size)
+        lines = {}
+        for key, group in cc.by_line(heads, several).items():
+            lines[key] = sorted((dict({k: h[k] for k in (
+                "offered_per_s", "achieved_per_s", "missed_slots", "p50_ns",
+                "p99_ns")}, behind=fell_behind(h)) for h in group),
+                key=lambda p: p["offered_per_s"])
+        if lines:
+            out[size] = lines
+    return out
+
+
+def _rate_axis(ax, rates):
+    from matplotlib.ticker import FixedLocator, NullFormatter
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(rates))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    cc.plain_log_axis(ax.xaxis, si=True)
+
+
+def _legend(axes, colours, labels, several_placements, markers):
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=colours[s], marker=markers[label],
+                      label=label) for s, label in labels]
+    handles += [Line2D([], [], color="#444444", label="p50"),
+                Line2D([], [], color="#444444", linestyle="--", label="p99"),
+                Line2D([], [], color="#444444", marker="o", linestyle="",
+                       label="kept up with the offered rate"),
+                Line2D([], [], color="#444444", marker="o", linestyle="",
+                       markerfacecolor="white",
+                       label="fell behind (missed slots or < 95 % of "
+                       "offered)")]
+    title = "transport:wait" + (", placement" if several_placements else "")
+    top_row = [ax for ax in axes if ax.get_subplotspec().is_first_row()]
+    cc.outside_legend(top_row[-1], handles=handles, title=title)
+
+
+def make_figure(results, plt, series=None):
+    """The figure and its file stem; raises PlotError if there is no data."""
+    points = rate_points(results, series)
+    if not points:
+        raise cc.no_data(results, "rate benchmarks",
+                         "run ipcbench with --scenarios=rate "
+                         "(and --rate=1K,10K,... for several offered rates)")
+    colours = cc.series_colours(results.all_series())
+    styles = cc.series_styles(results.all_series())
+    labels = sorted({k for lines in points.values() for k in lines},
+                    key=lambda k: k[1])
+    placements = results.placements("rate")
+    several = len(placements) > 1
+
+    def marker(series_, label):
+        if several:
+            return cc.MARKERS[placements.index(label.rpartition(", ")[2])]
+        return styles[series_]["marker"]
+    markers = {label: marker(s, label) for s, label in labels}
+
+    fig, axes = cc.small_multiples(plt, len(points), sharex=True, sharey=True)
+    rates = sorted({p["offered_per_s"] for lines in points.values()
+                    for pts in lines.values() for p in pts})
+    for ax, (size, lines) in zip(axes, points.items()):
+        for (s, label), pts in lines.items():
+            x = [p["offered_per_s"] for p in pts]
+            for key, dash in (("p50_ns", "-"), ("p99_ns", "--")):
+                y = [p[key] / 1e3 for p in pts]
+                ax.plot(x, y, color=colours[s], linestyle=dash, linewidth=1.4)
+                for xi, yi, p in zip(x, y, pts):
+                    ax.plot([xi], [yi], linestyle="", marker=markers[label],
+                            markersize=6, color=colours[s],
+                            markerfacecolor="white" if p["behind"]
+                            else colours[s])
+        ax.set_yscale("log")
+        cc.plain_log_axis(ax.yaxis, minor=True)
+        _rate_axis(ax, rates)
+        ax.set_title(f"{cc.fmt_bytes(size)} messages")
+        ax.set_xlabel("offered rate (messages/s, log scale)")
+        ax.set_ylabel("latency from intended send time\n"
+                      "(\u00b5s, log scale)")
+    _legend(axes, colours, labels, several, markers)
+    fig.suptitle("Latency under load: p50 (solid) and p99 (dashed) against "
+                 "offered rate")
+    cc.caption(fig, results, "latency = arrival at the receiver minus the "
+               "scheduled send time; " + BEHIND_TEXT)
+    return fig, STEM
+
+
+def main(argv=None):
+    args = cc.parser(__doc__.split("\n\n")[0], STEM).parse_args(argv)
+    results, plt = cc.load_for_chart(args)
+    fig, stem = make_figure(results, plt, args.transports)
+    return cc.save_chart(args, fig, stem, plt)
+
+
+if __name__ == "__main__":
+    sys.exit(cc.run(main))

@@ -1,0 +1,257 @@
+"""The three views of newer scenarios and sweeps: latency under load (rate),
+placement side by side, fan-in. Each draws what the file holds, says so
+when the run has nothing for it, and plots the file's own numbers."""
+
+import copy
+import json
+
+import pytest
+
+from conftest import fixture, run_script, write_json
+from test_bad_input import assert_clean_failure
+from test_charts import check_chart
+import fanin_throughput
+import ipcbench_results as ir
+import placement_compare
+import rate_latency
+
+# script, fixture with data for it, file stem, words its SVG must contain
+VIEWS = [
+    ("rate_latency", "rate.json", "rate_latency",
+     ["pipe:block", "shm_ring:block", "fell behind", "p99"]),
+    ("placement_compare", "placement.json", "placement_compare",
+     ["same (driver CPU 0, peer CPU 0)", "cross (driver CPU 0, peer CPU 1)",
+      "Ping-pong, 64 B", "Stream, 4 KiB"]),
+    ("fanin_throughput", "fanin.json", "fanin_throughput",
+     ["posix_mq:block", "unix_stream:block", "Jain", "fair share 1/N"]),
+]
+NO_DATA = {
+    "rate_latency": "has no successful rate benchmarks",
+    "placement_compare": "has no successful benchmarks measured under more "
+                         "than one placement",
+    "fanin_throughput": "has no successful fanin benchmarks",
+}
+
+
+def load_doc(name):
+    with open(fixture(name)) as f:
+        return json.load(f)
+
+
+def records(doc, key=lambda r: r["name"]):
+    """The file's ipcbench records, straight from the JSON, by key(record)."""
+    return {key(r): r for r in doc["ipcbench"]["benchmarks"]}
+
+
+def series_of(r):
+    return ir.series_label(r["transport"], r["wait"])
+
+
+@pytest.mark.parametrize("module, results, stem, words", VIEWS)
+def test_view_writes_png_and_svg(tmp_path, capsys, module, results, stem,
+                                 words):
+    main = __import__(module).main
+    assert main([fixture(results), "--out-dir", str(tmp_path)]) == 0
+    svg = check_chart(tmp_path, stem)
+    for w in words + ["AMD EPYC"]:
+        assert w in svg
+    assert capsys.readouterr().out.split() == [
+        str(tmp_path / f"{stem}.png"), str(tmp_path / f"{stem}.svg")]
+
+
+@pytest.mark.parametrize("module, results, stem, words", VIEWS)
+def test_view_runs_standalone(tmp_path, module, results, stem, words):
+    assert "usage:" in run_script(module + ".py", "--help").stdout
+    done = run_script(module + ".py", fixture(results), "--out-dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("module", sorted(NO_DATA))
+@pytest.mark.parametrize("results", ["small.json", "repetitions.json"])
+def test_view_says_when_the_run_has_nothing_for_it(tmp_path, module, results):
+    out = str(tmp_path / "out")
+    done = run_script(module + ".py", fixture(results), "--out-dir", out)
+    assert_clean_failure(done, out, NO_DATA[module])
+
+
+def test_other_views_have_nothing_in_each_fixture(tmp_path):
+    for module, results, _, _ in VIEWS:
+        for other in NO_DATA:
+            if other == module:
+                continue
+            out = str(tmp_path / f"{module}-{other}")
+            done = run_script(other + ".py", fixture(results), "--out-dir",
+                              out)
+            assert_clean_failure(done, out, NO_DATA[other])
+
+
+# ---- the numbers each chart plots are the file's --------------------------
+
+def test_rate_points_are_the_files_figures():
+    doc = load_doc("rate.json")
+    points = rate_latency.rate_points(ir.load(fixture("rate.json")))
+    assert list(points) == [64]
+    lines = points[64]
+    assert list(lines) == [("pipe:block", "pipe:block"),
+                           ("shm_ring:block", "shm_ring:block")]
+    recs = records(doc, lambda r: (series_of(r), r["rate"]["offered_per_s"]))
+    for (series, _), pts in lines.items():
+        assert [p["offered_per_s"] for p in pts] == [1000, 10000, 50000]
+        for p in pts:
+            rec = recs[(series, p["offered_per_s"])]
+            assert p["achieved_per_s"] == rec["rate"]["achieved_per_s"]
+            assert p["missed_slots"] == rec["rate"]["missed_slots"]
+            assert p["p50_ns"] == rec["latency"]["percentiles_ns"]["50"]
+            assert p["p99_ns"] == rec["latency"]["percentiles_ns"]["99"]
+    pipe = lines[("pipe:block", "pipe:block")]
+    assert (pipe[2]["p50_ns"], pipe[2]["p99_ns"]) == (11026, 72829)
+    assert [p["missed_slots"] for p in pipe] == [0, 0, 170]
+    # hollow markers: only where the run missed slots (50k/s here)
+    assert [p["behind"] for p in pipe] == [False, False, True]
+
+
+@pytest.mark.parametrize("achieved, missed, behind", [
+    (0.96, 0, False), (0.94, 0, True), (1.0, 1, True)])
+def test_falling_behind_is_missed_slots_or_under_95_percent(
+        tmp_path, achieved, missed, behind):
+    doc = load_doc("rate.json")
+    rec = records(doc)["rate/pipe/64/1000_per_s"]
+    rec["rate"].update(achieved_per_s=achieved * 1000, missed_slots=missed)
+    r = ir.load(write_json(tmp_path / "r.json", doc))
+    p = rate_latency.rate_points(r)[64][("pipe:block", "pipe:block")][0]
+    assert p["offered_per_s"] == 1000 and p["behind"] is behind
+
+
+def test_rate_panels_per_size_and_lines_per_placement(tmp_path):
+    doc = load_doc("rate.json")
+    extra = []
+    for rec in doc["ipcbench"]["benchmarks"]:
+        big = copy.deepcopy(rec)
+        big.update(message_bytes=4096,
+                   name=rec["name"].replace("/64/", "/4096/"))
+        pinned = copy.deepcopy(rec)
+        pinned.update(name=rec["name"] + "/1:0", placement={
+            "preset": "custom", "driver_cpu": 1, "peer_cpu": 0})
+        extra += [big, pinned]
+    doc["ipcbench"]["benchmarks"] += extra
+    path = write_json(tmp_path / "r.json", doc)
+    points = rate_latency.rate_points(ir.load(path))
+    assert sorted(points) == [64, 4096]
+    assert [label for _, label in points[64]] == [
+        "pipe:block, cpus 1,0", "pipe:block, cross",
+        "shm_ring:block, cpus 1,0", "shm_ring:block, cross"]
+    # the label names the placement at every size, even with only one there
+    assert [label for _, label in points[4096]] == [
+        "pipe:block, cross", "shm_ring:block, cross"]
+    assert rate_latency.main([path, "--out-dir", str(tmp_path)]) == 0
+    svg = check_chart(tmp_path, "rate_latency")
+    assert "4 KiB messages" in svg and "pipe:block, cpus 1,0" in svg
+
+
+def test_placement_values_are_the_files_figures():
+    doc = load_doc("placement.json")
+    recs = records(doc, lambda r: (r["scenario"], series_of(r),
+                                   r["message_bytes"],
+                                   r["placement"]["preset"]))
+    values = placement_compare.placement_values(
+        ir.load(fixture("placement.json")))
+    assert list(values) == ["pingpong", "stream"]
+    assert list(values["pingpong"]) == [64]
+    assert list(values["stream"]) == [64, 4096]
+    ping = values["pingpong"][64]
+    assert ping["pipe:block"] == {"same": (13575, 54093),
+                                  "cross": (20488, 63281)}
+    for series, by_place in ping.items():
+        for place, (p50, p99) in by_place.items():
+            pct = recs[("pingpong", series, 64, place)]["latency"][
+                "percentiles_ns"]
+            assert (p50, p99) == (pct["50"], pct["99"])
+    for size, groups in values["stream"].items():
+        for series, by_place in groups.items():
+            for place, (value, whisker) in by_place.items():
+                thr = recs[("stream", series, size, place)]["throughput"]
+                assert value == thr["msgs_per_s"] and whisker is None
+    assert values["stream"][64]["shm_ring:block"]["same"][0] == \
+        pytest.approx(31636122.19964413)
+
+
+def test_placement_of_rate_uses_p99_and_names_custom_cpus(tmp_path):
+    doc = load_doc("rate.json")
+    pinned = []
+    for rec in doc["ipcbench"]["benchmarks"]:
+        if rec["transport"] == "pipe":
+            p = copy.deepcopy(rec)
+            p.update(name=rec["name"] + "/1:0", placement={
+                "preset": "custom", "driver_cpu": 1, "peer_cpu": 0})
+            p["latency"]["percentiles_ns"]["99"] = 123456
+            pinned.append(p)
+    doc["ipcbench"]["benchmarks"] += pinned
+    path = write_json(tmp_path / "r.json", doc)
+    values = placement_compare.placement_values(ir.load(path))
+    groups = values["rate"][64]
+    # only transports measured under both placements are compared
+    assert list(groups) == ["pipe:block\n1k/s", "pipe:block\n10k/s",
+                            "pipe:block\n50k/s"]
+    assert groups["pipe:block\n50k/s"] == {"cross": (72829, None),
+                                           "cpus 1,0": (123456, None)}
+    assert placement_compare.main([path, "--out-dir", str(tmp_path)]) == 0
+    assert "cpus 1,0 (driver CPU 1, peer CPU 0)" in check_chart(
+        tmp_path, "placement_compare")
+
+
+def test_fanin_points_are_the_files_figures():
+    doc = load_doc("fanin.json")
+    recs = records(doc, lambda r: (series_of(r), r["message_bytes"],
+                                   r["producers"]))
+    points = fanin_throughput.fanin_points(ir.load(fixture("fanin.json")))
+    assert list(points) == [64, 4096]
+    for size, lines in points.items():
+        assert [s for s, _ in lines] == ["posix_mq:block", "unix_stream:block"]
+        for (series, _), pts in lines.items():
+            assert [p["producers"] for p in pts] == [1, 2, 4]
+            for p in pts:
+                rec = recs[(series, size, p["producers"])]
+                fair = rec["fanin"]["fairness"]
+                assert p == {"producers": rec["fanin"]["producers"],
+                             "msgs_per_s": rec["throughput"]["msgs_per_s"],
+                             "jain_index": fair["jain_index"],
+                             "min_share": fair["min_share"],
+                             "max_share": fair["max_share"]}
+    mq4 = points[64][("posix_mq:block", "posix_mq:block")][2]
+    assert mq4["msgs_per_s"] == 450000.0 and mq4["min_share"] == 0.2
+
+
+def test_fanin_shades_oversubscription_from_the_cpus_the_run_had(tmp_path):
+    r = ir.load(fixture("fanin.json"))
+    assert fanin_throughput.cpus_available(r) == 2
+    svg_dir = tmp_path / "two"
+    assert fanin_throughput.main([fixture("fanin.json"), "--out-dir",
+                                  str(svg_dir)]) == 0
+    assert "than the 2 CPUs" in check_chart(svg_dir, "fanin_throughput")
+    doc = load_doc("fanin.json")
+    doc["ipcbench"]["environment"].update(cpus_online=8,
+                                          affinity_cpus=list(range(8)))
+    path = write_json(tmp_path / "eight.json", doc)
+    assert fanin_throughput.main([path, "--out-dir", str(tmp_path)]) == 0
+    assert "than the" not in check_chart(tmp_path, "fanin_throughput")
+
+
+# ---- shared helpers --------------------------------------------------------
+
+@pytest.mark.parametrize("placement, label", [
+    (("same", 0, 0), "same"), (("cross", 0, 1), "cross"),
+    (("custom", 2, 3), "cpus 2,3"), (("none", -1, -1), "unpinned"),
+    ((None, None, None), "unknown")])
+def test_placement_label(placement, label):
+    assert ir.placement_label(*placement) == label
+
+
+def test_headlines_carry_placement_and_the_caption_names_the_sweep():
+    r = ir.load(fixture("placement.json"))
+    h = r.select("pingpong", ["pipe"], 64)
+    assert sorted(x["placement"] for x in h) == ["cross", "same"]
+    assert r.placements() == ["same", "cross"]
+    assert "placements same, cross" in r.machine_caption()
+    assert "placement cross: driver CPU 0, peer CPU 1" in ir.load(
+        fixture("rate.json")).machine_caption()
