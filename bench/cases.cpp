@@ -213,17 +213,18 @@ void report_cpu(benchmark::State& state, const Measurement& m,
       static_cast<double>(std::max<std::int64_t>(peer_msgs, 1));
 }
 
-void check_integrity(const Job& job, const Measurement& m,
-                     const nlohmann::json& done, ordered_json& rec) {
-  if (!job.verify) return;
+// Records both sides' --verify counts in `out`; throws on any error, the
+// message starting with `who` ("" or "pair 2: ").
+void check_integrity(const Measurement& m, const nlohmann::json& done,
+                     ordered_json& out, const std::string& who) {
   Integrity peer = Integrity::from_json(done.at("integrity"));
-  rec["integrity"] = {{"driver_received", m.integrity.to_json()},
-                      {"peer_received", peer.to_json()}};
+  out = {{"driver_received", m.integrity.to_json()},
+         {"peer_received", peer.to_json()}};
   if (!peer.ok())
-    throw std::runtime_error("integrity check failed at the peer: " +
-                             peer.describe());
+    throw std::runtime_error(
+        who + "integrity check failed at the peer: " + peer.describe());
   if (!m.integrity.ok())
-    throw std::runtime_error("integrity check failed at the driver: " +
+    throw std::runtime_error(who + "integrity check failed at the driver: " +
                              m.integrity.describe());
 }
 
@@ -633,7 +634,14 @@ void run_case_body(benchmark::State& state, const Case& cs,
     rec["applied"] = r.applied;
     rec["cpus_observed"] = {{"driver", r.driver_cpu_seen},
                             {"peer", r.done.value("cpu", -1)}};
-    for (auto& run : runs) check_integrity(job, run.m, run.done, rec);
+    // --verify counts: one object, or one per pair with --pairs.
+    for (std::size_t i = 0; job.verify && i < runs.size(); ++i) {
+      if (runs.size() == 1)
+        check_integrity(r.m, r.done, rec["integrity"], "");
+      else
+        check_integrity(runs[i].m, runs[i].done, rec["integrity"][i],
+                        "pair " + std::to_string(i) + ": ");
+    }
     if (runs.size() > 1) {
       report_pairs(state, job, runs, rec);
     } else {
@@ -695,7 +703,11 @@ int register_cases(const RunSettings& settings, RecordStore& store) {
   const Options& opt = settings.options;
   const bool sweep = opt.placements.size() > 1;
   std::string pairs;
-  if (opt.pairs > 1) pairs = "/" + std::to_string(opt.pairs) + "_pairs";
+  if (opt.pairs > 1) {
+    pairs = '/';
+    pairs += std::to_string(opt.pairs);
+    pairs += "_pairs";
+  }
   int n = 0;
   for (const auto& scenario : opt.scenarios) {
     const std::vector<Variant> variants = variants_of(scenario, opt);

@@ -222,6 +222,21 @@ TEST(Scenarios, PairsReportEveryPairAndTheirSum) {
   EXPECT_TRUE(warned);
 }
 
+TEST(Scenarios, PairsWithVerifyRecordEveryPairsIntegrity) {
+  ScratchDir dir;
+  auto doc = run_ok({"--transports=pipe", "--sizes=64", "--scenarios=stream",
+                     "--pairs=2", "--verify"},
+                    dir);
+  const auto& rec = doc["ipcbench"]["benchmarks"][0];
+  ASSERT_EQ(rec["integrity"].size(), 2u);
+  const std::int64_t msgs = rec["warmup_messages"].get<std::int64_t>() +
+                            rec["iterations"].get<std::int64_t>();
+  for (const auto& pair : rec["integrity"]) {
+    EXPECT_EQ(pair["peer_received"]["checked"], msgs);
+    EXPECT_EQ(pair["peer_received"]["corrupt"], 0);
+  }
+}
+
 TEST(Scenarios, PairsWithAScenarioThatCannotUseThemIsSkippedWithAReason) {
   ScratchDir dir;
   auto doc = run_ok(
