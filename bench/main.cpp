@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "bench/baseline.hpp"
@@ -54,6 +55,25 @@ void print_list() {
                 why ? (" [UNAVAILABLE: " + *why + "]").c_str() : "");
     std::printf("%-57s limits: %s\n", "", t.caps.limits.c_str());
   }
+}
+
+// "posix_mq: ... 16384, 65536 B are sent as several queue messages ...",
+// when a kernel limit caps the unit below some selected sizes.
+std::optional<std::string> fragmentation_warning(
+    const transports::TransportInfo& t, const std::vector<std::size_t>& sizes) {
+  const std::size_t limit = t.caps.fragment_above_bytes;
+  std::string above;
+  for (std::size_t s : sizes) {
+    if (limit == 0 || s <= limit) continue;
+    if (!above.empty()) above += ", ";
+    above += std::to_string(s);
+  }
+  if (above.empty()) return std::nullopt;
+  return t.name + ": a kernel limit caps one message unit at " +
+         std::to_string(limit) + " B, so messages of " + above +
+         " B are fragmented (the figures include it); to measure them whole "
+         "raise " +
+         t.caps.fragment_knob;
 }
 
 std::unique_ptr<benchmark::BenchmarkReporter> make_display(
@@ -168,6 +188,11 @@ int run_driver(int argc, char** argv) {
                        std::to_string(cpus) +
                        " CPUs: oversubscribed, so aggregate figures include "
                        "scheduling contention");
+  }
+  for (const auto& name : opt.transports) {
+    if (auto w =
+            fragmentation_warning(*transports::find_transport(name), opt.sizes))
+      warnings.push_back(*w);
   }
   if (std::find(opt.scenarios.begin(), opt.scenarios.end(), "fanin") !=
       opt.scenarios.end()) {

@@ -34,6 +34,7 @@ TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
   expect_usage_error({"--sizes=lots"}, "not a size");
   expect_usage_error({"--cpus=4095,0"}, "affinity mask");
   expect_usage_error({"--timeout=0"}, "--timeout");
+  expect_usage_error({"--producers=0"}, "--producers");
   expect_usage_error({"--no-such-flag"}, "unknown flag");
   expect_usage_error(
       {"--transports=pipe", "--sizes=64", "--benchmark_filter=matches_nothing"},
@@ -56,6 +57,29 @@ TEST(Cli, MemcpyBaselineGivesTheCopyFloorPerSize) {
   }
   EXPECT_EQ(doc["ipcbench"]["benchmarks"][1]["scenario"], "memcpy");
   expect_usage_error({"--baselines=cp"}, "--baselines");
+}
+
+TEST(Cli, AKernelLimitThatFragmentsASizeIsAWarningNamingTheKnob) {
+  ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  auto r = run_ipcbench({"--transports=sysv_mq", "--wait=block", "--sizes=16K",
+                         "--scenarios=stream", "--baselines=none",
+                         "--benchmark_min_time=0.01", "--out=" + out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  bool warned = false;
+  for (const auto& w : doc["ipcbench"]["warnings"]) {
+    const std::string s = w;
+    if (s.find("sysv_mq: a kernel limit caps") == std::string::npos) continue;
+    warned = true;
+    EXPECT_NE(s.find("16384 B are fragmented"), std::string::npos) << s;
+    EXPECT_NE(s.find("sysctl -w kernel.msgmax="), std::string::npos) << s;
+  }
+  // Only where kernel.msgmax really is below the size (8192 by default).
+  const long msgmax = std::stol(testing::slurp("/proc/sys/kernel/msgmax"));
+  EXPECT_EQ(warned, msgmax < 16384);
+  // Printed once on stderr too.
+  EXPECT_EQ(r.err.find("kernel.msgmax") != std::string::npos, warned) << r.err;
 }
 
 TEST(Cli, ListShowsEveryTransportWithCapabilities) {

@@ -160,8 +160,13 @@ TransportInfo posix_mq_transport() {
   caps.limits += std::to_string(read_limit(kMsgMax, -1));
   caps.limits += "); RLIMIT_MSGQUEUE (ulimit -q) caps a user's queue bytes";
   // Fan-in: producers open b->a by name; one queue message is atomic.
-  if (auto max = read_limit(kMsgsizeMax, -1); max > 0)
+  if (auto max = read_limit(kMsgsizeMax, -1); max > 0) {
     caps.fanin_max_bytes = static_cast<std::size_t>(max);
+    caps.fragment_above_bytes = static_cast<std::size_t>(max);
+  }
+  caps.fragment_knob =
+      "fs.mqueue.msgsize_max (sysctl -w fs.mqueue.msgsize_max=1048576, as "
+      "root; the kernel allows up to 16 MiB)";
   return {"posix_mq",
           "two POSIX message queues (mq_send/mq_receive), one per direction",
           caps,

@@ -136,8 +136,13 @@ TransportInfo sysv_mq_transport() {
   caps.limits += std::to_string(read_limit(kMsgmnb, -1));
   caps.limits += " B); kernel.msgmni caps the number of queues";
   // Fan-in: producers msgsnd to b->a by id; one queue message is atomic.
-  if (auto max = read_limit(kMsgmax, -1); max > 0)
+  if (auto max = read_limit(kMsgmax, -1); max > 0) {
     caps.fanin_max_bytes = static_cast<std::size_t>(max);
+    caps.fragment_above_bytes = static_cast<std::size_t>(max);
+  }
+  caps.fragment_knob =
+      "kernel.msgmax and kernel.msgmnb (sysctl -w kernel.msgmax=1048576 "
+      "kernel.msgmnb=2097152, as root)";
   return {"sysv_mq",
           "two System V message queues (msgsnd/msgrcv), one per direction",
           caps,

@@ -54,6 +54,11 @@ struct Capabilities {
   // whole, never interleaved with another sender's (one kernel message, a
   // pipe write <= PIPE_BUF, one datagram). 0: no fan-in.
   std::size_t fanin_max_bytes = 0;
+  // A tunable kernel limit above which a message is fragmented into several
+  // queue messages or datagrams (0: none), and how to raise it; the harness
+  // warns when a selected size is above it.
+  std::size_t fragment_above_bytes = 0;
+  std::string fragment_knob;
 };
 
 inline constexpr std::size_t kAnySize = static_cast<std::size_t>(-1);

@@ -22,6 +22,13 @@ TransportInfo unix_dgram_transport() {
       "into <= 64 KiB datagrams (fragment_max_bytes recorded)";
   // Fan-in: producers share the inherited end; one datagram is atomic.
   caps.fanin_max_bytes = unix_default_fragment_bytes();
+  // Fragments are at most 64 KiB by design; below that the send buffer
+  // is what limits them.
+  if (caps.fanin_max_bytes < 65536) {
+    caps.fragment_above_bytes = caps.fanin_max_bytes;
+    caps.fragment_knob =
+        "net.core.wmem_default (sysctl -w net.core.wmem_default=212992)";
+  }
   return {"unix_dgram", "Unix domain datagram socketpair (inherited, no file)",
           caps,
           [](const Config&) {
