@@ -284,6 +284,24 @@ def outside_legend(ax, **kwargs):
               **kwargs)
 
 
+SWEEP_LEGEND_ROWS = 24  # entries per column of a sweep's outside legend
+SWEEP_LEGEND_WIDTH = 3.0  # inches per column
+
+
+def sweep_width(width, variants, entries):
+    """A chart's figure width: as it always was with one variant, wider by
+    the columns of its outside legend (sweep_legend) in a sweep."""
+    if not variants.several:
+        return width
+    return width + SWEEP_LEGEND_WIDTH * -(-entries // SWEEP_LEGEND_ROWS)
+
+
+def sweep_legend(ax, entries, title):
+    """A sweep's legend (a line per transport:wait and placement, too many
+    to sit on the data): outside, right of the panel."""
+    outside_legend(ax, title=title, ncol=-(-entries // SWEEP_LEGEND_ROWS))
+
+
 def fmt_bytes(n):
     """64 -> "64 B", 4096 -> "4 KiB", 1536 -> "1.5 KiB"."""
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):

@@ -57,7 +57,8 @@ def make_figure(results, plt, series=None, size=64):
     styles = cc.series_styles(results.all_series())
     colours = cc.series_colours(results.all_series())
     variants = cc.variants_of(results, "pingpong")
-    fig, ax = plt.subplots(figsize=(9, 5.6))
+    fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
+                                    5.6))
     for label, h in lines:
         style = variants.style(h, styles, colours)
         rep = representative(h["runs"])
@@ -76,7 +77,11 @@ def make_figure(results, plt, series=None, size=64):
     ax.set_ylabel("round-trip latency (\u00b5s, log scale)")
     ax.set_title(f"Ping-pong round-trip latency by percentile, "
                  f"{cc.fmt_bytes(size)} messages")
-    ax.legend(title=f"{variants.title()} (samples), fastest p50 first")
+    if variants.several:
+        cc.sweep_legend(ax, len(lines), f"{variants.title()}\n(samples), "
+                        "fastest p50 first")
+    else:
+        ax.legend(title="transport:wait (samples), fastest p50 first")
     note = ("dotted: beyond p = 1\u22121/n, where the percentile is the "
             "largest sample")
     if variants.several:

@@ -34,8 +34,9 @@ def make_figure(results, plt, series=None, p99="band"):
     styles = cc.series_styles(results.all_series())
     colours = cc.series_colours(results.all_series())
     variants = cc.variants_of(results, "pingpong")
-    fig, ax = plt.subplots(figsize=(9, 5.6))
     lines = variants.by_line(heads)
+    fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
+                                    5.6))
     for (s, label), group in lines.items():
         pts = sorted((h["message_bytes"], h["p50_ns"] / 1e3, h["p99_ns"] / 1e3)
                      for h in group)
@@ -58,9 +59,11 @@ def make_figure(results, plt, series=None, p99="band"):
     shown = {"band": "line p50, shaded band up to p99",
              "whiskers": "line p50, whisker up to p99", "none": "p50"}[p99]
     ax.set_title(f"Ping-pong round-trip latency vs message size ({shown})")
-    entries = len(lines) if variants.several else len(styles)
-    ax.legend(title=f"{variants.title()} (p50)",
-              ncol=2 if entries > 6 else 1)
+    if variants.several:
+        cc.sweep_legend(ax, len(lines), f"{variants.title()} (p50)")
+    else:
+        ax.legend(title="transport:wait (p50)",
+                  ncol=2 if len(styles) > 6 else 1)
     cc.caption(fig, results, variants.key_text())
     return fig, STEM
 

@@ -33,8 +33,9 @@ def make_figure(results, plt, series=None):
     styles = cc.series_styles(results.all_series())
     colours = cc.series_colours(results.all_series())
     variants = cc.variants_of(results, "stream")
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 8))
     lines = variants.by_line(heads)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(
+        cc.sweep_width(9, variants, len(lines)), 8))
     for (s, label), group in lines.items():
         pts = sorted((h["message_bytes"], h["bytes_per_second"] / 1e6,
                       h["msgs_per_s"]) for h in group)
@@ -51,8 +52,10 @@ def make_figure(results, plt, series=None):
     top.set_xlabel("")
     top.set_title("Stream throughput vs message size (one-way, "
                   "producer to consumer)")
-    entries = len(lines) if variants.several else len(styles)
-    top.legend(title=variants.title(), ncol=2 if entries > 6 else 1)
+    if variants.several:
+        cc.sweep_legend(top, len(lines), variants.title())
+    else:
+        top.legend(title="transport:wait", ncol=2 if len(styles) > 6 else 1)
     cc.caption(fig, results, variants.key_text())
     return fig, STEM
 

@@ -125,7 +125,13 @@ def test_line_charts_of_a_sweep_never_join_placements(module):
     r = ir.load(PLACEMENT)
     plt = cc.import_pyplot()
     fig, _ = importlib.import_module(module).make_figure(r, plt)
-    lines = labelled_lines(fig.axes[0])
+    ax = fig.axes[0]
+    lines = labelled_lines(ax)
+    legend = ax.get_legend()
+    fig.canvas.draw()
+    # the legend, right of the chart (off the data), lists every line
+    assert legend.get_window_extent().x0 > ax.get_window_extent().x1
+    assert [t.get_text() for t in legend.get_texts()] == SWEEP_LABELS
     plt.close(fig)
     assert sorted(lines) == sorted(SWEEP_LABELS)
     for line in lines.values():
