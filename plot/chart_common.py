@@ -127,6 +127,141 @@ def by_line(heads, several=None):
     return dict(sorted(out.items(), key=lambda kv: kv[0][1]))
 
 
+# Settings that can tell apart benchmarks of one scenario, transport:wait and
+# size (headline keys), and what each looks like in a label.
+SETTINGS = ("placement", "offered_per_s", "producers")
+SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
+                 "producers": "producers"}
+# A line style and a bar hatch per variant (first one plain). No ":" among
+# them: latency_cdf draws unresolved tails dotted, compare.py draws p99 so.
+VARIANT_LINESTYLES = ("-", "--", "-.", (0, (8, 2, 1, 2, 1, 2)), (0, (14, 4)),
+                      (0, (4, 1, 1, 1)))
+LINESTYLE_NAMES = ("solid", "dashed", "dash-dot", "dash-dot-dot", "long dash",
+                   "dense dash-dot")
+VARIANT_HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
+HATCH_NAMES = ("plain", "hatched ///", "dotted", "crossed", "hatched \\\\\\",
+               "hatched +")
+
+
+def _setting_text(key, value):
+    if key == "offered_per_s":
+        return f"{fmt_rate(value).replace(' ', '')}/s"
+    if key == "producers":
+        return f"{value} producer{'s' if value != 1 else ''}"
+    return str(value)
+
+
+class Variants:
+    """What tells apart benchmarks of one scenario beyond transport:wait and
+    message size: the placement when the run swept more than one, the
+    offered rate, the number of producers; of these, the ones with more than
+    one value among `heads` (a scenario's successful headlines). Every
+    benchmark gets a line (or bar) of its own, labelled "pipe:block, same",
+    and a line style or hatch per variant (placements in run order, rates
+    and producer counts ascending), so that no chart joins or stacks
+    benchmarks that differ in a setting. With nothing to tell apart (a run
+    of one placement) labels are plain transport:wait and charts keep their
+    usual styles."""
+
+    def __init__(self, heads):
+        heads = list(heads)
+        self.varying = tuple(k for k in SETTINGS
+                             if len({h[k] for h in heads}) > 1)
+        runs = {}
+        for h in heads:
+            runs.setdefault(h["placement"], len(runs))
+        firsts = {}
+        for h in heads:
+            firsts.setdefault(self.key(h), h)
+        self.order = sorted(firsts, key=lambda k: (
+            runs[firsts[k]["placement"]], firsts[k]["offered_per_s"] or 0,
+            firsts[k]["producers"] or 0))
+        self._first = firsts
+
+    @property
+    def several(self):
+        """True when labels and styles must tell benchmarks apart."""
+        return bool(self.varying)
+
+    def key(self, h):
+        return tuple(h[k] for k in self.varying)
+
+    def index(self, h):
+        """Position of h's variant (placements in run order, ...)."""
+        key = self.key(h)
+        return self.order.index(key) if key in self.order else len(
+            self.order)
+
+    def text(self, h, cpus=False):
+        """"same", "cross, 10k/s", ...: h's settings that vary, "" if none;
+        with cpus, a same/cross placement names its CPUs: "same (driver CPU
+        0, peer CPU 0)" (a custom one does anyway: "cpus 2,3")."""
+        parts = []
+        for k in self.varying:
+            if h[k] is None:
+                continue
+            text = _setting_text(k, h[k])
+            if cpus and k == "placement" and h["driver_cpu"] is not None \
+                    and text not in ("unpinned", "unknown") \
+                    and not text.startswith("cpus "):
+                text += (f" (driver CPU {h['driver_cpu']}, peer CPU "
+                         f"{h['peer_cpu']})")
+            parts.append(text)
+        return ", ".join(parts)
+
+    def label(self, h):
+        """"pipe:block, same" in a sweep, else "pipe:block"."""
+        text = self.text(h)
+        return f"{h['series']}, {text}" if text else h["series"]
+
+    def title(self):
+        """What a label names: "transport:wait", "transport:wait, placement"."""
+        return ", ".join(["transport:wait"] + [SETTING_NAMES[k]
+                                               for k in self.varying])
+
+    def by_line(self, heads):
+        """{(series, label): headlines}, one entry per transport:wait and
+        variant, by series and then variant."""
+        out = {}
+        for h in sorted(heads, key=lambda h: (h["series"], self.index(h))):
+            out.setdefault((h["series"], self.label(h)), []).append(h)
+        return out
+
+    def linestyle(self, h):
+        return VARIANT_LINESTYLES[self.index(h) % len(VARIANT_LINESTYLES)]
+
+    def hatch(self, h):
+        return VARIANT_HATCHES[self.index(h) % len(VARIANT_HATCHES)]
+
+    def style(self, h, styles, colours=None):
+        """Line style kwargs of h: styles[series] (series_styles) with one
+        variant, else the series' own colour (series_colours, as the line
+        style no longer shows the wait strategy) and the variant's style."""
+        style = styles[h["series"]]
+        if not self.several:
+            return style
+        colours = colours or series_colours(list(styles))
+        return dict(style, color=colours[h["series"]],
+                    linestyle=self.linestyle(h))
+
+    def key_text(self, bars=False):
+        """How the variants look, for a caption: "line style: solid same
+        (driver CPU 0, peer CPU 0), dashed cross (...)", or with bars "bars:
+        plain same (...), hatched /// cross (...)"; "" with one variant."""
+        if not self.several:
+            return ""
+        names = HATCH_NAMES if bars else LINESTYLE_NAMES
+        return ("bars: " if bars else "line style: ") + ", ".join(
+            f"{names[i % len(names)]} {self.text(self._first[k], cpus=True)}"
+            for i, k in enumerate(self.order))
+
+
+def variants_of(results, scenario):
+    """The Variants of a scenario's successful benchmarks, all transports
+    (labels stay the same whatever --transports shows)."""
+    return Variants(results.select(scenario))
+
+
 def small_multiples(plt, n, ncols=3, size=(5.2, 4.2), legend_width=3.2,
                     **kwargs):
     """A figure with n panels, ncols to a row, room on the right for a legend
@@ -147,6 +282,24 @@ def outside_legend(ax, **kwargs):
     """A legend to the right of the panel (the top right one of a grid)."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
               **kwargs)
+
+
+SWEEP_LEGEND_ROWS = 24  # entries per column of a sweep's outside legend
+SWEEP_LEGEND_WIDTH = 3.0  # inches per column
+
+
+def sweep_width(width, variants, entries):
+    """A chart's figure width: as it always was with one variant, wider by
+    the columns of its outside legend (sweep_legend) in a sweep."""
+    if not variants.several:
+        return width
+    return width + SWEEP_LEGEND_WIDTH * -(-entries // SWEEP_LEGEND_ROWS)
+
+
+def sweep_legend(ax, entries, title):
+    """A sweep's legend (a line per transport:wait and placement, too many
+    to sit on the data): outside, right of the panel."""
+    outside_legend(ax, title=title, ncol=-(-entries // SWEEP_LEGEND_ROWS))
 
 
 def fmt_bytes(n):

@@ -3,9 +3,12 @@
 in both, A, B and the ratio B/A of p50, p99 (ping-pong) and throughput
 (stream); with repetitions on both sides, whether the difference is
 statistically significant (two-sided Mann-Whitney U over the per-repetition
-values, as Google Benchmark's compare.py does). Warns when the runs come from
-different machines, kernels, builds or placements. With --out-dir, also
-writes a chart of the ratios against message size.
+values, as Google Benchmark's compare.py does). Benchmarks are the same when
+scenario, transport, wait, size, offered rate and producer count agree, and,
+if either run is a placement sweep, the placement (preset; CPUs for a custom
+one). Warns when the runs come from different machines, kernels, builds or
+placements. With --out-dir, also writes a chart of the ratios against
+message size.
 
     /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
 """
@@ -26,9 +29,48 @@ METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True),
 NO_REPS = "n/a (no repetitions)"
 
 
-def key_of(h):
-    """What makes two benchmarks of different runs the same benchmark."""
-    return (h["scenario"], h["transport"], h["wait"], h["message_bytes"])
+def key_of(h, by_placement=True):
+    """What makes two benchmarks of different runs the same benchmark:
+    scenario, transport, wait, size, offered rate (rate), number of
+    producers (fan-in) and, with by_placement, the placement: its preset,
+    and its CPUs when it is a custom one ("cpus 2,3")."""
+    return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
+            h["offered_per_s"], h["producers"],
+            h["placement"] if by_placement else None)
+
+
+def swept(*runs):
+    """True if any of the runs measured more than one placement: then
+    benchmarks are matched placement by placement. Between runs of one
+    placement each they are matched whatever the placements (a difference
+    is warned about, see ENV_CHECKS)."""
+    return any(len({h["placement"] for h in r.headlines}) > 1 for r in runs)
+
+
+def _placement_order(*runs):
+    """placement label -> position, in the order the runs measured them."""
+    order = {}
+    for r in runs:
+        for h in r.headlines:
+            order.setdefault(h["placement"], len(order))
+    return order
+
+
+def _name_shows_placement(h):
+    """True if the benchmark's name ends in its placement ("/same", "/0:1"),
+    as names do in a sweep."""
+    preset = h["placement_preset"]
+    suffix = (f"{h['driver_cpu']}:{h['peer_cpu']}" if preset == "custom"
+              else preset)
+    return suffix in h["name"].split("/")[3:]
+
+
+def shown_name(h, by_placement):
+    """The benchmark's name, with its placement in parentheses when
+    benchmarks are matched by placement and the name does not say it."""
+    if by_placement and not _name_shows_placement(h):
+        return f"{h['name']} ({h['placement']})"
+    return h["name"]
 
 
 def significance(a_values, b_values, alpha, mannwhitneyu):
@@ -53,18 +95,26 @@ def significance(a_values, b_values, alpha, mannwhitneyu):
 
 
 def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
-    """One dict per (benchmark, metric) present in both runs, plus the names
-    of benchmarks found in only one of them."""
-    a_heads = {key_of(h): h for h in a.headlines}
-    b_heads = {key_of(h): h for h in b.headlines}
+    """One dict per (benchmark, metric) present in both runs (matched by
+    key_of; by placement too when either run is a placement sweep), plus the
+    names of benchmarks found in only one of them."""
+    by_placement = swept(a, b)
+    a_heads = {key_of(h, by_placement): h for h in a.headlines}
+    b_heads = {key_of(h, by_placement): h for h in b.headlines}
+    places = _placement_order(a, b)
     rows = []
-    for key in sorted(a_heads.keys() & b_heads.keys()):
+    for key in sorted(a_heads.keys() & b_heads.keys(), key=lambda k: (
+            k[:4], k[4] or 0, k[5] or 0, places.get(k[6], -1))):
         ha, hb = a_heads[key], b_heads[key]
         for metric, field, scenario, fmt, lower in METRICS:
             if scenario != key[0]:
                 continue
-            row = {"name": hb["name"], "series": hb["series"],
+            line = hb["series"] + (f", {key[6]}" if by_placement else "")
+            row = {"name": shown_name(hb, by_placement),
+                   "series": hb["series"],
                    "scenario": key[0], "message_bytes": key[3],
+                   "offered_per_s": key[4], "producers": key[5],
+                   "placement": key[6], "line": line,
                    "metric": metric, "fmt": fmt, "lower_is_better": lower,
                    "a": ha[field], "b": hb[field], "ratio": None,
                    "significance": "", "p": None}
@@ -84,8 +134,10 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                 row["significance"], row["p"] = significance(
                     values(ha), values(hb), alpha, mannwhitneyu)
             rows.append(row)
-    only_a = sorted(a_heads[k]["name"] for k in a_heads.keys() - b_heads.keys())
-    only_b = sorted(b_heads[k]["name"] for k in b_heads.keys() - a_heads.keys())
+    only_a = sorted(shown_name(a_heads[k], by_placement)
+                    for k in a_heads.keys() - b_heads.keys())
+    only_b = sorted(shown_name(b_heads[k], by_placement)
+                    for k in b_heads.keys() - a_heads.keys())
     return rows, only_a, only_b
 
 
@@ -168,28 +220,46 @@ def print_table(rows, only_a, only_b, a, b, alpha):
 
 def make_figure(rows, a, b, plt):
     """Ratio B/A against message size: p50 (and p99, thin) for ping-pong,
-    MB/s for stream; one line per transport:wait."""
+    MB/s for stream; one line per transport:wait, and per placement (a line
+    style each) when benchmarks were matched by placement."""
     panels = [s for s in ("pingpong", "stream")
               if any(r["scenario"] == s and r["ratio"] for r in rows)]
     if not panels:
         raise PlotError("A and B have no successful benchmark in common",
                         "compare runs of the same transports and sizes")
-    styles = cc.series_styles(sorted({r["series"] for r in rows}))
+    all_series = sorted({r["series"] for r in rows})
+    styles = cc.series_styles(all_series)
+    places = _placement_order(a, b)
+    # One line per transport:wait, and per placement in a sweep: then the
+    # line style is the placement's and the colour the series' own.
+    lines = sorted({(r["series"], r["line"], r["placement"]) for r in rows},
+                   key=lambda x: (x[0], places.get(x[2], -1)))
+    if any(place for _, _, place in lines):
+        colours = cc.series_colours(all_series)
+        line_styles = {line: dict(styles[s], color=colours[s], linestyle=(
+            cc.VARIANT_LINESTYLES[places[place] % len(
+                cc.VARIANT_LINESTYLES)])) for s, line, place in lines}
+        p99_style = {line: st["linestyle"] for line, st in
+                     line_styles.items()}
+    else:
+        line_styles = {s: styles[s] for s in styles}
+        p99_style = {s: ":" for s in styles}
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 4.2 * len(panels)),
                              squeeze=False)
     for ax, scenario in zip(axes[:, 0], panels):
         for metric in ("p50", "p99", "MB/s"):
-            for s in sorted(styles):
+            for _, line, _ in lines:
                 pts = sorted((r["message_bytes"], r["ratio"]) for r in rows
-                             if r["series"] == s and r["metric"] == metric
+                             if r["line"] == line and r["metric"] == metric
                              and r["scenario"] == scenario and r["ratio"])
                 if not pts:
                     continue
                 thin = metric == "p99"
-                ax.plot(*zip(*pts), label=f"{s} {metric}", markersize=4,
+                st = line_styles[line]
+                ax.plot(*zip(*pts), label=f"{line} {metric}", markersize=4,
                         alpha=0.45 if thin else 1, linewidth=0.9 if thin
-                        else 1.6, **dict(styles[s], linestyle=":" if thin
-                                         else styles[s]["linestyle"]))
+                        else 1.6, **dict(st, linestyle=p99_style[line]
+                                         if thin else st["linestyle"]))
         ax.axhline(1.0, color="#333333", linewidth=0.8)
         cc.size_axis(ax, sorted({r["message_bytes"] for r in rows
                                  if r["scenario"] == scenario}))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Ping-pong latency percentile spectrum at one message size (p0 .. p99.999),
-one line per transport (and wait strategy), drawn from the percentiles in the
-results file. The x axis is HdrHistogram's: 1/(1-p) on a log scale, so that
+one line per transport (and wait strategy; and placement, in a line style of
+its own, in a placement sweep), drawn from the percentiles in the results
+file. The x axis is HdrHistogram's: 1/(1-p) on a log scale, so that
 p90, p99, p99.9 ... are evenly spaced.
 
     /usr/bin/python3 plot/latency_cdf.py results/<stamp>/results.json --size 4096
@@ -36,24 +37,36 @@ def _draw(ax, run, style, label, alpha=1.0):
                 alpha=alpha, linewidth=1.2 if label else 0.6)
 
 
+def cdf_lines(results, series=None, size=64):
+    """[(label, headline)] of the ping-pong benchmarks at `size`, fastest p50
+    first: one line per transport:wait, and per placement ("pipe:block,
+    same") when the run swept several (cc.Variants)."""
+    variants = cc.variants_of(results, "pingpong")
+    return [(variants.label(h), h) for h in sorted(
+        results.select("pingpong", series, size), key=lambda h: h["p50_ns"])]
+
+
 def make_figure(results, plt, series=None, size=64):
     """The figure and its file stem; raises PlotError if there is no data."""
-    heads = results.select("pingpong", series, size)
-    if not heads:
+    lines = cdf_lines(results, series, size)
+    if not lines:
         sizes = ", ".join(map(str, results.sizes("pingpong"))) or "none"
         raise PlotError(f"{results.path} has no successful pingpong benchmark "
                         f"at {size} bytes (sizes with data: {sizes})",
                         "pass --size with one of those sizes")
     styles = cc.series_styles(results.all_series())
-    fig, ax = plt.subplots(figsize=(9, 5.6))
-    for h in sorted(heads, key=lambda h: h["p50_ns"]):
-        style = styles[h["series"]]
+    colours = cc.series_colours(results.all_series())
+    variants = cc.variants_of(results, "pingpong")
+    fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
+                                    5.6))
+    for label, h in lines:
+        style = variants.style(h, styles, colours)
         rep = representative(h["runs"])
         for run in h["runs"]:
             if run["status"] == "ok" and run is not rep:
                 _draw(ax, run, style, None, alpha=0.35)
         n = rep["latency_count"]
-        _draw(ax, rep, style, f"{h['series']} (n={n})")
+        _draw(ax, rep, style, f"{label} (n={n})")
     ax.set_xscale("log")
     ax.set_xticks([spread(p) for p in TICKS])
     ax.set_xticklabels([f"p{p:g}" for p in TICKS])
@@ -64,9 +77,15 @@ def make_figure(results, plt, series=None, size=64):
     ax.set_ylabel("round-trip latency (\u00b5s, log scale)")
     ax.set_title(f"Ping-pong round-trip latency by percentile, "
                  f"{cc.fmt_bytes(size)} messages")
-    ax.legend(title="transport:wait (samples), fastest p50 first")
+    if variants.several:
+        cc.sweep_legend(ax, len(lines), f"{variants.title()}\n(samples), "
+                        "fastest p50 first")
+    else:
+        ax.legend(title="transport:wait (samples), fastest p50 first")
     note = ("dotted: beyond p = 1\u22121/n, where the percentile is the "
             "largest sample")
+    if variants.several:
+        note = f"{variants.key_text()}; {note}"
     if results.max_repetitions() > 1:
         note += ("; thick line: the repetition with the median p50, "
                  "thin lines: the other repetitions")

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Ping-pong round-trip latency against message size: one p50 line per
-transport (and wait strategy), with a band (or whiskers) up to p99.
+transport (and wait strategy), with a band (or whiskers) up to p99; in a
+placement sweep, one line per transport and placement, a line style per
+placement.
 
     /usr/bin/python3 plot/latency_vs_size.py results/<stamp>/results.json
 """
@@ -12,6 +14,17 @@ import chart_common as cc
 STEM = "latency_vs_size"
 
 
+def latency_lines(results, series=None):
+    """{(series, label): [(size, p50 ns, p99 ns), ...]} by size, as in the
+    file: one line per transport:wait, and per placement ("pipe:block, same")
+    when the run swept several (cc.Variants)."""
+    variants = cc.variants_of(results, "pingpong")
+    return {key: sorted((h["message_bytes"], h["p50_ns"], h["p99_ns"])
+                        for h in heads)
+            for key, heads in variants.by_line(
+                results.select("pingpong", series)).items()}
+
+
 def make_figure(results, plt, series=None, p99="band"):
     """The figure and its file stem; raises PlotError if there is no data."""
     heads = results.select("pingpong", series)
@@ -19,13 +32,17 @@ def make_figure(results, plt, series=None, p99="band"):
         raise cc.no_data(results, "pingpong benchmarks",
                          "run ipcbench with --scenarios=pingpong")
     styles = cc.series_styles(results.all_series())
-    fig, ax = plt.subplots(figsize=(9, 5.6))
-    for s in sorted({h["series"] for h in heads}):
+    colours = cc.series_colours(results.all_series())
+    variants = cc.variants_of(results, "pingpong")
+    lines = variants.by_line(heads)
+    fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
+                                    5.6))
+    for (s, label), group in lines.items():
         pts = sorted((h["message_bytes"], h["p50_ns"] / 1e3, h["p99_ns"] / 1e3)
-                     for h in heads if h["series"] == s)
+                     for h in group)
         x, p50, p99v = (list(v) for v in zip(*pts))
-        st = styles[s]
-        ax.plot(x, p50, label=s, markersize=4, **st)
+        st = variants.style(group[0], styles, colours)
+        ax.plot(x, p50, label=label, markersize=4, **st)
         if p99 == "band":
             ax.fill_between(x, p50, p99v, color=st["color"], alpha=0.12,
                             linewidth=0)
@@ -42,8 +59,12 @@ def make_figure(results, plt, series=None, p99="band"):
     shown = {"band": "line p50, shaded band up to p99",
              "whiskers": "line p50, whisker up to p99", "none": "p50"}[p99]
     ax.set_title(f"Ping-pong round-trip latency vs message size ({shown})")
-    ax.legend(title="transport:wait (p50)", ncol=2 if len(styles) > 6 else 1)
-    cc.caption(fig, results)
+    if variants.several:
+        cc.sweep_legend(ax, len(lines), f"{variants.title()} (p50)")
+    else:
+        ax.legend(title="transport:wait (p50)",
+                  ncol=2 if len(styles) > 6 else 1)
+    cc.caption(fig, results, variants.key_text())
     return fig, STEM
 
 

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Transports ranked at one message size, best first: ping-pong p50 latency
 with p99 marked (default, 64 B), or stream throughput (--scenario stream).
+In a placement sweep every transport has a bar per placement, labelled with
+it and hatched per placement.
 
     /usr/bin/python3 plot/ranked_bar.py results/<stamp>/results.json --size 64
 """
@@ -21,31 +23,45 @@ KINDS = {
 
 
 def _not_measured(results, scenario, size):
+    variants = cc.variants_of(results, scenario)
     gone = [h for h in results.select(scenario, size=size, ok_only=False)
             if h["status"] != "ok"]
-    return "; ".join(f"{h['series']} {h['status']}: {h['reason']}"
+    return "; ".join(f"{variants.label(h)} {h['status']}: {h['reason']}"
                      for h in gone)
+
+
+def ranked_bars(results, series=None, scenario="pingpong", size=64):
+    """[(label, headline)] of the scenario's benchmarks at `size`, best
+    first: one bar per transport:wait, and per placement ("pipe:block,
+    same") when the run swept several (cc.Variants)."""
+    kind = KINDS[scenario]
+    variants = cc.variants_of(results, scenario)
+    heads = sorted(results.select(scenario, series, size),
+                   key=lambda h: h[kind["key"]],
+                   reverse=kind["best"] is not min)
+    return [(variants.label(h), h) for h in heads]
 
 
 def make_figure(results, plt, series=None, scenario="pingpong", size=64,
                 scale="auto"):
     """The figure and its file stem; raises PlotError if there is no data."""
     kind = KINDS[scenario]
-    heads = results.select(scenario, series, size)
-    if not heads:
+    bars = ranked_bars(results, series, scenario, size)
+    if not bars:
         sizes = ", ".join(map(str, results.sizes(scenario))) or "none"
         raise PlotError(f"{results.path} has no successful {scenario} "
                         f"benchmark at {size} bytes (sizes with data: {sizes})",
                         "pass --size with one of those sizes, or --scenario")
-    lower_better = kind["best"] is min
-    heads = sorted(heads, key=lambda h: h[kind["key"]],
-                   reverse=not lower_better)
+    heads = [h for _, h in bars]
+    variants = cc.variants_of(results, scenario)
     styles = cc.series_styles(results.all_series())
     values = [h[kind["key"]] * kind["scale"] for h in heads]
     fig, ax = plt.subplots(figsize=(9, 1.6 + 0.45 * len(heads)))
     y = range(len(heads))
+    hatched = {"hatch": [variants.hatch(h) for h in heads],
+               "edgecolor": "white", "linewidth": 0} if variants.several else {}
     ax.barh(y, values, color=[styles[h["series"]]["color"] for h in heads],
-            alpha=0.85)
+            alpha=0.85, **hatched)
     ends = list(values)
     if scenario == "pingpong":
         p99 = [h["p99_ns"] * kind["scale"] for h in heads]
@@ -65,14 +81,17 @@ def make_figure(results, plt, series=None, scenario="pingpong", size=64,
                     textcoords="offset points", va="center", fontsize=8)
     ax.set_xlim(low / 2 if log else 0, high * (6 if log else 1.3))
     ax.set_yticks(list(y))
-    ax.set_yticklabels([h["series"] for h in heads])
+    ax.set_yticklabels([label for label, _ in bars])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(kind["label"] + (", log scale" if log else ""))
-    ax.set_ylabel("transport:wait (best first)")
+    ax.set_ylabel(f"{variants.title()} (best first)")
     ax.set_title(f"{kind['title']}, {cc.fmt_bytes(size)} messages")
     missing = _not_measured(results, scenario, size)
-    cc.caption(fig, results, f"not measured: {missing}" if missing else "")
+    notes = [variants.key_text(bars=True)] if variants.several else []
+    if missing:
+        notes.append(f"not measured: {missing}")
+    cc.caption(fig, results, "\n".join(notes))
     return fig, f"ranked_bar_{scenario}_{size}"
 
 

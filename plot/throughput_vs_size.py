@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Stream throughput against message size: MB/s and messages/s in two
-panels, one line per transport (and wait strategy).
+panels, one line per transport (and wait strategy); in a placement sweep,
+one line per transport and placement, a line style per placement.
 
     /usr/bin/python3 plot/throughput_vs_size.py results/<stamp>/results.json
 """
@@ -12,6 +13,17 @@ import chart_common as cc
 STEM = "throughput_vs_size"
 
 
+def throughput_lines(results, series=None):
+    """{(series, label): [(size, bytes/s, messages/s), ...]} by size, as in
+    the file: one line per transport:wait, and per placement ("pipe:block,
+    same") when the run swept several (cc.Variants)."""
+    variants = cc.variants_of(results, "stream")
+    return {key: sorted((h["message_bytes"], h["bytes_per_second"],
+                         h["msgs_per_s"]) for h in heads)
+            for key, heads in variants.by_line(
+                results.select("stream", series)).items()}
+
+
 def make_figure(results, plt, series=None):
     """The figure and its file stem; raises PlotError if there is no data."""
     heads = results.select("stream", series)
@@ -19,13 +31,18 @@ def make_figure(results, plt, series=None):
         raise cc.no_data(results, "stream benchmarks",
                          "run ipcbench with --scenarios=stream")
     styles = cc.series_styles(results.all_series())
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 8))
-    for s in sorted({h["series"] for h in heads}):
+    colours = cc.series_colours(results.all_series())
+    variants = cc.variants_of(results, "stream")
+    lines = variants.by_line(heads)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(
+        cc.sweep_width(9, variants, len(lines)), 8))
+    for (s, label), group in lines.items():
         pts = sorted((h["message_bytes"], h["bytes_per_second"] / 1e6,
-                      h["msgs_per_s"]) for h in heads if h["series"] == s)
+                      h["msgs_per_s"]) for h in group)
         x, mbs, mps = (list(v) for v in zip(*pts))
-        top.plot(x, mbs, label=s, markersize=4, **styles[s])
-        bottom.plot(x, mps, label=s, markersize=4, **styles[s])
+        st = variants.style(group[0], styles, colours)
+        top.plot(x, mbs, label=label, markersize=4, **st)
+        bottom.plot(x, mps, label=label, markersize=4, **st)
     for ax, label in ((top, "throughput (MB/s = 10\u2076 bytes/s, log scale)"),
                       (bottom, "messages per second (log scale)")):
         ax.set_yscale("log")
@@ -35,8 +52,11 @@ def make_figure(results, plt, series=None):
     top.set_xlabel("")
     top.set_title("Stream throughput vs message size (one-way, "
                   "producer to consumer)")
-    top.legend(title="transport:wait", ncol=2 if len(styles) > 6 else 1)
-    cc.caption(fig, results)
+    if variants.several:
+        cc.sweep_legend(top, len(lines), variants.title())
+    else:
+        top.legend(title="transport:wait", ncol=2 if len(styles) > 6 else 1)
+    cc.caption(fig, results, variants.key_text())
     return fig, STEM
 
 

@@ -1,6 +1,10 @@
 """compare.py: exact ratios, significance, environment warnings, chart, and
-compatibility with Google Benchmark's own compare.py."""
+compatibility with Google Benchmark's own compare.py; placement sweeps
+matched placement by placement, offered rates and producer counts one to
+one."""
 
+import copy
+import json
 import os
 import subprocess
 import sys
@@ -8,6 +12,7 @@ import sys
 import pytest
 
 from conftest import fixture, run_script, write_json
+import chart_common as cc
 import compare
 from ipcbench_results import load
 from scipy.stats import mannwhitneyu
@@ -147,3 +152,198 @@ def test_google_benchmark_compare_reads_our_files():
     assert done.returncode == 0, done.stderr
     assert "pingpong/pipe/64" in done.stdout
     assert "stream/pipe/64" in done.stdout
+
+
+# ---- placement sweeps, offered rates, producer counts ----------------------
+
+def load_doc(name):
+    with open(fixture(name)) as f:
+        return json.load(f)
+
+
+def keep_only(doc, keep):
+    """doc without the benchmarks whose name keep(name) rejects."""
+    doc["benchmarks"] = [b for b in doc["benchmarks"] if keep(b["name"])]
+    doc["ipcbench"]["benchmarks"] = [
+        r for r in doc["ipcbench"]["benchmarks"] if keep(r["name"])]
+    return doc
+
+
+def sweep_records(name):
+    """A sweep fixture's records by name, straight from the JSON."""
+    return {r["name"]: r for r in load_doc(name)["ipcbench"]["benchmarks"]}
+
+
+SWEEP_RATIOS = {  # placement.json -> placement_b.json (make_fixtures.py)
+    ("pingpong/pipe/64/same", "p50"): 2.0,
+    ("pingpong/pipe/64/same", "p99"): 2.0,
+    ("pingpong/pipe/64/cross", "p50"): 0.5,
+    ("pingpong/pipe/64/cross", "p99"): 0.5,
+    ("pingpong/shm_ring:block/64/same", "p50"): 1.0,
+    ("pingpong/shm_ring:block/64/same", "p99"): 1.0,
+    ("stream/pipe/64/same", "MB/s"): 1.0,
+    ("stream/pipe/64/cross", "MB/s"): 1.0,
+    ("stream/pipe/4096/same", "MB/s"): 1.0,
+    ("stream/pipe/4096/cross", "MB/s"): 1.0,
+    ("stream/shm_ring:block/64/same", "MB/s"): 1.0,
+    ("stream/shm_ring:block/64/cross", "MB/s"): 1.0,
+    ("stream/shm_ring:block/4096/same", "MB/s"): 4.0,
+    ("stream/shm_ring:block/4096/cross", "MB/s"): 0.25}
+
+
+def test_two_sweeps_are_matched_placement_by_placement():
+    rows, only_a, only_b = rows_by(fixture("placement.json"),
+                                   fixture("placement_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == SWEEP_RATIOS
+    # same with same, cross with cross: each side's figure is that of the
+    # benchmark of the row's placement in its own file
+    a_recs = sweep_records("placement.json")
+    b_recs = sweep_records("placement_b.json")
+    for (name, metric), r in rows.items():
+        assert r["placement"] == name.rsplit("/", 1)[1]
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            assert rec["placement"]["preset"] == r["placement"]
+            expected = (rec["throughput"]["bytes_per_second"]
+                        if metric == "MB/s" else rec["latency"][
+                            "percentiles_ns"][metric[1:]])
+            assert r[side] == expected
+    assert rows[("pingpong/pipe/64/same", "p50")]["a"] == 13575
+    assert rows[("pingpong/pipe/64/cross", "p50")]["a"] == 20488
+    # placement_b has no shm_ring ping-pong under cross: only in A, and
+    # never compared with the one under same
+    assert only_a == ["pingpong/shm_ring:block/64/cross"] and only_b == []
+    assert rows[("pingpong/shm_ring:block/64/same", "p50")]["b"] == 10951
+
+
+def test_printed_table_of_two_sweeps():
+    done = run_script("compare.py", fixture("placement.json"),
+                      fixture("placement_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    same = next(x for x in lines if x.startswith("pingpong/pipe/64/same "))
+    cross = next(x for x in lines if x.startswith("pingpong/pipe/64/cross "))
+    assert same.split()[1:8] == ["p50", "13.6", "\u00b5s", "27.1", "\u00b5s",
+                                 "2.000", "n/a"]
+    assert cross.split()[1:8] == ["p50", "20.5", "\u00b5s", "10.2", "\u00b5s",
+                                  "0.500", "n/a"]
+    assert "only in A: pingpong/shm_ring:block/64/cross" in lines
+    assert sum(x.startswith("stream/shm_ring:block/4096/") for x in lines) == 2
+
+
+def one_placement(tmp_path, preset):
+    """placement_b.json as a run of one placement: only `preset`'s
+    benchmarks, named without the placement, as ipcbench names them."""
+    doc = keep_only(load_doc("placement_b.json"),
+                    lambda n: n.endswith("/" + preset))
+    for b in doc["benchmarks"] + doc["ipcbench"]["benchmarks"]:
+        b["name"] = b["name"].rsplit("/", 1)[0]
+        if "run_name" in b:
+            b["run_name"] = b["name"]
+    doc["ipcbench"]["placement"].update(
+        doc["ipcbench"]["benchmarks"][0]["placement"])
+    return write_json(tmp_path / f"{preset}.json", doc)
+
+
+def test_sweep_against_a_run_of_one_placement(tmp_path):
+    cross = one_placement(tmp_path, "cross")
+    rows, only_a, only_b = rows_by(fixture("placement.json"), cross)
+    # the sweep's cross benchmarks only; the name of the run of one
+    # placement says which placement it was matched under
+    assert {k: r["ratio"] for k, r in rows.items()} == {
+        (f"{name.rsplit('/', 1)[0]} (cross)", metric): ratio
+        for (name, metric), ratio in SWEEP_RATIOS.items()
+        if name.endswith("/cross")}
+    assert only_a == ["pingpong/pipe/64/same",
+                      "pingpong/shm_ring:block/64/cross",
+                      "pingpong/shm_ring:block/64/same",
+                      "stream/pipe/4096/same", "stream/pipe/64/same",
+                      "stream/shm_ring:block/4096/same",
+                      "stream/shm_ring:block/64/same"]
+    assert only_b == []
+    # and the other way round
+    rows, only_a, only_b = rows_by(cross, fixture("placement.json"))
+    assert {k: r["ratio"] for k, r in rows.items()}[
+        ("pingpong/pipe/64/cross", "p50")] == 2.0  # 20488 / 10244
+    assert "pingpong/pipe/64/same" in only_b and only_a == []
+
+
+def test_runs_of_one_placement_each_match_whatever_the_placement(tmp_path,
+                                                                 small_doc):
+    """As before sweeps existed: --cpus=same against --cpus=cross compares
+    every benchmark (and warns about the placements)."""
+    ib = small_doc["ipcbench"]
+    ib["placement"].update(preset="same", driver_cpu=0, peer_cpu=0)
+    for r in ib["benchmarks"]:
+        r["placement"] = {"preset": "same", "driver_cpu": 0, "peer_cpu": 0}
+    same = write_json(tmp_path / "same.json", small_doc)
+    rows, only_a, only_b = rows_by(fixture("small.json"), same)
+    plain, _, _ = rows_by(fixture("small.json"), fixture("small.json"))
+    assert rows.keys() == plain.keys() and only_a == only_b == []
+    assert all(r["ratio"] == 1.0 and r.get("placement") is None
+               for r in rows.values())
+    done = run_script("compare.py", fixture("small.json"), same)
+    assert done.returncode == 0
+    assert "used different placements" in done.stderr
+    assert "(same)" not in done.stdout and "(cross)" not in done.stdout
+
+
+def test_custom_placements_match_only_on_the_same_cpus(tmp_path):
+    def with_custom(name, driver, peer):
+        doc = load_doc("placement.json")
+        for where in (doc["benchmarks"], doc["ipcbench"]["benchmarks"]):
+            rec = copy.deepcopy(next(
+                r for r in where if r["name"] == "pingpong/pipe/64/cross"))
+            rec["name"] = f"pingpong/pipe/64/{driver}:{peer}"
+            if "run_name" in rec:
+                rec["run_name"] = rec["name"]
+            if "placement" in rec:
+                rec["placement"] = {"preset": "custom", "driver_cpu": driver,
+                                    "peer_cpu": peer}
+            where.append(rec)
+        return write_json(tmp_path / name, doc)
+    a = with_custom("a.json", 1, 0)
+    rows, only_a, only_b = rows_by(a, with_custom("b.json", 0, 1))
+    assert only_a == ["pingpong/pipe/64/1:0"]
+    assert only_b == ["pingpong/pipe/64/0:1"]
+    rows, only_a, only_b = rows_by(a, a)
+    assert rows[("pingpong/pipe/64/1:0", "p50")]["placement"] == "cpus 1,0"
+    assert only_a == only_b == []
+
+
+@pytest.mark.parametrize("name, dropped", [
+    ("rate.json", "/50000_per_s"), ("fanin.json", "/4_producers")])
+def test_offered_rates_and_producer_counts_are_matched_one_to_one(
+        tmp_path, name, dropped):
+    r = load(fixture(name))
+    assert len({compare.key_of(h) for h in r.headlines}) == len(r.headlines)
+    fewer = write_json(tmp_path / name, keep_only(
+        load_doc(name), lambda n: not n.endswith(dropped)))
+    _, only_a, only_b = compare.compare_rows(r, load(fewer))
+    assert only_a == sorted(h["name"] for h in r.headlines
+                            if h["name"].endswith(dropped))
+    assert len(only_a) in (2, 4) and only_b == []
+
+
+def test_chart_of_two_sweeps_has_a_line_per_placement(tmp_path):
+    a, b = load(fixture("placement.json")), load(fixture("placement_b.json"))
+    rows, _, _ = compare.compare_rows(a, b)
+    plt = cc.import_pyplot()
+    fig = compare.make_figure(rows, a, b, plt)
+    drawn = {line.get_label(): line for ax in fig.axes
+             for line in ax.get_lines()
+             if not line.get_label().startswith("_")}
+    plt.close(fig)
+    assert sorted(drawn) == sorted(
+        ["pipe:block, same p50", "pipe:block, cross p50",
+         "shm_ring:block, same p50", "pipe:block, same p99",
+         "pipe:block, cross p99", "shm_ring:block, same p99",
+         "pipe:block, same MB/s", "pipe:block, cross MB/s",
+         "shm_ring:block, same MB/s", "shm_ring:block, cross MB/s"])
+    for line in drawn.values():
+        x = list(line.get_xdata())
+        assert len(set(x)) == len(x)
+    assert list(drawn["shm_ring:block, cross MB/s"].get_ydata()) == [1.0, 0.25]
+    assert list(drawn["pipe:block, same p50"].get_ydata()) == [2.0]
+    assert drawn["pipe:block, same p50"].get_linestyle() == "-"
+    assert drawn["pipe:block, cross p50"].get_linestyle() == "--"
