@@ -11,9 +11,11 @@ rates are copied from the file. The one choice made here is the headline
 figure of a benchmark run with repetitions: Google Benchmark's own "median"
 aggregate when the file has it, otherwise the median across repetitions of
 the recorded values (the median of the per-repetition p50s, for example).
-Each headline says which one it is. Settings of a benchmark (placement,
-offered rate, number of producers) are the same in every repetition and are
-copied from the first.
+Each headline says which one it is; the aggregate's counter for a figure
+depends on the scenario (HEADLINE_FIELDS, SCENARIO_COUNTERS: a rate or
+fan-in p50 is lat_p50_ns, a ping-pong one rtt_p50_ns). Settings of a
+benchmark (placement, offered rate, number of producers) are the same in
+every repetition and are copied from the first.
 """
 
 import json
@@ -208,6 +210,7 @@ def _flatten(path, index, rec, gb, failed, skipped):
 
 
 # Headline fields: (row key, Google Benchmark counter in the median aggregate)
+# as ping-pong and stream name them; SCENARIO_COUNTERS has the exceptions.
 HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
@@ -218,9 +221,25 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("missed_slots", "missed_slots"),
                    ("jain_index", "jain_index"),
                    ("min_share", "min_share"), ("max_share", "max_share"))
+# Counters of scenarios whose latency is not a round trip: rate's (from the
+# intended send time) and fan-in's (send to receive) are lat_*, with no p90;
+# one-way's record latency is a round trip with no counter of its own (its
+# oneway_* figures have theirs). None: the median of the repetitions.
+_LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
+                 "p99_ns": "lat_p99_ns", "p999_ns": "lat_p999_ns"}
+SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
+                     "oneway": {"p50_ns": None, "p90_ns": None,
+                                "p99_ns": None, "p999_ns": None}}
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
                   "offered_per_s", "producers")
+
+
+def median_counter(scenario, key):
+    """The counter of Google Benchmark's median aggregate that holds a
+    headline field of a scenario's benchmark, or None if none does."""
+    default = dict(HEADLINE_FIELDS)[key]
+    return SCENARIO_COUNTERS.get(scenario, {}).get(key, default)
 
 
 def _headline(runs, median_entry):
@@ -245,8 +264,9 @@ def _headline(runs, median_entry):
     use_gb = median_entry is not None
     head["source"] = (f"Google Benchmark median of {len(ok)} repetitions"
                       if use_gb else f"median of {len(ok)} repetitions")
-    for key, counter in HEADLINE_FIELDS:
+    for key, _ in HEADLINE_FIELDS:
         values = [r[key] for r in ok if r[key] is not None]
+        counter = median_counter(first["scenario"], key)
         if use_gb and counter in median_entry:
             head[key] = median_entry[counter]
         else:

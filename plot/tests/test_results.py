@@ -1,5 +1,7 @@
 """ipcbench_results: loading, validation and flattening of results files."""
 
+import json
+
 import pytest
 
 from conftest import fixture, write_json
@@ -110,3 +112,55 @@ def test_malformed_record_is_bad_input(tmp_path, small_doc):
     with pytest.raises(ir.PlotError) as e:
         ir.load(write_json(tmp_path / "m.json", small_doc))
     assert "benchmark #0 is malformed" in str(e.value)
+
+
+# ---- rate and fan-in repetitions ----------------------------------------
+
+def load_doc(name):
+    with open(fixture(name)) as f:
+        return json.load(f)
+
+
+def median_entry(doc, name):
+    return next(b for b in doc["benchmarks"] if b["run_name"] == name
+                and b.get("aggregate_name") == "median")
+
+
+@pytest.mark.parametrize("name", ["rate/pipe/64/10000_per_s",
+                                  "fanin/pipe/64/2_producers"])
+def test_rate_and_fanin_medians_come_from_their_lat_counters(tmp_path, name):
+    """Google Benchmark's median aggregate names a rate or fan-in latency
+    lat_p50_ns (rtt_p50_ns is ping-pong's): the headline takes that."""
+    doc = load_doc("views_rep5_a.json")
+    h = next(h for h in ir.load(fixture("views_rep5_a.json")).headlines
+             if h["name"] == name)
+    med = median_entry(doc, name)
+    assert h["source"] == "Google Benchmark median of 5 repetitions"
+    assert (h["p50_ns"], h["p99_ns"], h["p999_ns"]) == (
+        med["lat_p50_ns"], med["lat_p99_ns"], med["lat_p999_ns"])
+    # Marked figures in the aggregate, and an rtt_p50_ns that is not this
+    # benchmark's: the lat_ counters are the ones read.
+    med.update(lat_p50_ns=111.0, lat_p99_ns=222.0, rtt_p50_ns=999.0,
+               rtt_p99_ns=999.0)
+    h = next(h for h in ir.load(write_json(tmp_path / "m.json", doc)).headlines
+             if h["name"] == name)
+    assert (h["p50_ns"], h["p99_ns"]) == (111.0, 222.0)
+    # no lat_p90_ns counter: the median of the repetitions' p90s
+    p90s = sorted(r["p90_ns"] for r in h["runs"])
+    assert h["p90_ns"] == p90s[2]
+
+
+def test_rate_and_fanin_medians_of_their_other_figures():
+    r = ir.load(fixture("views_rep5_a.json"))
+    doc = load_doc("views_rep5_a.json")
+    rate = next(h for h in r.headlines if h["scenario"] == "rate")
+    med = median_entry(doc, rate["name"])
+    assert rate["achieved_per_s"] == med["achieved_per_s"]
+    assert rate["missed_slots"] == med["missed_slots"] == 274
+    assert rate["offered_per_s"] == 10000.0
+    fanin = next(h for h in r.headlines if h["scenario"] == "fanin")
+    med = median_entry(doc, fanin["name"])
+    assert fanin["msgs_per_s"] == med["msgs_per_s"]
+    assert fanin["jain_index"] == med["jain_index"]
+    assert fanin["producers"] == 2
+
