@@ -14,8 +14,13 @@ the recorded values (the median of the per-repetition p50s, for example).
 Each headline says which one it is; the aggregate's counter for a figure
 depends on the scenario (HEADLINE_FIELDS, SCENARIO_COUNTERS: a rate or
 fan-in p50 is lat_p50_ns, a ping-pong one rtt_p50_ns). Settings of a
-benchmark (placement, offered rate, number of producers) are the same in
-every repetition and are copied from the first.
+benchmark (placement, offered rate, number of producers, number of pairs)
+are the same in every repetition and are copied from the first.
+
+Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
+their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
+and its throughput (msgs_per_s, bytes_per_second; round_trips_per_s for
+ping-pong) is the aggregate over all pairs.
 """
 
 import json
@@ -139,12 +144,23 @@ def _status(rec, gb, failed_names, skipped_reasons):
         return "failed", str(rec["error"])
     if gb and (gb.get("error_occurred") or gb.get("skipped")):
         return "failed", str(gb.get("error_message", "failed"))
-    if "latency" in rec or "throughput" in rec:
+    if "latency" in rec or "throughput" in rec or "aggregate" in rec:
         return "ok", ""
     name = rec["name"]
     if name in skipped_reasons:
         return "skipped", str(skipped_reasons[name])
     return "failed", str(failed_names.get(name, "no measurement recorded"))
+
+
+def pairs_of(value):
+    """The number of concurrent pairs a record ran with: its "pairs" is
+    --pairs (an int) or, once measured with more than one, one object per
+    pair; 1 when the record has none (files from before --pairs)."""
+    if isinstance(value, list):
+        return len(value)
+    if value is None:
+        return 1
+    return int(value)
 
 
 def _flatten(path, index, rec, gb, failed, skipped):
@@ -186,8 +202,16 @@ def _flatten(path, index, rec, gb, failed, skipped):
                p99_ns=pct.get(99.0), p999_ns=pct.get(99.9),
                p9999_ns=pct.get(99.99))
     thr = rec.get("throughput") or {}
-    row.update(msgs_per_s=thr.get("msgs_per_s"),
-               bytes_per_second=thr.get("bytes_per_second"),
+    # --pairs N > 1: "pairs" lists the pairs, "aggregate" sums their rates
+    # (a multi-pair stream has no "throughput" of its own).
+    per_pair = rec.get("pairs")
+    agg = rec.get("aggregate") or {}
+    row.update(pairs=pairs_of(per_pair),
+               per_pair=per_pair if isinstance(per_pair, list) else [],
+               msgs_per_s=agg.get("msgs_per_s", thr.get("msgs_per_s")),
+               bytes_per_second=agg.get("bytes_per_second",
+                                        thr.get("bytes_per_second")),
+               round_trips_per_s=agg.get("round_trips_per_s"),
                messages=thr.get("messages"), elapsed_ns=thr.get("elapsed_ns"))
     one = _percentile_lookup(((rec.get("oneway") or {}).get(
         "driver_to_peer") or {}).get("percentiles_ns", {}))
@@ -215,6 +239,7 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
                    ("bytes_per_second", "bytes_per_second"),
+                   ("round_trips_per_s", "round_trips_per_s_total"),
                    ("oneway_p50_ns", "oneway_a2b_p50_ns"),
                    ("oneway_p99_ns", "oneway_a2b_p99_ns"),
                    ("achieved_per_s", "achieved_per_s"),
@@ -232,7 +257,7 @@ SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
                                 "p99_ns": None, "p999_ns": None}}
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
-                  "offered_per_s", "producers")
+                  "offered_per_s", "producers", "pairs")
 
 
 def median_counter(scenario, key):

@@ -114,7 +114,7 @@ def test_malformed_record_is_bad_input(tmp_path, small_doc):
     assert "benchmark #0 is malformed" in str(e.value)
 
 
-# ---- rate and fan-in repetitions ----------------------------------------
+# ---- rate and fan-in repetitions, --pairs ----------------------------------
 
 def load_doc(name):
     with open(fixture(name)) as f:
@@ -164,3 +164,45 @@ def test_rate_and_fanin_medians_of_their_other_figures():
     assert fanin["jain_index"] == med["jain_index"]
     assert fanin["producers"] == 2
 
+
+def test_pair_counts_and_aggregate_throughput():
+    r = ir.load(fixture("pairs_a.json"))
+    records = {x["name"]: x for x in load_doc("pairs_a.json")["ipcbench"][
+        "benchmarks"]}
+    heads = {h["name"]: h for h in r.headlines}
+    assert {n: h["pairs"] for n, h in heads.items()} == {
+        "pingpong/pipe/64": 1, "pingpong/pipe/4096": 1,
+        "stream/pipe/64": 1, "stream/pipe/4096": 1,
+        "rate/pipe/64/10000_per_s": 1,
+        "pingpong/pipe/64/2_pairs": 2, "pingpong/pipe/4096/2_pairs": 2,
+        "stream/pipe/64/2_pairs": 2, "stream/pipe/4096/2_pairs": 2,
+        # skipped (--pairs is for ping-pong and stream): "pairs" stays 2
+        "rate/pipe/64/10000_per_s/2_pairs": 2}
+    assert heads["rate/pipe/64/10000_per_s/2_pairs"]["status"] == "skipped"
+    # a two-pair stream records no "throughput", only the pairs' sum
+    for size in (64, 4096):
+        name = f"stream/pipe/{size}/2_pairs"
+        agg = records[name]["aggregate"]
+        assert "throughput" not in records[name]
+        assert heads[name]["status"] == "ok"
+        assert heads[name]["bytes_per_second"] == agg["bytes_per_second"]
+        assert heads[name]["msgs_per_s"] == agg["msgs_per_s"]
+        row = next(x for x in r.rows if x["name"] == name)
+        assert [p["pair"] for p in row["per_pair"]] == [0, 1]
+        assert row["bytes_per_second"] == pytest.approx(
+            sum(p["bytes_per_second"] for p in row["per_pair"]))
+    ping = heads["pingpong/pipe/64/2_pairs"]
+    assert ping["round_trips_per_s"] == records[
+        "pingpong/pipe/64/2_pairs"]["aggregate"]["round_trips_per_s"]
+    assert ping["p50_ns"] == records["pingpong/pipe/64/2_pairs"]["latency"][
+        "percentiles_ns"]["50"]
+    one = heads["stream/pipe/64"]
+    assert one["bytes_per_second"] == records["stream/pipe/64"][
+        "throughput"]["bytes_per_second"]
+    assert heads["pingpong/pipe/64"]["round_trips_per_s"] is None
+
+
+def test_records_without_pairs_are_one_pair():
+    assert {h["pairs"] for h in ir.load(fixture("small.json")).headlines} \
+        == {1}
+    assert [ir.pairs_of(v) for v in (None, 1, 3, [{}, {}])] == [1, 1, 3, 2]
