@@ -152,6 +152,18 @@ def _status(rec, gb, failed_names, skipped_reasons):
     return "failed", str(failed_names.get(name, "no measurement recorded"))
 
 
+def name_setting(name, suffix):
+    """The number a benchmark's name gives a setting after its size:
+    ("rate/pipe/64/10000_per_s", "_per_s") -> 10000, ("fanin/pipe/64/
+    2_producers", "_producers") -> 2; None if it gives none. For records
+    without the setting's own block (a skipped benchmark has none)."""
+    for part in name.split("/")[3:]:
+        number = part[:-len(suffix)]
+        if part.endswith(suffix) and number.isdigit():
+            return int(number)
+    return None
+
+
 def pairs_of(value):
     """The number of concurrent pairs a record ran with: its "pairs" is
     --pairs (an int) or, once measured with more than one, one object per
@@ -217,12 +229,17 @@ def _flatten(path, index, rec, gb, failed, skipped):
         "driver_to_peer") or {}).get("percentiles_ns", {}))
     row.update(oneway_p50_ns=one.get(50.0), oneway_p99_ns=one.get(99.0))
     rate = rec.get("rate") or {}
-    row.update(offered_per_s=rate.get("offered_per_s"),
+    offered = rate.get("offered_per_s")
+    if offered is None and name_setting(name, "_per_s") is not None:
+        offered = float(name_setting(name, "_per_s"))
+    row.update(offered_per_s=offered,
                achieved_per_s=rate.get("achieved_per_s"),
                missed_slots=rate.get("missed_slots"))
     fanin = rec.get("fanin") or {}
     fair = fanin.get("fairness") or {}
-    row.update(producers=fanin.get("producers", rec.get("producers")),
+    producers = fanin.get("producers", rec.get("producers"))
+    row.update(producers=(producers if producers is not None else
+                          name_setting(name, "_producers")),
                per_producer=fanin.get("per_producer", []),
                jain_index=fair.get("jain_index"),
                min_share=fair.get("min_share"),

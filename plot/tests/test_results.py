@@ -206,3 +206,28 @@ def test_records_without_pairs_are_one_pair():
     assert {h["pairs"] for h in ir.load(fixture("small.json")).headlines} \
         == {1}
     assert [ir.pairs_of(v) for v in (None, 1, 3, [{}, {}])] == [1, 1, 3, 2]
+
+
+def test_skipped_records_keep_the_settings_their_names_give(tmp_path,
+                                                            small_doc):
+    """A skipped benchmark records no rate or fan-in block: its offered
+    rate and producer count come from its name, so that skipped benchmarks
+    of different rates stay apart."""
+    heads = {h["name"]: h for h in ir.load(fixture("pairs_a.json")).headlines}
+    skipped = heads["rate/pipe/64/10000_per_s/2_pairs"]
+    assert skipped["status"] == "skipped"
+    assert (skipped["offered_per_s"], skipped["pairs"]) == (10000.0, 2)
+    reason = "unavailable here: (hand-made)"
+    small_doc["ipcbench"]["benchmarks"] = [
+        {"name": name, "repetition_index": 0, "scenario": scenario,
+         "transport": "sysv_mq", "wait": "block", "message_bytes": 64,
+         "pairs": 1, "skipped": reason} for scenario, name in (
+            ("rate", "rate/sysv_mq:block/64/1000_per_s"),
+            ("rate", "rate/sysv_mq:block/64/50000_per_s"),
+            ("fanin", "fanin/sysv_mq:block/64/4_producers"))]
+    heads = ir.load(write_json(tmp_path / "s.json", small_doc)).headlines
+    assert [(h["status"], h["offered_per_s"], h["producers"])
+            for h in heads] == [("skipped", 1000.0, None),
+                                ("skipped", 50000.0, None),
+                                ("skipped", None, 4)]
+    assert ir.name_setting("pingpong/pipe/64", "_per_s") is None
