@@ -1,7 +1,7 @@
 """compare.py: exact ratios, significance, environment warnings, chart, and
 compatibility with Google Benchmark's own compare.py; placement sweeps
 matched placement by placement, offered rates and producer counts one to
-one."""
+one; rate and fan-in rows (headline and context figures)."""
 
 import copy
 import json
@@ -347,3 +347,254 @@ def test_chart_of_two_sweeps_has_a_line_per_placement(tmp_path):
     assert list(drawn["pipe:block, same p50"].get_ydata()) == [2.0]
     assert drawn["pipe:block, same p50"].get_linestyle() == "-"
     assert drawn["pipe:block, cross p50"].get_linestyle() == "--"
+
+
+# ---- rate and fan-in rows ---------------------------------------------------
+
+def records(name):
+    """A fixture's records by name, straight from the JSON."""
+    return {r["name"]: r for r in load_doc(name)["ipcbench"]["benchmarks"]}
+
+
+RATE_NAMES = [f"rate/{t}/64/{r}_per_s" for t in ("pipe", "shm_ring:block")
+              for r in (1000, 10000, 50000)]
+# rate.json -> rate_b.json (make_fixtures.py HAND_EDITS["rate*"]); missed
+# slots of 0 on A have no ratio
+RATE_RATIOS = {
+    **{(n, m): 1.0 for n in RATE_NAMES for m in ("p50", "p99", "achieved/s")},
+    **{(n, "missed"): None for n in RATE_NAMES},
+    ("rate/pipe/64/1000_per_s", "p50"): 2.0,
+    ("rate/pipe/64/1000_per_s", "p99"): 2.0,
+    ("rate/shm_ring:block/64/50000_per_s", "p50"): 0.5,
+    ("rate/shm_ring:block/64/50000_per_s", "p99"): 0.5,
+    ("rate/pipe/64/50000_per_s", "achieved/s"): 0.5,
+    ("rate/pipe/64/50000_per_s", "missed"): 4.0,
+    ("rate/shm_ring:block/64/50000_per_s", "missed"): 1.0}
+
+
+def test_rate_rows_are_exact_and_lower_latency_is_better():
+    rows, only_a, only_b = rows_by(fixture("rate.json"),
+                                   fixture("rate_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == RATE_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("rate.json"), records("rate_b.json")
+    for (name, metric), r in rows.items():
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            assert rec["latency"]["kind"] == "from_intended_send"
+            expected = {"p50": rec["latency"]["percentiles_ns"]["50"],
+                        "p99": rec["latency"]["percentiles_ns"]["99"],
+                        "achieved/s": rec["rate"]["achieved_per_s"],
+                        "missed": rec["rate"]["missed_slots"]}[metric]
+            assert r[side] == expected
+        assert r["offered_per_s"] == rec["rate"]["offered_per_s"]
+        # latency is the headline, tested and charted, lower is better;
+        # achieved rate and missed slots are context
+        headline = metric in ("p50", "p99")
+        assert r["headline"] is headline
+        assert r["lower_is_better"] is {"p50": True, "p99": True,
+                                        "achieved/s": None,
+                                        "missed": True}[metric]
+        assert r["significance"] == ("n/a (no repetitions)" if headline
+                                     else "context, not tested")
+    assert rows[("rate/pipe/64/50000_per_s", "missed")]["a"] == 170
+    assert rows[("rate/pipe/64/50000_per_s", "missed")]["b"] == 680
+
+
+FANIN_NAMES = [f"fanin/{t}/{size}/{n}_producers"
+               for t in ("posix_mq:block", "unix_stream")
+               for size in (64, 4096) for n in (1, 2, 4)]
+# fanin.json -> fanin_b.json (make_fixtures.py HAND_EDITS["fanin*"])
+FANIN_RATIOS = {
+    **{(n, m): 1.0 for n in FANIN_NAMES
+       for m in ("msgs/s", "p50", "p99", "Jain")},
+    ("fanin/posix_mq:block/64/4_producers", "msgs/s"): 2.0,
+    ("fanin/unix_stream/4096/2_producers", "msgs/s"): 0.5,
+    ("fanin/unix_stream/64/1_producers", "p50"): 4.0,
+    ("fanin/unix_stream/64/1_producers", "p99"): 4.0}
+
+
+def test_fanin_rows_are_exact_and_higher_throughput_is_better():
+    rows, only_a, only_b = rows_by(fixture("fanin.json"),
+                                   fixture("fanin_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == FANIN_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("fanin.json"), records("fanin_b.json")
+    for (name, metric), r in rows.items():
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            assert rec["latency"]["kind"] == "send_to_receive"
+            expected = {"msgs/s": rec["throughput"]["msgs_per_s"],
+                        "p50": rec["latency"]["percentiles_ns"]["50"],
+                        "p99": rec["latency"]["percentiles_ns"]["99"],
+                        "Jain": rec["fanin"]["fairness"]["jain_index"]}[
+                metric]
+            assert r[side] == expected
+        assert r["producers"] == rec["fanin"]["producers"]
+        # aggregate throughput is the headline, higher is better; latency
+        # and Jain's index are context
+        assert r["headline"] is (metric == "msgs/s")
+        assert r["lower_is_better"] is {"msgs/s": False, "p50": True,
+                                        "p99": True, "Jain": False}[metric]
+    assert rows[("fanin/posix_mq:block/64/4_producers", "msgs/s")][
+        "b"] == 900_000
+
+
+def test_printed_table_of_rate_and_fanin():
+    done = run_script("compare.py", fixture("rate.json"),
+                      fixture("rate_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[3].startswith("rate: p50 and p99 are latency from the "
+                               "intended send time (lower is better)")
+    row = lambda start: next(  # noqa: E731
+        x for x in lines if x.startswith(start)).split()
+    assert row("rate/pipe/64/1000_per_s             p50")[2:7] == [
+        "82.1", "\u00b5s", "164", "\u00b5s", "2.000"]
+    assert row("rate/pipe/64/50000_per_s            achieved/s")[2:5] == [
+        "49,995", "24,997", "0.500"]
+    assert row("rate/pipe/64/50000_per_s            missed")[2:] == [
+        "170", "680", "4.000", "context,", "not", "tested"]
+    assert row("rate/pipe/64/1000_per_s             missed")[2:5] == [
+        "0", "0", "\u2014"]
+    assert len(lines) == 5 + 6 * 4
+    done = run_script("compare.py", fixture("fanin.json"),
+                      fixture("fanin_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[3].startswith("fanin: msgs/s is the consumer's aggregate "
+                               "receive rate")
+    assert row("fanin/posix_mq:block/64/4_producers    msgs/s")[2:6] == [
+        "450,000", "900,000", "2.000", "n/a"]
+    assert row("fanin/unix_stream/64/4_producers       Jain")[2:5] == [
+        "0.7232", "0.7232", "1.000"]
+    assert row("fanin/unix_stream/64/1_producers       p99")[2:7] == [
+        "35", "\u00b5s", "140", "\u00b5s", "4.000"]
+    assert len(lines) == 5 + 12 * 4
+
+
+def test_rate_and_fanin_significance_uses_their_own_repetitions():
+    """Mann-Whitney U over each repetition's own figure: a rate benchmark's
+    p50 and p99 from the intended send time, a fan-in's aggregate msgs/s."""
+    rows, _, _ = rows_by(fixture("views_rep5_a.json"),
+                         fixture("views_rep5_b.json"), mannwhitneyu)
+    rate, fanin = "rate/pipe/64/10000_per_s", "fanin/pipe/64/2_producers"
+    reps = {side: [r for r in load_doc(f"views_rep5_{side}.json")[
+        "ipcbench"]["benchmarks"]] for side in ("a", "b")}
+
+    def per_rep(name, figure):
+        return [[figure(r) for r in reps[side] if r["name"] == name]
+                for side in ("a", "b")]
+    p50s = per_rep(rate, lambda r: r["latency"]["percentiles_ns"]["50"])
+    p99s = per_rep(rate, lambda r: r["latency"]["percentiles_ns"]["99"])
+    msgs = per_rep(fanin, lambda r: r["throughput"]["msgs_per_s"])
+    assert len(p50s[0]) == len(p50s[1]) == 5
+    r = rows[(rate, "p50")]
+    assert r["ratio"] == 2.0
+    # the repetitions' p50s overlap (x2 of a noisy run): not significant
+    assert r["p"] == pytest.approx(mannwhitneyu(*p50s).pvalue)
+    assert r["p"] == pytest.approx(0.0952, abs=1e-4)
+    assert r["significance"].startswith("not significant (p=0.0952, 5 vs 5")
+    assert rows[(rate, "p99")]["p"] == pytest.approx(
+        mannwhitneyu(*p99s).pvalue) == pytest.approx(2 / 252)
+    r = rows[(fanin, "msgs/s")]
+    assert r["ratio"] == 0.5 and r["lower_is_better"] is False
+    assert r["p"] == pytest.approx(mannwhitneyu(*msgs).pvalue)
+    assert r["p"] == pytest.approx(2 / 252)
+    assert r["significance"].startswith("significant (p=0.00794, 5 vs 5")
+    # headlines are Google Benchmark's medians of the lat_ / msgs counters
+    med = {b["run_name"]: b for b in load_doc("views_rep5_a.json")[
+        "benchmarks"] if b.get("aggregate_name") == "median"}
+    assert rows[(rate, "p50")]["a"] == med[rate]["lat_p50_ns"] == 910995
+    assert rows[(fanin, "msgs/s")]["a"] == med[fanin]["msgs_per_s"]
+    for key in ((rate, "achieved/s"), (rate, "missed"), (fanin, "p50"),
+                (fanin, "p99"), (fanin, "Jain")):
+        assert rows[key]["significance"] == "context, not tested"
+        assert rows[key]["p"] is None and rows[key]["ratio"] == 1.0
+
+
+def test_rate_and_fanin_alone_are_compared_and_charted(tmp_path):
+    """Before, two runs of these scenarios had "no benchmark in common"."""
+    for a, b in (("rate.json", "rate_b.json"), ("fanin.json",
+                                                 "fanin_b.json")):
+        out = tmp_path / a
+        done = run_script("compare.py", fixture(a), fixture(b),
+                          "--out-dir", out)
+        assert done.returncode == 0, done.stderr
+        assert sorted(os.listdir(out)) == ["compare.png", "compare.svg"]
+
+
+def drawn_lines(a, b):
+    a, b = load(fixture(a)), load(fixture(b))
+    rows, _, _ = compare.compare_rows(a, b)
+    plt = cc.import_pyplot()
+    fig = compare.make_figure(rows, a, b, plt)
+    out = {ax.get_title(): {line.get_label(): line
+                            for line in ax.get_lines()
+                            if not line.get_label().startswith("_")}
+           for ax in fig.axes}
+    plt.close(fig)
+    return out
+
+
+def xy(line):
+    return list(zip(line.get_xdata(), line.get_ydata()))
+
+
+def test_chart_of_rate_against_offered_rate():
+    panels = drawn_lines("rate.json", "rate_b.json")
+    title = "Latency from the intended send time at an offered rate, B/A"
+    assert list(panels) == [title]
+    lines = panels[title]
+    assert sorted(lines) == ["pipe:block p50", "pipe:block p99",
+                             "shm_ring:block p50", "shm_ring:block p99"]
+    assert xy(lines["pipe:block p50"]) == [(1000.0, 2.0), (10000.0, 1.0),
+                                           (50000.0, 1.0)]
+    assert xy(lines["shm_ring:block p99"]) == [(1000.0, 1.0), (10000.0, 1.0),
+                                               (50000.0, 0.5)]
+
+
+def test_chart_of_fanin_against_producers():
+    panels = drawn_lines("fanin.json", "fanin_b.json")
+    title = "Fan-in aggregate throughput (msgs/s), B/A"
+    assert list(panels) == [title]
+    lines = panels[title]
+    # a line per transport:wait and size (the x axis is producers)
+    assert sorted(lines) == [
+        "posix_mq:block, 4 KiB msgs/s", "posix_mq:block, 64 B msgs/s",
+        "unix_stream:block, 4 KiB msgs/s", "unix_stream:block, 64 B msgs/s"]
+    assert xy(lines["posix_mq:block, 64 B msgs/s"]) == [
+        (1, 1.0), (2, 1.0), (4, 2.0)]
+    assert xy(lines["unix_stream:block, 4 KiB msgs/s"]) == [
+        (1, 1.0), (2, 0.5), (4, 1.0)]
+    assert lines["posix_mq:block, 64 B msgs/s"].get_linestyle() == "-"
+    assert lines["posix_mq:block, 4 KiB msgs/s"].get_linestyle() == "--"
+
+
+# ---- comparisons that had rows before are unchanged -------------------------
+
+def test_existing_comparisons_print_exactly_as_before():
+    done = run_script("compare.py", fixture("compare_a.json"),
+                      fixture("compare_b.json"))
+    assert done.stdout.splitlines()[2:] == [
+        "Headline figures are medians across repetitions; p50 and p99 are "
+        "the harness's own percentiles.",
+        "benchmark         metric           A           B     B/A  "
+        "significance (Mann-Whitney U, alpha 0.05)",
+        "pingpong/pipe/64  p50        23.7 \u00b5s     35.6 \u00b5s   1.500  "
+        "n/a (no repetitions)",
+        "pingpong/pipe/64  p99        5.75 ms     8.62 ms   1.500  "
+        "n/a (no repetitions)",
+        "pingpong/tcp/64   p50        30.5 \u00b5s     15.3 \u00b5s   0.500  "
+        "n/a (no repetitions)",
+        "pingpong/tcp/64   p99        7.97 ms     3.98 ms   0.500  "
+        "n/a (no repetitions)",
+        "stream/pipe/64    MB/s          32.0        40.0   1.250  "
+        "n/a (no repetitions)"]
+    for a, b in (("compare_a.json", "compare_b.json"),
+                 ("placement.json", "placement_b.json"),
+                 ("rep5_a.json", "rep5_b.json"), ("small.json",
+                                                  "with_failures.json")):
+        rows, _, _ = compare.compare_rows(load(fixture(a)), load(fixture(b)))
+        assert {r["metric"] for r in rows} <= {"p50", "p99", "MB/s"}
+        assert all(r["headline"] for r in rows)
