@@ -7,10 +7,11 @@ both sides, whether the difference is statistically significant (two-sided
 Mann-Whitney U over the per-repetition values, as Google Benchmark's
 compare.py does). Context figures are shown beside them, neither tested nor
 charted: achieved rate and missed slots (rate), send-to-receive p50 and p99
-and Jain's fairness index (fan-in). Benchmarks are the same when scenario,
-transport, wait, size, offered rate and producer count agree, and, if
-either run is a placement sweep, the placement (preset; CPUs for a custom
-one). Warns when the runs come from different machines, kernels,
+and Jain's fairness index (fan-in), round trips per second of all pairs
+(ping-pong with --pairs). Benchmarks are the same when scenario, transport,
+wait, size, offered rate, producer count and pair count (--pairs) agree,
+and, if either run is a placement sweep, the placement (preset; CPUs for a
+custom one). Warns when the runs come from different machines, kernels,
 builds or placements. With --out-dir, also writes a chart of the ratios
 against message size (offered rate for rate, producers for fan-in).
 
@@ -38,6 +39,8 @@ def fmt_count(v):
 # charted, and only when either run has the figure.
 METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True, True),
            ("p99", "p99_ns", "pingpong", cc.fmt_ns, True, True),
+           ("trips/s", "round_trips_per_s", "pingpong", fmt_count, False,
+            False),
            ("MB/s", "bytes_per_second", "stream",
             lambda v: f"{v / 1e6:,.1f}", False, True),
            ("p50", "p50_ns", "rate", cc.fmt_ns, True, True),
@@ -60,22 +63,26 @@ NOTES = {
              "producers (higher is better); p50 and p99 (send to receive) "
              "and Jain (fairness, 1 = even) are context.",
 }
+PAIRS_NOTE = ("N_pairs: N pairs at once; MB/s and trips/s are the sum over "
+              "the pairs, p50 and p99 over every pair's round trips.")
 
 
 def key_of(h, by_placement=True):
     """What makes two benchmarks of different runs the same benchmark:
     scenario, transport, wait, size, offered rate (rate), number of
-    producers (fan-in) and, with by_placement, the placement: its preset,
-    and its CPUs when it is a custom one ("cpus 2,3")."""
+    producers (fan-in), with by_placement the placement (its preset, and
+    its CPUs when it is a custom one: "cpus 2,3"), and the number of
+    concurrent pairs (--pairs; 1 without)."""
     return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
             h["offered_per_s"], h["producers"],
-            h["placement"] if by_placement else None)
+            h["placement"] if by_placement else None, h["pairs"])
 
 
 def _sort_key(places):
     """Rows in key order: scenario, transport, wait, size, offered rate,
-    producers, then placement in run order."""
-    return lambda k: (k[:4], k[4] or 0, k[5] or 0, places.get(k[6], -1))
+    producers, pairs, then placement in run order."""
+    return lambda k: (k[:4], k[4] or 0, k[5] or 0, k[7],
+                      places.get(k[6], -1))
 
 
 def swept(*runs):
@@ -104,24 +111,36 @@ def _name_shows_placement(h):
     return suffix in h["name"].split("/")[3:]
 
 
+def _name_shows_pairs(h):
+    """True if the benchmark's name says its pair count ("/2_pairs"), as
+    ipcbench names them with --pairs N > 1."""
+    return f"{h['pairs']}_pairs" in h["name"].split("/")[3:]
+
+
 def shown_name(h, by_placement):
     """The benchmark's name, with its placement in parentheses when
-    benchmarks are matched by placement and the name does not say it."""
+    benchmarks are matched by placement and the name does not say it, and
+    its pair count when more than one and the name does not say it."""
+    extra = []
     if by_placement and not _name_shows_placement(h):
-        return f"{h['name']} ({h['placement']})"
-    return h["name"]
+        extra.append(h["placement"])
+    if h["pairs"] != 1 and not _name_shows_pairs(h):
+        extra.append(f"{h['pairs']} pairs")
+    return f"{h['name']} ({', '.join(extra)})" if extra else h["name"]
 
 
-def line_label(h, by_placement, several_sizes):
+def line_label(h, by_placement, several_sizes, several_pairs):
     """The chart line a benchmark's ratios are drawn on: transport:wait,
     its placement when matched by placement, its size for rate and fan-in
-    (drawn against offered rate and producers) when their rows have
-    several."""
+    (drawn against offered rate and producers) when their rows have several,
+    its pair count when the rows have several."""
     parts = [h["series"]]
     if by_placement:
         parts.append(h["placement"])
     if several_sizes:
         parts.append(cc.fmt_bytes(h["message_bytes"]))
+    if several_pairs:
+        parts.append(f"{h['pairs']} pair{'s' if h['pairs'] != 1 else ''}")
     return ", ".join(parts)
 
 
@@ -158,14 +177,16 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
     places = _placement_order(a, b)
     common = sorted(a_heads.keys() & b_heads.keys(), key=_sort_key(places))
     # Per scenario, whether its chart lines must say the size (rate and
-    # fan-in, drawn against rate and producers): when the benchmarks
-    # measured on both sides have more than one.
+    # fan-in, drawn against rate and producers) or pair count: when the
+    # benchmarks measured on both sides have more than one.
     spread = {}
     for k in common:
         if a_heads[k]["status"] == b_heads[k]["status"] == "ok":
-            spread.setdefault(k[0], set()).add(k[3])
-    lines_by = {s: s in ("rate", "fanin") and len(sizes) > 1
-                for s, sizes in spread.items()}
+            sizes, pairs = spread.setdefault(k[0], (set(), set()))
+            sizes.add(k[3])
+            pairs.add(k[7])
+    lines_by = {s: (s in ("rate", "fanin") and len(sizes) > 1, len(pairs) > 1)
+                for s, (sizes, pairs) in spread.items()}
     rows = []
     for key in common:
         ha, hb = a_heads[key], b_heads[key]
@@ -174,14 +195,14 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                 continue
             if not headline and ha[field] is None and hb[field] is None:
                 continue  # a context figure neither run has
-            by_size = lines_by.get(scenario, False)
-            line = line_label(hb, by_placement, by_size)
+            by_size, by_pairs = lines_by.get(scenario, (False, False))
+            line = line_label(hb, by_placement, by_size, by_pairs)
             row = {"name": shown_name(hb, by_placement),
                    "series": hb["series"],
                    "scenario": key[0], "message_bytes": key[3],
                    "offered_per_s": key[4], "producers": key[5],
-                   "placement": key[6], "line": line,
-                   "line_by_size": by_size,
+                   "placement": key[6], "pairs": key[7], "line": line,
+                   "line_by_size": by_size, "line_by_pairs": by_pairs,
                    "metric": metric, "fmt": fmt, "lower_is_better": lower,
                    "headline": headline,
                    "a": ha[field], "b": hb[field], "ratio": None,
@@ -276,6 +297,8 @@ def print_table(rows, only_a, only_b, a, b, alpha):
     for scenario, note in NOTES.items():
         if any(r["scenario"] == scenario for r in rows):
             print(note)
+    if any(r["pairs"] != 1 for r in rows):
+        print(PAIRS_NOTE)
     width = max([len(r["name"]) for r in rows] + [9])
     mwidth = max([len(r["metric"]) for r in rows] + [6])
     print(f"{'benchmark':<{width}}  {'metric':<{mwidth}} {'A':>11} {'B':>11} "
@@ -304,11 +327,12 @@ PANELS = (("pingpong", "Ping-pong round-trip latency, B/A", "message_bytes",
            "above 1: B faster"))
 
 
-def _variant(h, by_placement, by_size):
+def _variant(h, by_placement, by_size, by_pairs):
     """What tells apart the lines of one transport:wait in a panel (see
     line_label), for its line style."""
     return (h["placement"] if by_placement else None,
-            h["message_bytes"] if by_size else None)
+            h["message_bytes"] if by_size else None,
+            h["pairs"] if by_pairs else None)
 
 
 def _x_axis(ax, field, values):
@@ -335,8 +359,8 @@ def make_figure(rows, a, b, plt):
     """Ratio B/A of the headline figures: p50 (and p99, thin) against
     message size for ping-pong, MB/s for stream, p50 and p99 against offered
     rate for rate, msgs/s against producers for fan-in; one line per
-    transport:wait, and per placement or size (rate, fan-in) when rows
-    differ in it (a line style each)."""
+    transport:wait, and per placement, size (rate, fan-in) or pair count
+    when rows differ in it (a line style each)."""
     headline = [r for r in rows if r["headline"]]
     panels = [p for p in PANELS
               if any(r["scenario"] == p[0] and r["ratio"] for r in headline)]
@@ -352,12 +376,14 @@ def make_figure(rows, a, b, plt):
     for ax, (scenario, title, x_field, better) in zip(axes[:, 0], panels):
         mine = [r for r in headline if r["scenario"] == scenario]
         variant = lambda h: _variant(  # noqa: E731
-            h, by_placement, mine[0]["line_by_size"])
-        # Line styles by variant: placements in run order, then sizes
-        # ascending, over both runs' benchmarks of the scenario.
+            h, by_placement, mine[0]["line_by_size"],
+            mine[0]["line_by_pairs"])
+        # Line styles by variant: placements in run order, then sizes and
+        # pair counts ascending, over both runs' benchmarks of the scenario.
         order = sorted({variant(h) for r in (a, b) for h in r.headlines
                         if h["scenario"] == scenario},
-                       key=lambda v: (places.get(v[0], -1), v[1] or 0))
+                       key=lambda v: (places.get(v[0], -1), v[1] or 0,
+                                      v[2] or 0))
         lines = sorted({(r["series"], r["line"], variant(r)) for r in mine},
                        key=lambda x: (x[0], order.index(x[2])))
         if by_placement or len({v for _, _, v in lines}) > 1:
@@ -402,6 +428,18 @@ def make_figure(rows, a, b, plt):
     return fig
 
 
+def _pairs_text(a, b):
+    """" (A ran 1 pair at once, B 2)" when the runs have no pair count in
+    common: benchmarks of different pair counts are never compared."""
+    pa = sorted({h["pairs"] for h in a.headlines})
+    pb = sorted({h["pairs"] for h in b.headlines})
+    if set(pa) & set(pb):
+        return ""
+    text = lambda p: ", ".join(map(str, p))  # noqa: E731
+    return (f" (A ran {text(pa)} pair{'s' if pa != [1] else ''} at once, "
+            f"B {text(pb)})")
+
+
 def short_path(path):
     """results/20260101T000000Z/results.json -> 20260101T000000Z/results.json"""
     parts = os.path.abspath(path).split(os.sep)
@@ -439,9 +477,10 @@ def main(argv=None):
         test = import_scipy_test()
     rows, only_a, only_b = compare_rows(a, b, args.alpha, test)
     if not rows:
-        raise PlotError(f"{args.a} and {args.b} have no benchmark in common",
-                        "compare runs of the same transports, scenarios and "
-                        "sizes")
+        raise PlotError(f"{args.a} and {args.b} have no benchmark in common"
+                        + _pairs_text(a, b),
+                        "compare runs of the same transports, scenarios, "
+                        "sizes and --pairs")
     charts = []
     if plt:
         rendered = cc.render(make_figure(rows, a, b, plt), plt)

@@ -1,7 +1,7 @@
 """compare.py: exact ratios, significance, environment warnings, chart, and
 compatibility with Google Benchmark's own compare.py; placement sweeps
-matched placement by placement, offered rates and producer counts one to
-one; rate and fan-in rows (headline and context figures)."""
+matched placement by placement, offered rates, producer counts and pair
+counts one to one; rate and fan-in rows (headline and context figures)."""
 
 import copy
 import json
@@ -571,6 +571,141 @@ def test_chart_of_fanin_against_producers():
     assert lines["posix_mq:block, 4 KiB msgs/s"].get_linestyle() == "--"
 
 
+# ---- --pairs ---------------------------------------------------------------
+
+PAIRS_NAMES = ["pingpong/pipe/64", "pingpong/pipe/4096"]
+# pairs_a.json -> pairs_b.json (make_fixtures.py HAND_EDITS["pairs*"]); the
+# two-pair rate benchmarks are skipped on both sides
+PAIRS_RATIOS = {
+    ("pingpong/pipe/64", "p50"): 2.0, ("pingpong/pipe/64", "p99"): 2.0,
+    ("pingpong/pipe/64/2_pairs", "p50"): 0.5,
+    ("pingpong/pipe/64/2_pairs", "p99"): 0.5,
+    ("pingpong/pipe/64/2_pairs", "trips/s"): 2.0,
+    ("pingpong/pipe/4096", "p50"): 1.0, ("pingpong/pipe/4096", "p99"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "p50"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "p99"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "trips/s"): 1.0,
+    ("rate/pipe/64/10000_per_s", "p50"): 1.0,
+    ("rate/pipe/64/10000_per_s", "p99"): 1.0,
+    ("rate/pipe/64/10000_per_s", "achieved/s"): 1.0,
+    ("rate/pipe/64/10000_per_s", "missed"): 1.0,
+    ("rate/pipe/64/10000_per_s/2_pairs", "p50"): None,
+    ("rate/pipe/64/10000_per_s/2_pairs", "p99"): None,
+    ("stream/pipe/64", "MB/s"): 1.0, ("stream/pipe/64/2_pairs", "MB/s"): 1.0,
+    ("stream/pipe/4096", "MB/s"): 1.0,
+    ("stream/pipe/4096/2_pairs", "MB/s"): 4.0}
+
+
+def test_pair_counts_are_matched_one_to_one():
+    rows, only_a, only_b = rows_by(fixture("pairs_a.json"),
+                                   fixture("pairs_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == PAIRS_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("pairs_a.json"), records("pairs_b.json")
+    for (name, metric), r in rows.items():
+        assert r["pairs"] == (2 if name.endswith("/2_pairs") else 1)
+        if r["ratio"] is None:
+            assert r["significance"] == ("A skipped: --pairs applies to the "
+                                         "pingpong and stream scenarios")
+            continue
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            several = isinstance(rec["pairs"], list)
+            assert several == (r["pairs"] == 2)
+            if metric == "MB/s":  # the sum over the pairs with --pairs
+                expected = (rec["aggregate"] if several else
+                            rec["throughput"])["bytes_per_second"]
+            elif metric == "trips/s":
+                expected = rec["aggregate"]["round_trips_per_s"]
+            elif metric in ("p50", "p99"):
+                expected = rec["latency"]["percentiles_ns"][metric[1:]]
+            else:
+                continue
+            assert r[side] == expected
+    assert rows[("stream/pipe/4096/2_pairs", "MB/s")]["b"] == \
+        b_recs["stream/pipe/4096/2_pairs"]["aggregate"]["bytes_per_second"]
+    # one-pair ping-pong records no round trips per second: no such row
+    assert ("pingpong/pipe/64", "trips/s") not in rows
+
+
+def test_one_pair_and_two_pairs_are_never_matched(tmp_path):
+    r = load(fixture("pairs_a.json"))
+    assert len({compare.key_of(h) for h in r.headlines}) == len(r.headlines)
+    one = write_json(tmp_path / "one.json", keep_only(
+        load_doc("pairs_a.json"), lambda n: not n.endswith("/2_pairs")))
+    two = write_json(tmp_path / "two.json", keep_only(
+        load_doc("pairs_b.json"), lambda n: n.endswith("/2_pairs")))
+    rows, only_a, only_b = compare.compare_rows(load(one), load(two))
+    assert rows == []
+    assert only_a == sorted(h["name"] for h in load(one).headlines)
+    assert only_b == sorted(h["name"] for h in load(two).headlines)
+    assert len(only_a) == len(only_b) == 5
+    done = run_script("compare.py", one, two)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"{one} and {two} have no benchmark in common (A ran 1 pair at " \
+           "once, B 2)" in done.stderr
+    # with the rest of the file: each matched with its own pair count
+    rows, only_a, only_b = compare.compare_rows(load(one), load(fixture(
+        "pairs_b.json")))
+    assert only_a == [] and len(only_b) == 5
+    assert all(r["pairs"] == 1 for r in rows)
+    assert rows[0]["name"] == "pingpong/pipe/64" and rows[0]["ratio"] == 2.0
+
+
+def test_pair_count_is_named_when_the_name_does_not_say_it(tmp_path):
+    """The pair count is part of the match even where the names agree."""
+    doc = load_doc("pairs_b.json")
+    for b in doc["benchmarks"] + doc["ipcbench"]["benchmarks"]:
+        b["name"] = b["name"].replace("/2_pairs", "")
+        if "run_name" in b:
+            b["run_name"] = b["run_name"].replace("/2_pairs", "")
+    doc = keep_only(doc, lambda n: n.startswith("pingpong/"))
+    doc["benchmarks"] = [b for b in doc["benchmarks"]
+                         if b.get("pairs") == 2]
+    doc["ipcbench"]["benchmarks"] = [
+        r for r in doc["ipcbench"]["benchmarks"]
+        if isinstance(r["pairs"], list)]
+    two = write_json(tmp_path / "two.json", doc)
+    rows, only_a, only_b = rows_by(fixture("pairs_a.json"), two)
+    assert only_b == [] and "pingpong/pipe/64" in only_a
+    assert {k: r["ratio"] for k, r in rows.items()} == {
+        ("pingpong/pipe/64 (2 pairs)", "p50"): 0.5,
+        ("pingpong/pipe/64 (2 pairs)", "p99"): 0.5,
+        ("pingpong/pipe/64 (2 pairs)", "trips/s"): 2.0,
+        ("pingpong/pipe/4096 (2 pairs)", "p50"): 1.0,
+        ("pingpong/pipe/4096 (2 pairs)", "p99"): 1.0,
+        ("pingpong/pipe/4096 (2 pairs)", "trips/s"): 1.0}
+
+
+def test_printed_table_and_chart_of_pair_counts():
+    done = run_script("compare.py", fixture("pairs_a.json"),
+                      fixture("pairs_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert "N_pairs: N pairs at once; MB/s and trips/s are the sum over " \
+           "the pairs, p50 and p99 over every pair's round trips." in lines
+    row = lambda start: next(  # noqa: E731
+        x for x in lines if x.startswith(start + " ")).split()
+    assert row("pingpong/pipe/64")[1:7] == ["p50", "121", "\u00b5s", "242",
+                                            "\u00b5s", "2.000"]
+    assert row("pingpong/pipe/64/2_pairs")[1:7] == [
+        "p50", "86.4", "\u00b5s", "43.2", "\u00b5s", "0.500"]
+    assert row("stream/pipe/4096/2_pairs")[1:5] == [
+        "MB/s", "736.3", "2,945.4", "4.000"]
+    panels = drawn_lines("pairs_a.json", "pairs_b.json")
+    ping = panels["Ping-pong round-trip latency, B/A"]
+    assert xy(ping["pipe:block, 1 pair p50"]) == [(64, 2.0), (4096, 1.0)]
+    assert xy(ping["pipe:block, 2 pairs p50"]) == [(64, 0.5), (4096, 1.0)]
+    assert ping["pipe:block, 1 pair p50"].get_linestyle() == "-"
+    assert ping["pipe:block, 2 pairs p50"].get_linestyle() == "--"
+    stream = panels["Stream throughput (MB/s), B/A"]
+    assert xy(stream["pipe:block, 2 pairs MB/s"]) == [(64, 1.0), (4096, 4.0)]
+    # rate ran with one pair only (two pairs were skipped): plain labels
+    assert sorted(panels["Latency from the intended send time at an "
+                         "offered rate, B/A"]) == ["pipe:block p50",
+                                                   "pipe:block p99"]
+
+
 # ---- comparisons that had rows before are unchanged -------------------------
 
 def test_existing_comparisons_print_exactly_as_before():
@@ -597,4 +732,4 @@ def test_existing_comparisons_print_exactly_as_before():
                                                   "with_failures.json")):
         rows, _, _ = compare.compare_rows(load(fixture(a)), load(fixture(b)))
         assert {r["metric"] for r in rows} <= {"p50", "p99", "MB/s"}
-        assert all(r["headline"] for r in rows)
+        assert all(r["headline"] and r["pairs"] == 1 for r in rows)
