@@ -1,14 +1,19 @@
 #!/usr/bin/python3
 """Compares two ipcbench runs, A (before) and B (after): for every benchmark
-in both, A, B and the ratio B/A of p50, p99 (ping-pong) and throughput
-(stream); with repetitions on both sides, whether the difference is
-statistically significant (two-sided Mann-Whitney U over the per-repetition
-values, as Google Benchmark's compare.py does). Benchmarks are the same when
-scenario, transport, wait, size, offered rate and producer count agree, and,
-if either run is a placement sweep, the placement (preset; CPUs for a custom
-one). Warns when the runs come from different machines, kernels, builds or
-placements. With --out-dir, also writes a chart of the ratios against
-message size.
+in both, A, B and the ratio B/A of its headline figures: p50 and p99
+(ping-pong: round trip; rate: latency from the intended send time), MB/s
+(stream), msgs/s (fan-in: the consumer's aggregate); with repetitions on
+both sides, whether the difference is statistically significant (two-sided
+Mann-Whitney U over the per-repetition values, as Google Benchmark's
+compare.py does). Context figures are shown beside them, neither tested nor
+charted: achieved rate and missed slots (rate), send-to-receive p50 and p99
+and Jain's fairness index (fan-in), round trips per second of all pairs
+(ping-pong with --pairs). Benchmarks are the same when scenario, transport,
+wait, size, offered rate, producer count and pair count (--pairs) agree,
+and, if either run is a placement sweep, the placement (preset; CPUs for a
+custom one). Warns when the runs come from different machines, kernels,
+builds or placements. With --out-dir, also writes a chart of the ratios
+against message size (offered rate for rate, producers for fan-in).
 
     /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
 """
@@ -21,22 +26,63 @@ import sys
 import chart_common as cc
 from ipcbench_results import PlotError, load
 
-# (metric, headline / row key, scenario, unit formatter, lower is better)
-METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True),
-           ("p99", "p99_ns", "pingpong", cc.fmt_ns, True),
+
+
+def fmt_count(v):
+    """245124.5 -> "245,125"."""
+    return f"{v:,.0f}"
+
+
+# (metric, headline / row key, scenario, unit formatter, lower is better
+# (None: neither), headline). Headline figures are tested and charted;
+# the others are context, shown with their ratio but neither tested nor
+# charted, and only when either run has the figure.
+METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True, True),
+           ("p99", "p99_ns", "pingpong", cc.fmt_ns, True, True),
+           ("trips/s", "round_trips_per_s", "pingpong", fmt_count, False,
+            False),
            ("MB/s", "bytes_per_second", "stream",
-            lambda v: f"{v / 1e6:,.1f}", False))
+            lambda v: f"{v / 1e6:,.1f}", False, True),
+           ("p50", "p50_ns", "rate", cc.fmt_ns, True, True),
+           ("p99", "p99_ns", "rate", cc.fmt_ns, True, True),
+           ("achieved/s", "achieved_per_s", "rate", fmt_count, None, False),
+           ("missed", "missed_slots", "rate", fmt_count, True, False),
+           ("msgs/s", "msgs_per_s", "fanin", fmt_count, False, True),
+           ("p50", "p50_ns", "fanin", cc.fmt_ns, True, False),
+           ("p99", "p99_ns", "fanin", cc.fmt_ns, True, False),
+           ("Jain", "jain_index", "fanin", lambda v: f"{v:.4f}", False,
+            False))
 NO_REPS = "n/a (no repetitions)"
+CONTEXT = "context, not tested"
+# What the table's rows of a scenario mean, printed when it has some.
+NOTES = {
+    "rate": "rate: p50 and p99 are latency from the intended send time "
+            "(lower is better); achieved/s and missed (send slots the sender "
+            "fell behind on) are context.",
+    "fanin": "fanin: msgs/s is the consumer's aggregate receive rate, all "
+             "producers (higher is better); p50 and p99 (send to receive) "
+             "and Jain (fairness, 1 = even) are context.",
+}
+PAIRS_NOTE = ("N_pairs: N pairs at once; MB/s and trips/s are the sum over "
+              "the pairs, p50 and p99 over every pair's round trips.")
 
 
 def key_of(h, by_placement=True):
     """What makes two benchmarks of different runs the same benchmark:
     scenario, transport, wait, size, offered rate (rate), number of
-    producers (fan-in) and, with by_placement, the placement: its preset,
-    and its CPUs when it is a custom one ("cpus 2,3")."""
+    producers (fan-in), with by_placement the placement (its preset, and
+    its CPUs when it is a custom one: "cpus 2,3"), and the number of
+    concurrent pairs (--pairs; 1 without)."""
     return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
             h["offered_per_s"], h["producers"],
-            h["placement"] if by_placement else None)
+            h["placement"] if by_placement else None, h["pairs"])
+
+
+def _sort_key(places):
+    """Rows in key order: scenario, transport, wait, size, offered rate,
+    producers, pairs, then placement in run order."""
+    return lambda k: (k[:4], k[4] or 0, k[5] or 0, k[7],
+                      places.get(k[6], -1))
 
 
 def swept(*runs):
@@ -65,12 +111,37 @@ def _name_shows_placement(h):
     return suffix in h["name"].split("/")[3:]
 
 
+def _name_shows_pairs(h):
+    """True if the benchmark's name says its pair count ("/2_pairs"), as
+    ipcbench names them with --pairs N > 1."""
+    return f"{h['pairs']}_pairs" in h["name"].split("/")[3:]
+
+
 def shown_name(h, by_placement):
     """The benchmark's name, with its placement in parentheses when
-    benchmarks are matched by placement and the name does not say it."""
+    benchmarks are matched by placement and the name does not say it, and
+    its pair count when more than one and the name does not say it."""
+    extra = []
     if by_placement and not _name_shows_placement(h):
-        return f"{h['name']} ({h['placement']})"
-    return h["name"]
+        extra.append(h["placement"])
+    if h["pairs"] != 1 and not _name_shows_pairs(h):
+        extra.append(f"{h['pairs']} pairs")
+    return f"{h['name']} ({', '.join(extra)})" if extra else h["name"]
+
+
+def line_label(h, by_placement, several_sizes, several_pairs):
+    """The chart line a benchmark's ratios are drawn on: transport:wait,
+    its placement when matched by placement, its size for rate and fan-in
+    (drawn against offered rate and producers) when their rows have several,
+    its pair count when the rows have several."""
+    parts = [h["series"]]
+    if by_placement:
+        parts.append(h["placement"])
+    if several_sizes:
+        parts.append(cc.fmt_bytes(h["message_bytes"]))
+    if several_pairs:
+        parts.append(f"{h['pairs']} pair{'s' if h['pairs'] != 1 else ''}")
+    return ", ".join(parts)
 
 
 def significance(a_values, b_values, alpha, mannwhitneyu):
@@ -97,25 +168,43 @@ def significance(a_values, b_values, alpha, mannwhitneyu):
 def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
     """One dict per (benchmark, metric) present in both runs (matched by
     key_of; by placement too when either run is a placement sweep), plus the
-    names of benchmarks found in only one of them."""
+    names of benchmarks found in only one of them. A row's "headline" says
+    whether its figure is tested and charted; "lower_is_better" which way
+    is better (None: neither)."""
     by_placement = swept(a, b)
     a_heads = {key_of(h, by_placement): h for h in a.headlines}
     b_heads = {key_of(h, by_placement): h for h in b.headlines}
     places = _placement_order(a, b)
+    common = sorted(a_heads.keys() & b_heads.keys(), key=_sort_key(places))
+    # Per scenario, whether its chart lines must say the size (rate and
+    # fan-in, drawn against rate and producers) or pair count: when the
+    # benchmarks measured on both sides have more than one.
+    spread = {}
+    for k in common:
+        if a_heads[k]["status"] == b_heads[k]["status"] == "ok":
+            sizes, pairs = spread.setdefault(k[0], (set(), set()))
+            sizes.add(k[3])
+            pairs.add(k[7])
+    lines_by = {s: (s in ("rate", "fanin") and len(sizes) > 1, len(pairs) > 1)
+                for s, (sizes, pairs) in spread.items()}
     rows = []
-    for key in sorted(a_heads.keys() & b_heads.keys(), key=lambda k: (
-            k[:4], k[4] or 0, k[5] or 0, places.get(k[6], -1))):
+    for key in common:
         ha, hb = a_heads[key], b_heads[key]
-        for metric, field, scenario, fmt, lower in METRICS:
+        for metric, field, scenario, fmt, lower, headline in METRICS:
             if scenario != key[0]:
                 continue
-            line = hb["series"] + (f", {key[6]}" if by_placement else "")
+            if not headline and ha[field] is None and hb[field] is None:
+                continue  # a context figure neither run has
+            by_size, by_pairs = lines_by.get(scenario, (False, False))
+            line = line_label(hb, by_placement, by_size, by_pairs)
             row = {"name": shown_name(hb, by_placement),
                    "series": hb["series"],
                    "scenario": key[0], "message_bytes": key[3],
                    "offered_per_s": key[4], "producers": key[5],
-                   "placement": key[6], "line": line,
+                   "placement": key[6], "pairs": key[7], "line": line,
+                   "line_by_size": by_size, "line_by_pairs": by_pairs,
                    "metric": metric, "fmt": fmt, "lower_is_better": lower,
+                   "headline": headline,
                    "a": ha[field], "b": hb[field], "ratio": None,
                    "significance": "", "p": None}
             if ha["status"] != "ok" or hb["status"] != "ok":
@@ -128,7 +217,9 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                 row["ratio"] = row["b"] / row["a"]
             values = lambda h: [r[field] for r in h["runs"]  # noqa: E731
                                 if r["status"] == "ok" and r[field] is not None]
-            if mannwhitneyu is None:
+            if not headline:
+                row["significance"] = CONTEXT
+            elif mannwhitneyu is None:
                 row["significance"] = NO_REPS
             else:
                 row["significance"], row["p"] = significance(
@@ -203,55 +294,114 @@ def print_table(rows, only_a, only_b, a, b, alpha):
     print(f"A: {describe(a)}\nB: {describe(b)}")
     print("Headline figures are medians across repetitions; p50 and p99 are "
           "the harness's own percentiles.")
+    for scenario, note in NOTES.items():
+        if any(r["scenario"] == scenario for r in rows):
+            print(note)
+    if any(r["pairs"] != 1 for r in rows):
+        print(PAIRS_NOTE)
     width = max([len(r["name"]) for r in rows] + [9])
-    print(f"{'benchmark':<{width}}  {'metric':<6} {'A':>11} {'B':>11} "
+    mwidth = max([len(r["metric"]) for r in rows] + [6])
+    print(f"{'benchmark':<{width}}  {'metric':<{mwidth}} {'A':>11} {'B':>11} "
           f"{'B/A':>7}  significance (Mann-Whitney U, alpha {alpha:g})")
     for r in rows:
         fmt = r["fmt"]
         a_text = fmt(r["a"]) if r["a"] is not None else "\u2014"
         b_text = fmt(r["b"]) if r["b"] is not None else "\u2014"
         ratio = fmt_ratio(r["ratio"])
-        print(f"{r['name']:<{width}}  {r['metric']:<6} {a_text:>11} "
+        print(f"{r['name']:<{width}}  {r['metric']:<{mwidth}} {a_text:>11} "
               f"{b_text:>11} {ratio:>7}  {r['significance']}")
     for side, names in (("A", only_a), ("B", only_b)):
         if names:
             print(f"only in {side}: {', '.join(names)}")
 
 
+# The chart's panels: scenario, title, x axis (row key), which way is
+# better; each draws its scenario's headline metrics (p99 thin).
+PANELS = (("pingpong", "Ping-pong round-trip latency, B/A", "message_bytes",
+           "below 1: B faster"),
+          ("stream", "Stream throughput (MB/s), B/A", "message_bytes",
+           "above 1: B faster"),
+          ("rate", "Latency from the intended send time at an offered rate, "
+           "B/A", "offered_per_s", "below 1: B faster"),
+          ("fanin", "Fan-in aggregate throughput (msgs/s), B/A", "producers",
+           "above 1: B faster"))
+
+
+def _variant(h, by_placement, by_size, by_pairs):
+    """What tells apart the lines of one transport:wait in a panel (see
+    line_label), for its line style."""
+    return (h["placement"] if by_placement else None,
+            h["message_bytes"] if by_size else None,
+            h["pairs"] if by_pairs else None)
+
+
+def _x_axis(ax, field, values):
+    """Message size (log2), offered rate (log10, "10k/s") or producers."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+    if field == "message_bytes":
+        cc.size_axis(ax, values)
+        return
+    if field == "offered_per_s":
+        ax.set_xscale("log")
+        label = "offered rate (messages/s, log scale)"
+        text = lambda v, _: f"{cc.fmt_rate(v).replace(' ', '')}/s"  # noqa
+    else:
+        ax.set_xscale("log", base=2)
+        label = "producers (log scale)"
+        text = lambda v, _: f"{v:g}"  # noqa: E731
+    ax.xaxis.set_major_locator(FixedLocator(values))
+    ax.xaxis.set_major_formatter(FuncFormatter(text))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(label)
+
+
 def make_figure(rows, a, b, plt):
-    """Ratio B/A against message size: p50 (and p99, thin) for ping-pong,
-    MB/s for stream; one line per transport:wait, and per placement (a line
-    style each) when benchmarks were matched by placement."""
-    panels = [s for s in ("pingpong", "stream")
-              if any(r["scenario"] == s and r["ratio"] for r in rows)]
+    """Ratio B/A of the headline figures: p50 (and p99, thin) against
+    message size for ping-pong, MB/s for stream, p50 and p99 against offered
+    rate for rate, msgs/s against producers for fan-in; one line per
+    transport:wait, and per placement, size (rate, fan-in) or pair count
+    when rows differ in it (a line style each)."""
+    headline = [r for r in rows if r["headline"]]
+    panels = [p for p in PANELS
+              if any(r["scenario"] == p[0] and r["ratio"] for r in headline)]
     if not panels:
         raise PlotError("A and B have no successful benchmark in common",
                         "compare runs of the same transports and sizes")
     all_series = sorted({r["series"] for r in rows})
     styles = cc.series_styles(all_series)
     places = _placement_order(a, b)
-    # One line per transport:wait, and per placement in a sweep: then the
-    # line style is the placement's and the colour the series' own.
-    lines = sorted({(r["series"], r["line"], r["placement"]) for r in rows},
-                   key=lambda x: (x[0], places.get(x[2], -1)))
-    if any(place for _, _, place in lines):
-        colours = cc.series_colours(all_series)
-        line_styles = {line: dict(styles[s], color=colours[s], linestyle=(
-            cc.VARIANT_LINESTYLES[places[place] % len(
-                cc.VARIANT_LINESTYLES)])) for s, line, place in lines}
-        p99_style = {line: st["linestyle"] for line, st in
-                     line_styles.items()}
-    else:
-        line_styles = {s: styles[s] for s in styles}
-        p99_style = {s: ":" for s in styles}
+    by_placement = any(r["placement"] for r in rows)
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 4.2 * len(panels)),
                              squeeze=False)
-    for ax, scenario in zip(axes[:, 0], panels):
-        for metric in ("p50", "p99", "MB/s"):
+    for ax, (scenario, title, x_field, better) in zip(axes[:, 0], panels):
+        mine = [r for r in headline if r["scenario"] == scenario]
+        variant = lambda h: _variant(  # noqa: E731
+            h, by_placement, mine[0]["line_by_size"],
+            mine[0]["line_by_pairs"])
+        # Line styles by variant: placements in run order, then sizes and
+        # pair counts ascending, over both runs' benchmarks of the scenario.
+        order = sorted({variant(h) for r in (a, b) for h in r.headlines
+                        if h["scenario"] == scenario},
+                       key=lambda v: (places.get(v[0], -1), v[1] or 0,
+                                      v[2] or 0))
+        lines = sorted({(r["series"], r["line"], variant(r)) for r in mine},
+                       key=lambda x: (x[0], order.index(x[2])))
+        if by_placement or len({v for _, _, v in lines}) > 1:
+            colours = cc.series_colours(all_series)
+            line_styles = {line: dict(styles[s], color=colours[s], linestyle=(
+                cc.VARIANT_LINESTYLES[order.index(v) % len(
+                    cc.VARIANT_LINESTYLES)])) for s, line, v in lines}
+            p99_style = {line: st["linestyle"] for line, st in
+                         line_styles.items()}
+        else:
+            line_styles = {line: styles[s] for s, line, _ in lines}
+            p99_style = {line: ":" for _, line, _ in lines}
+        for metric in [m for m, _, sc, _, _, head in METRICS
+                       if sc == scenario and head]:
             for _, line, _ in lines:
-                pts = sorted((r["message_bytes"], r["ratio"]) for r in rows
+                pts = sorted((r[x_field], r["ratio"]) for r in mine
                              if r["line"] == line and r["metric"] == metric
-                             and r["scenario"] == scenario and r["ratio"])
+                             and r["ratio"])
                 if not pts:
                     continue
                 thin = metric == "p99"
@@ -261,15 +411,13 @@ def make_figure(rows, a, b, plt):
                         else 1.6, **dict(st, linestyle=p99_style[line]
                                          if thin else st["linestyle"]))
         ax.axhline(1.0, color="#333333", linewidth=0.8)
-        cc.size_axis(ax, sorted({r["message_bytes"] for r in rows
-                                 if r["scenario"] == scenario}))
+        _x_axis(ax, x_field, sorted({r[x_field] for r in rows
+                                     if r["scenario"] == scenario
+                                     and r[x_field] is not None}))
         ax.set_yscale("log")
         cc.plain_log_axis(ax.yaxis)
-        better = "below 1: B faster" if scenario == "pingpong" else \
-            "above 1: B faster"
         ax.set_ylabel(f"ratio B/A (log scale; {better})")
-        ax.set_title("Ping-pong round-trip latency, B/A" if scenario ==
-                     "pingpong" else "Stream throughput (MB/s), B/A")
+        ax.set_title(title)
         ax.legend(ncol=2, fontsize=7)
     fig.suptitle(f"ipcbench runs compared: A = {short_path(a.path)}, "
                  f"B = {short_path(b.path)}")
@@ -278,6 +426,18 @@ def make_figure(rows, a, b, plt):
              va="bottom")
     fig.tight_layout(rect=(0, 0.06 if len(panels) == 1 else 0.035, 1, 1))
     return fig
+
+
+def _pairs_text(a, b):
+    """" (A ran 1 pair at once, B 2)" when the runs have no pair count in
+    common: benchmarks of different pair counts are never compared."""
+    pa = sorted({h["pairs"] for h in a.headlines})
+    pb = sorted({h["pairs"] for h in b.headlines})
+    if set(pa) & set(pb):
+        return ""
+    text = lambda p: ", ".join(map(str, p))  # noqa: E731
+    return (f" (A ran {text(pa)} pair{'s' if pa != [1] else ''} at once, "
+            f"B {text(pb)})")
 
 
 def short_path(path):
@@ -317,9 +477,10 @@ def main(argv=None):
         test = import_scipy_test()
     rows, only_a, only_b = compare_rows(a, b, args.alpha, test)
     if not rows:
-        raise PlotError(f"{args.a} and {args.b} have no benchmark in common",
-                        "compare runs of the same transports, scenarios and "
-                        "sizes")
+        raise PlotError(f"{args.a} and {args.b} have no benchmark in common"
+                        + _pairs_text(a, b),
+                        "compare runs of the same transports, scenarios, "
+                        "sizes and --pairs")
     charts = []
     if plt:
         rendered = cc.render(make_figure(rows, a, b, plt), plt)

@@ -11,9 +11,16 @@ rates are copied from the file. The one choice made here is the headline
 figure of a benchmark run with repetitions: Google Benchmark's own "median"
 aggregate when the file has it, otherwise the median across repetitions of
 the recorded values (the median of the per-repetition p50s, for example).
-Each headline says which one it is. Settings of a benchmark (placement,
-offered rate, number of producers) are the same in every repetition and are
-copied from the first.
+Each headline says which one it is; the aggregate's counter for a figure
+depends on the scenario (HEADLINE_FIELDS, SCENARIO_COUNTERS: a rate or
+fan-in p50 is lat_p50_ns, a ping-pong one rtt_p50_ns). Settings of a
+benchmark (placement, offered rate, number of producers, number of pairs)
+are the same in every repetition and are copied from the first.
+
+Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
+their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
+and its throughput (msgs_per_s, bytes_per_second; round_trips_per_s for
+ping-pong) is the aggregate over all pairs.
 """
 
 import json
@@ -137,12 +144,35 @@ def _status(rec, gb, failed_names, skipped_reasons):
         return "failed", str(rec["error"])
     if gb and (gb.get("error_occurred") or gb.get("skipped")):
         return "failed", str(gb.get("error_message", "failed"))
-    if "latency" in rec or "throughput" in rec:
+    if "latency" in rec or "throughput" in rec or "aggregate" in rec:
         return "ok", ""
     name = rec["name"]
     if name in skipped_reasons:
         return "skipped", str(skipped_reasons[name])
     return "failed", str(failed_names.get(name, "no measurement recorded"))
+
+
+def name_setting(name, suffix):
+    """The number a benchmark's name gives a setting after its size:
+    ("rate/pipe/64/10000_per_s", "_per_s") -> 10000, ("fanin/pipe/64/
+    2_producers", "_producers") -> 2; None if it gives none. For records
+    without the setting's own block (a skipped benchmark has none)."""
+    for part in name.split("/")[3:]:
+        number = part[:-len(suffix)]
+        if part.endswith(suffix) and number.isdigit():
+            return int(number)
+    return None
+
+
+def pairs_of(value):
+    """The number of concurrent pairs a record ran with: its "pairs" is
+    --pairs (an int) or, once measured with more than one, one object per
+    pair; 1 when the record has none (files from before --pairs)."""
+    if isinstance(value, list):
+        return len(value)
+    if value is None:
+        return 1
+    return int(value)
 
 
 def _flatten(path, index, rec, gb, failed, skipped):
@@ -184,19 +214,32 @@ def _flatten(path, index, rec, gb, failed, skipped):
                p99_ns=pct.get(99.0), p999_ns=pct.get(99.9),
                p9999_ns=pct.get(99.99))
     thr = rec.get("throughput") or {}
-    row.update(msgs_per_s=thr.get("msgs_per_s"),
-               bytes_per_second=thr.get("bytes_per_second"),
+    # --pairs N > 1: "pairs" lists the pairs, "aggregate" sums their rates
+    # (a multi-pair stream has no "throughput" of its own).
+    per_pair = rec.get("pairs")
+    agg = rec.get("aggregate") or {}
+    row.update(pairs=pairs_of(per_pair),
+               per_pair=per_pair if isinstance(per_pair, list) else [],
+               msgs_per_s=agg.get("msgs_per_s", thr.get("msgs_per_s")),
+               bytes_per_second=agg.get("bytes_per_second",
+                                        thr.get("bytes_per_second")),
+               round_trips_per_s=agg.get("round_trips_per_s"),
                messages=thr.get("messages"), elapsed_ns=thr.get("elapsed_ns"))
     one = _percentile_lookup(((rec.get("oneway") or {}).get(
         "driver_to_peer") or {}).get("percentiles_ns", {}))
     row.update(oneway_p50_ns=one.get(50.0), oneway_p99_ns=one.get(99.0))
     rate = rec.get("rate") or {}
-    row.update(offered_per_s=rate.get("offered_per_s"),
+    offered = rate.get("offered_per_s")
+    if offered is None and name_setting(name, "_per_s") is not None:
+        offered = float(name_setting(name, "_per_s"))
+    row.update(offered_per_s=offered,
                achieved_per_s=rate.get("achieved_per_s"),
                missed_slots=rate.get("missed_slots"))
     fanin = rec.get("fanin") or {}
     fair = fanin.get("fairness") or {}
-    row.update(producers=fanin.get("producers", rec.get("producers")),
+    producers = fanin.get("producers", rec.get("producers"))
+    row.update(producers=(producers if producers is not None else
+                          name_setting(name, "_producers")),
                per_producer=fanin.get("per_producer", []),
                jain_index=fair.get("jain_index"),
                min_share=fair.get("min_share"),
@@ -208,19 +251,37 @@ def _flatten(path, index, rec, gb, failed, skipped):
 
 
 # Headline fields: (row key, Google Benchmark counter in the median aggregate)
+# as ping-pong and stream name them; SCENARIO_COUNTERS has the exceptions.
 HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
                    ("bytes_per_second", "bytes_per_second"),
+                   ("round_trips_per_s", "round_trips_per_s_total"),
                    ("oneway_p50_ns", "oneway_a2b_p50_ns"),
                    ("oneway_p99_ns", "oneway_a2b_p99_ns"),
                    ("achieved_per_s", "achieved_per_s"),
                    ("missed_slots", "missed_slots"),
                    ("jain_index", "jain_index"),
                    ("min_share", "min_share"), ("max_share", "max_share"))
+# Counters of scenarios whose latency is not a round trip: rate's (from the
+# intended send time) and fan-in's (send to receive) are lat_*, with no p90;
+# one-way's record latency is a round trip with no counter of its own (its
+# oneway_* figures have theirs). None: the median of the repetitions.
+_LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
+                 "p99_ns": "lat_p99_ns", "p999_ns": "lat_p999_ns"}
+SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
+                     "oneway": {"p50_ns": None, "p90_ns": None,
+                                "p99_ns": None, "p999_ns": None}}
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
-                  "offered_per_s", "producers")
+                  "offered_per_s", "producers", "pairs")
+
+
+def median_counter(scenario, key):
+    """The counter of Google Benchmark's median aggregate that holds a
+    headline field of a scenario's benchmark, or None if none does."""
+    default = dict(HEADLINE_FIELDS)[key]
+    return SCENARIO_COUNTERS.get(scenario, {}).get(key, default)
 
 
 def _headline(runs, median_entry):
@@ -245,8 +306,9 @@ def _headline(runs, median_entry):
     use_gb = median_entry is not None
     head["source"] = (f"Google Benchmark median of {len(ok)} repetitions"
                       if use_gb else f"median of {len(ok)} repetitions")
-    for key, counter in HEADLINE_FIELDS:
+    for key, _ in HEADLINE_FIELDS:
         values = [r[key] for r in ok if r[key] is not None]
+        counter = median_counter(first["scenario"], key)
         if use_gb and counter in median_entry:
             head[key] = median_entry[counter]
         else:

@@ -1,7 +1,7 @@
 """compare.py: exact ratios, significance, environment warnings, chart, and
 compatibility with Google Benchmark's own compare.py; placement sweeps
-matched placement by placement, offered rates and producer counts one to
-one."""
+matched placement by placement, offered rates, producer counts and pair
+counts one to one; rate and fan-in rows (headline and context figures)."""
 
 import copy
 import json
@@ -347,3 +347,389 @@ def test_chart_of_two_sweeps_has_a_line_per_placement(tmp_path):
     assert list(drawn["pipe:block, same p50"].get_ydata()) == [2.0]
     assert drawn["pipe:block, same p50"].get_linestyle() == "-"
     assert drawn["pipe:block, cross p50"].get_linestyle() == "--"
+
+
+# ---- rate and fan-in rows ---------------------------------------------------
+
+def records(name):
+    """A fixture's records by name, straight from the JSON."""
+    return {r["name"]: r for r in load_doc(name)["ipcbench"]["benchmarks"]}
+
+
+RATE_NAMES = [f"rate/{t}/64/{r}_per_s" for t in ("pipe", "shm_ring:block")
+              for r in (1000, 10000, 50000)]
+# rate.json -> rate_b.json (make_fixtures.py HAND_EDITS["rate*"]); missed
+# slots of 0 on A have no ratio
+RATE_RATIOS = {
+    **{(n, m): 1.0 for n in RATE_NAMES for m in ("p50", "p99", "achieved/s")},
+    **{(n, "missed"): None for n in RATE_NAMES},
+    ("rate/pipe/64/1000_per_s", "p50"): 2.0,
+    ("rate/pipe/64/1000_per_s", "p99"): 2.0,
+    ("rate/shm_ring:block/64/50000_per_s", "p50"): 0.5,
+    ("rate/shm_ring:block/64/50000_per_s", "p99"): 0.5,
+    ("rate/pipe/64/50000_per_s", "achieved/s"): 0.5,
+    ("rate/pipe/64/50000_per_s", "missed"): 4.0,
+    ("rate/shm_ring:block/64/50000_per_s", "missed"): 1.0}
+
+
+def test_rate_rows_are_exact_and_lower_latency_is_better():
+    rows, only_a, only_b = rows_by(fixture("rate.json"),
+                                   fixture("rate_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == RATE_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("rate.json"), records("rate_b.json")
+    for (name, metric), r in rows.items():
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            assert rec["latency"]["kind"] == "from_intended_send"
+            expected = {"p50": rec["latency"]["percentiles_ns"]["50"],
+                        "p99": rec["latency"]["percentiles_ns"]["99"],
+                        "achieved/s": rec["rate"]["achieved_per_s"],
+                        "missed": rec["rate"]["missed_slots"]}[metric]
+            assert r[side] == expected
+        assert r["offered_per_s"] == rec["rate"]["offered_per_s"]
+        # latency is the headline, tested and charted, lower is better;
+        # achieved rate and missed slots are context
+        headline = metric in ("p50", "p99")
+        assert r["headline"] is headline
+        assert r["lower_is_better"] is {"p50": True, "p99": True,
+                                        "achieved/s": None,
+                                        "missed": True}[metric]
+        assert r["significance"] == ("n/a (no repetitions)" if headline
+                                     else "context, not tested")
+    assert rows[("rate/pipe/64/50000_per_s", "missed")]["a"] == 170
+    assert rows[("rate/pipe/64/50000_per_s", "missed")]["b"] == 680
+
+
+FANIN_NAMES = [f"fanin/{t}/{size}/{n}_producers"
+               for t in ("posix_mq:block", "unix_stream")
+               for size in (64, 4096) for n in (1, 2, 4)]
+# fanin.json -> fanin_b.json (make_fixtures.py HAND_EDITS["fanin*"])
+FANIN_RATIOS = {
+    **{(n, m): 1.0 for n in FANIN_NAMES
+       for m in ("msgs/s", "p50", "p99", "Jain")},
+    ("fanin/posix_mq:block/64/4_producers", "msgs/s"): 2.0,
+    ("fanin/unix_stream/4096/2_producers", "msgs/s"): 0.5,
+    ("fanin/unix_stream/64/1_producers", "p50"): 4.0,
+    ("fanin/unix_stream/64/1_producers", "p99"): 4.0}
+
+
+def test_fanin_rows_are_exact_and_higher_throughput_is_better():
+    rows, only_a, only_b = rows_by(fixture("fanin.json"),
+                                   fixture("fanin_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == FANIN_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("fanin.json"), records("fanin_b.json")
+    for (name, metric), r in rows.items():
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            assert rec["latency"]["kind"] == "send_to_receive"
+            expected = {"msgs/s": rec["throughput"]["msgs_per_s"],
+                        "p50": rec["latency"]["percentiles_ns"]["50"],
+                        "p99": rec["latency"]["percentiles_ns"]["99"],
+                        "Jain": rec["fanin"]["fairness"]["jain_index"]}[
+                metric]
+            assert r[side] == expected
+        assert r["producers"] == rec["fanin"]["producers"]
+        # aggregate throughput is the headline, higher is better; latency
+        # and Jain's index are context
+        assert r["headline"] is (metric == "msgs/s")
+        assert r["lower_is_better"] is {"msgs/s": False, "p50": True,
+                                        "p99": True, "Jain": False}[metric]
+    assert rows[("fanin/posix_mq:block/64/4_producers", "msgs/s")][
+        "b"] == 900_000
+
+
+def test_printed_table_of_rate_and_fanin():
+    done = run_script("compare.py", fixture("rate.json"),
+                      fixture("rate_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[3].startswith("rate: p50 and p99 are latency from the "
+                               "intended send time (lower is better)")
+    row = lambda start: next(  # noqa: E731
+        x for x in lines if x.startswith(start)).split()
+    assert row("rate/pipe/64/1000_per_s             p50")[2:7] == [
+        "82.1", "\u00b5s", "164", "\u00b5s", "2.000"]
+    assert row("rate/pipe/64/50000_per_s            achieved/s")[2:5] == [
+        "49,995", "24,997", "0.500"]
+    assert row("rate/pipe/64/50000_per_s            missed")[2:] == [
+        "170", "680", "4.000", "context,", "not", "tested"]
+    assert row("rate/pipe/64/1000_per_s             missed")[2:5] == [
+        "0", "0", "\u2014"]
+    assert len(lines) == 5 + 6 * 4
+    done = run_script("compare.py", fixture("fanin.json"),
+                      fixture("fanin_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[3].startswith("fanin: msgs/s is the consumer's aggregate "
+                               "receive rate")
+    assert row("fanin/posix_mq:block/64/4_producers    msgs/s")[2:6] == [
+        "450,000", "900,000", "2.000", "n/a"]
+    assert row("fanin/unix_stream/64/4_producers       Jain")[2:5] == [
+        "0.7232", "0.7232", "1.000"]
+    assert row("fanin/unix_stream/64/1_producers       p99")[2:7] == [
+        "35", "\u00b5s", "140", "\u00b5s", "4.000"]
+    assert len(lines) == 5 + 12 * 4
+
+
+def test_rate_and_fanin_significance_uses_their_own_repetitions():
+    """Mann-Whitney U over each repetition's own figure: a rate benchmark's
+    p50 and p99 from the intended send time, a fan-in's aggregate msgs/s."""
+    rows, _, _ = rows_by(fixture("views_rep5_a.json"),
+                         fixture("views_rep5_b.json"), mannwhitneyu)
+    rate, fanin = "rate/pipe/64/10000_per_s", "fanin/pipe/64/2_producers"
+    reps = {side: [r for r in load_doc(f"views_rep5_{side}.json")[
+        "ipcbench"]["benchmarks"]] for side in ("a", "b")}
+
+    def per_rep(name, figure):
+        return [[figure(r) for r in reps[side] if r["name"] == name]
+                for side in ("a", "b")]
+    p50s = per_rep(rate, lambda r: r["latency"]["percentiles_ns"]["50"])
+    p99s = per_rep(rate, lambda r: r["latency"]["percentiles_ns"]["99"])
+    msgs = per_rep(fanin, lambda r: r["throughput"]["msgs_per_s"])
+    assert len(p50s[0]) == len(p50s[1]) == 5
+    r = rows[(rate, "p50")]
+    assert r["ratio"] == 2.0
+    # the repetitions' p50s overlap (x2 of a noisy run): not significant
+    assert r["p"] == pytest.approx(mannwhitneyu(*p50s).pvalue)
+    assert r["p"] == pytest.approx(0.0952, abs=1e-4)
+    assert r["significance"].startswith("not significant (p=0.0952, 5 vs 5")
+    assert rows[(rate, "p99")]["p"] == pytest.approx(
+        mannwhitneyu(*p99s).pvalue) == pytest.approx(2 / 252)
+    r = rows[(fanin, "msgs/s")]
+    assert r["ratio"] == 0.5 and r["lower_is_better"] is False
+    assert r["p"] == pytest.approx(mannwhitneyu(*msgs).pvalue)
+    assert r["p"] == pytest.approx(2 / 252)
+    assert r["significance"].startswith("significant (p=0.00794, 5 vs 5")
+    # headlines are Google Benchmark's medians of the lat_ / msgs counters
+    med = {b["run_name"]: b for b in load_doc("views_rep5_a.json")[
+        "benchmarks"] if b.get("aggregate_name") == "median"}
+    assert rows[(rate, "p50")]["a"] == med[rate]["lat_p50_ns"] == 910995
+    assert rows[(fanin, "msgs/s")]["a"] == med[fanin]["msgs_per_s"]
+    for key in ((rate, "achieved/s"), (rate, "missed"), (fanin, "p50"),
+                (fanin, "p99"), (fanin, "Jain")):
+        assert rows[key]["significance"] == "context, not tested"
+        assert rows[key]["p"] is None and rows[key]["ratio"] == 1.0
+
+
+def test_rate_and_fanin_alone_are_compared_and_charted(tmp_path):
+    """Before, two runs of these scenarios had "no benchmark in common"."""
+    for a, b in (("rate.json", "rate_b.json"), ("fanin.json",
+                                                 "fanin_b.json")):
+        out = tmp_path / a
+        done = run_script("compare.py", fixture(a), fixture(b),
+                          "--out-dir", out)
+        assert done.returncode == 0, done.stderr
+        assert sorted(os.listdir(out)) == ["compare.png", "compare.svg"]
+
+
+def drawn_lines(a, b):
+    a, b = load(fixture(a)), load(fixture(b))
+    rows, _, _ = compare.compare_rows(a, b)
+    plt = cc.import_pyplot()
+    fig = compare.make_figure(rows, a, b, plt)
+    out = {ax.get_title(): {line.get_label(): line
+                            for line in ax.get_lines()
+                            if not line.get_label().startswith("_")}
+           for ax in fig.axes}
+    plt.close(fig)
+    return out
+
+
+def xy(line):
+    return list(zip(line.get_xdata(), line.get_ydata()))
+
+
+def test_chart_of_rate_against_offered_rate():
+    panels = drawn_lines("rate.json", "rate_b.json")
+    title = "Latency from the intended send time at an offered rate, B/A"
+    assert list(panels) == [title]
+    lines = panels[title]
+    assert sorted(lines) == ["pipe:block p50", "pipe:block p99",
+                             "shm_ring:block p50", "shm_ring:block p99"]
+    assert xy(lines["pipe:block p50"]) == [(1000.0, 2.0), (10000.0, 1.0),
+                                           (50000.0, 1.0)]
+    assert xy(lines["shm_ring:block p99"]) == [(1000.0, 1.0), (10000.0, 1.0),
+                                               (50000.0, 0.5)]
+
+
+def test_chart_of_fanin_against_producers():
+    panels = drawn_lines("fanin.json", "fanin_b.json")
+    title = "Fan-in aggregate throughput (msgs/s), B/A"
+    assert list(panels) == [title]
+    lines = panels[title]
+    # a line per transport:wait and size (the x axis is producers)
+    assert sorted(lines) == [
+        "posix_mq:block, 4 KiB msgs/s", "posix_mq:block, 64 B msgs/s",
+        "unix_stream:block, 4 KiB msgs/s", "unix_stream:block, 64 B msgs/s"]
+    assert xy(lines["posix_mq:block, 64 B msgs/s"]) == [
+        (1, 1.0), (2, 1.0), (4, 2.0)]
+    assert xy(lines["unix_stream:block, 4 KiB msgs/s"]) == [
+        (1, 1.0), (2, 0.5), (4, 1.0)]
+    assert lines["posix_mq:block, 64 B msgs/s"].get_linestyle() == "-"
+    assert lines["posix_mq:block, 4 KiB msgs/s"].get_linestyle() == "--"
+
+
+# ---- --pairs ---------------------------------------------------------------
+
+PAIRS_NAMES = ["pingpong/pipe/64", "pingpong/pipe/4096"]
+# pairs_a.json -> pairs_b.json (make_fixtures.py HAND_EDITS["pairs*"]); the
+# two-pair rate benchmarks are skipped on both sides
+PAIRS_RATIOS = {
+    ("pingpong/pipe/64", "p50"): 2.0, ("pingpong/pipe/64", "p99"): 2.0,
+    ("pingpong/pipe/64/2_pairs", "p50"): 0.5,
+    ("pingpong/pipe/64/2_pairs", "p99"): 0.5,
+    ("pingpong/pipe/64/2_pairs", "trips/s"): 2.0,
+    ("pingpong/pipe/4096", "p50"): 1.0, ("pingpong/pipe/4096", "p99"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "p50"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "p99"): 1.0,
+    ("pingpong/pipe/4096/2_pairs", "trips/s"): 1.0,
+    ("rate/pipe/64/10000_per_s", "p50"): 1.0,
+    ("rate/pipe/64/10000_per_s", "p99"): 1.0,
+    ("rate/pipe/64/10000_per_s", "achieved/s"): 1.0,
+    ("rate/pipe/64/10000_per_s", "missed"): 1.0,
+    ("rate/pipe/64/10000_per_s/2_pairs", "p50"): None,
+    ("rate/pipe/64/10000_per_s/2_pairs", "p99"): None,
+    ("stream/pipe/64", "MB/s"): 1.0, ("stream/pipe/64/2_pairs", "MB/s"): 1.0,
+    ("stream/pipe/4096", "MB/s"): 1.0,
+    ("stream/pipe/4096/2_pairs", "MB/s"): 4.0}
+
+
+def test_pair_counts_are_matched_one_to_one():
+    rows, only_a, only_b = rows_by(fixture("pairs_a.json"),
+                                   fixture("pairs_b.json"))
+    assert {k: r["ratio"] for k, r in rows.items()} == PAIRS_RATIOS
+    assert only_a == only_b == []
+    a_recs, b_recs = records("pairs_a.json"), records("pairs_b.json")
+    for (name, metric), r in rows.items():
+        assert r["pairs"] == (2 if name.endswith("/2_pairs") else 1)
+        if r["ratio"] is None:
+            assert r["significance"] == ("A skipped: --pairs applies to the "
+                                         "pingpong and stream scenarios")
+            continue
+        for side, recs in (("a", a_recs), ("b", b_recs)):
+            rec = recs[name]
+            several = isinstance(rec["pairs"], list)
+            assert several == (r["pairs"] == 2)
+            if metric == "MB/s":  # the sum over the pairs with --pairs
+                expected = (rec["aggregate"] if several else
+                            rec["throughput"])["bytes_per_second"]
+            elif metric == "trips/s":
+                expected = rec["aggregate"]["round_trips_per_s"]
+            elif metric in ("p50", "p99"):
+                expected = rec["latency"]["percentiles_ns"][metric[1:]]
+            else:
+                continue
+            assert r[side] == expected
+    assert rows[("stream/pipe/4096/2_pairs", "MB/s")]["b"] == \
+        b_recs["stream/pipe/4096/2_pairs"]["aggregate"]["bytes_per_second"]
+    # one-pair ping-pong records no round trips per second: no such row
+    assert ("pingpong/pipe/64", "trips/s") not in rows
+
+
+def test_one_pair_and_two_pairs_are_never_matched(tmp_path):
+    r = load(fixture("pairs_a.json"))
+    assert len({compare.key_of(h) for h in r.headlines}) == len(r.headlines)
+    one = write_json(tmp_path / "one.json", keep_only(
+        load_doc("pairs_a.json"), lambda n: not n.endswith("/2_pairs")))
+    two = write_json(tmp_path / "two.json", keep_only(
+        load_doc("pairs_b.json"), lambda n: n.endswith("/2_pairs")))
+    rows, only_a, only_b = compare.compare_rows(load(one), load(two))
+    assert rows == []
+    assert only_a == sorted(h["name"] for h in load(one).headlines)
+    assert only_b == sorted(h["name"] for h in load(two).headlines)
+    assert len(only_a) == len(only_b) == 5
+    done = run_script("compare.py", one, two)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"{one} and {two} have no benchmark in common (A ran 1 pair at " \
+           "once, B 2)" in done.stderr
+    # with the rest of the file: each matched with its own pair count
+    rows, only_a, only_b = compare.compare_rows(load(one), load(fixture(
+        "pairs_b.json")))
+    assert only_a == [] and len(only_b) == 5
+    assert all(r["pairs"] == 1 for r in rows)
+    assert rows[0]["name"] == "pingpong/pipe/64" and rows[0]["ratio"] == 2.0
+
+
+def test_pair_count_is_named_when_the_name_does_not_say_it(tmp_path):
+    """The pair count is part of the match even where the names agree."""
+    doc = load_doc("pairs_b.json")
+    for b in doc["benchmarks"] + doc["ipcbench"]["benchmarks"]:
+        b["name"] = b["name"].replace("/2_pairs", "")
+        if "run_name" in b:
+            b["run_name"] = b["run_name"].replace("/2_pairs", "")
+    doc = keep_only(doc, lambda n: n.startswith("pingpong/"))
+    doc["benchmarks"] = [b for b in doc["benchmarks"]
+                         if b.get("pairs") == 2]
+    doc["ipcbench"]["benchmarks"] = [
+        r for r in doc["ipcbench"]["benchmarks"]
+        if isinstance(r["pairs"], list)]
+    two = write_json(tmp_path / "two.json", doc)
+    rows, only_a, only_b = rows_by(fixture("pairs_a.json"), two)
+    assert only_b == [] and "pingpong/pipe/64" in only_a
+    assert {k: r["ratio"] for k, r in rows.items()} == {
+        ("pingpong/pipe/64 (2 pairs)", "p50"): 0.5,
+        ("pingpong/pipe/64 (2 pairs)", "p99"): 0.5,
+        ("pingpong/pipe/64 (2 pairs)", "trips/s"): 2.0,
+        ("pingpong/pipe/4096 (2 pairs)", "p50"): 1.0,
+        ("pingpong/pipe/4096 (2 pairs)", "p99"): 1.0,
+        ("pingpong/pipe/4096 (2 pairs)", "trips/s"): 1.0}
+
+
+def test_printed_table_and_chart_of_pair_counts():
+    done = run_script("compare.py", fixture("pairs_a.json"),
+                      fixture("pairs_b.json"))
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert "N_pairs: N pairs at once; MB/s and trips/s are the sum over " \
+           "the pairs, p50 and p99 over every pair's round trips." in lines
+    row = lambda start: next(  # noqa: E731
+        x for x in lines if x.startswith(start + " ")).split()
+    assert row("pingpong/pipe/64")[1:7] == ["p50", "121", "\u00b5s", "242",
+                                            "\u00b5s", "2.000"]
+    assert row("pingpong/pipe/64/2_pairs")[1:7] == [
+        "p50", "86.4", "\u00b5s", "43.2", "\u00b5s", "0.500"]
+    assert row("stream/pipe/4096/2_pairs")[1:5] == [
+        "MB/s", "736.3", "2,945.4", "4.000"]
+    panels = drawn_lines("pairs_a.json", "pairs_b.json")
+    ping = panels["Ping-pong round-trip latency, B/A"]
+    assert xy(ping["pipe:block, 1 pair p50"]) == [(64, 2.0), (4096, 1.0)]
+    assert xy(ping["pipe:block, 2 pairs p50"]) == [(64, 0.5), (4096, 1.0)]
+    assert ping["pipe:block, 1 pair p50"].get_linestyle() == "-"
+    assert ping["pipe:block, 2 pairs p50"].get_linestyle() == "--"
+    stream = panels["Stream throughput (MB/s), B/A"]
+    assert xy(stream["pipe:block, 2 pairs MB/s"]) == [(64, 1.0), (4096, 4.0)]
+    # rate ran with one pair only (two pairs were skipped): plain labels
+    assert sorted(panels["Latency from the intended send time at an "
+                         "offered rate, B/A"]) == ["pipe:block p50",
+                                                   "pipe:block p99"]
+
+
+# ---- comparisons that had rows before are unchanged -------------------------
+
+def test_existing_comparisons_print_exactly_as_before():
+    done = run_script("compare.py", fixture("compare_a.json"),
+                      fixture("compare_b.json"))
+    assert done.stdout.splitlines()[2:] == [
+        "Headline figures are medians across repetitions; p50 and p99 are "
+        "the harness's own percentiles.",
+        "benchmark         metric           A           B     B/A  "
+        "significance (Mann-Whitney U, alpha 0.05)",
+        "pingpong/pipe/64  p50        23.7 \u00b5s     35.6 \u00b5s   1.500  "
+        "n/a (no repetitions)",
+        "pingpong/pipe/64  p99        5.75 ms     8.62 ms   1.500  "
+        "n/a (no repetitions)",
+        "pingpong/tcp/64   p50        30.5 \u00b5s     15.3 \u00b5s   0.500  "
+        "n/a (no repetitions)",
+        "pingpong/tcp/64   p99        7.97 ms     3.98 ms   0.500  "
+        "n/a (no repetitions)",
+        "stream/pipe/64    MB/s          32.0        40.0   1.250  "
+        "n/a (no repetitions)"]
+    for a, b in (("compare_a.json", "compare_b.json"),
+                 ("placement.json", "placement_b.json"),
+                 ("rep5_a.json", "rep5_b.json"), ("small.json",
+                                                  "with_failures.json")):
+        rows, _, _ = compare.compare_rows(load(fixture(a)), load(fixture(b)))
+        assert {r["metric"] for r in rows} <= {"p50", "p99", "MB/s"}
+        assert all(r["headline"] and r["pairs"] == 1 for r in rows)

@@ -1,5 +1,7 @@
 """ipcbench_results: loading, validation and flattening of results files."""
 
+import json
+
 import pytest
 
 from conftest import fixture, write_json
@@ -110,3 +112,122 @@ def test_malformed_record_is_bad_input(tmp_path, small_doc):
     with pytest.raises(ir.PlotError) as e:
         ir.load(write_json(tmp_path / "m.json", small_doc))
     assert "benchmark #0 is malformed" in str(e.value)
+
+
+# ---- rate and fan-in repetitions, --pairs ----------------------------------
+
+def load_doc(name):
+    with open(fixture(name)) as f:
+        return json.load(f)
+
+
+def median_entry(doc, name):
+    return next(b for b in doc["benchmarks"] if b["run_name"] == name
+                and b.get("aggregate_name") == "median")
+
+
+@pytest.mark.parametrize("name", ["rate/pipe/64/10000_per_s",
+                                  "fanin/pipe/64/2_producers"])
+def test_rate_and_fanin_medians_come_from_their_lat_counters(tmp_path, name):
+    """Google Benchmark's median aggregate names a rate or fan-in latency
+    lat_p50_ns (rtt_p50_ns is ping-pong's): the headline takes that."""
+    doc = load_doc("views_rep5_a.json")
+    h = next(h for h in ir.load(fixture("views_rep5_a.json")).headlines
+             if h["name"] == name)
+    med = median_entry(doc, name)
+    assert h["source"] == "Google Benchmark median of 5 repetitions"
+    assert (h["p50_ns"], h["p99_ns"], h["p999_ns"]) == (
+        med["lat_p50_ns"], med["lat_p99_ns"], med["lat_p999_ns"])
+    # Marked figures in the aggregate, and an rtt_p50_ns that is not this
+    # benchmark's: the lat_ counters are the ones read.
+    med.update(lat_p50_ns=111.0, lat_p99_ns=222.0, rtt_p50_ns=999.0,
+               rtt_p99_ns=999.0)
+    h = next(h for h in ir.load(write_json(tmp_path / "m.json", doc)).headlines
+             if h["name"] == name)
+    assert (h["p50_ns"], h["p99_ns"]) == (111.0, 222.0)
+    # no lat_p90_ns counter: the median of the repetitions' p90s
+    p90s = sorted(r["p90_ns"] for r in h["runs"])
+    assert h["p90_ns"] == p90s[2]
+
+
+def test_rate_and_fanin_medians_of_their_other_figures():
+    r = ir.load(fixture("views_rep5_a.json"))
+    doc = load_doc("views_rep5_a.json")
+    rate = next(h for h in r.headlines if h["scenario"] == "rate")
+    med = median_entry(doc, rate["name"])
+    assert rate["achieved_per_s"] == med["achieved_per_s"]
+    assert rate["missed_slots"] == med["missed_slots"] == 274
+    assert rate["offered_per_s"] == 10000.0
+    fanin = next(h for h in r.headlines if h["scenario"] == "fanin")
+    med = median_entry(doc, fanin["name"])
+    assert fanin["msgs_per_s"] == med["msgs_per_s"]
+    assert fanin["jain_index"] == med["jain_index"]
+    assert fanin["producers"] == 2
+
+
+def test_pair_counts_and_aggregate_throughput():
+    r = ir.load(fixture("pairs_a.json"))
+    records = {x["name"]: x for x in load_doc("pairs_a.json")["ipcbench"][
+        "benchmarks"]}
+    heads = {h["name"]: h for h in r.headlines}
+    assert {n: h["pairs"] for n, h in heads.items()} == {
+        "pingpong/pipe/64": 1, "pingpong/pipe/4096": 1,
+        "stream/pipe/64": 1, "stream/pipe/4096": 1,
+        "rate/pipe/64/10000_per_s": 1,
+        "pingpong/pipe/64/2_pairs": 2, "pingpong/pipe/4096/2_pairs": 2,
+        "stream/pipe/64/2_pairs": 2, "stream/pipe/4096/2_pairs": 2,
+        # skipped (--pairs is for ping-pong and stream): "pairs" stays 2
+        "rate/pipe/64/10000_per_s/2_pairs": 2}
+    assert heads["rate/pipe/64/10000_per_s/2_pairs"]["status"] == "skipped"
+    # a two-pair stream records no "throughput", only the pairs' sum
+    for size in (64, 4096):
+        name = f"stream/pipe/{size}/2_pairs"
+        agg = records[name]["aggregate"]
+        assert "throughput" not in records[name]
+        assert heads[name]["status"] == "ok"
+        assert heads[name]["bytes_per_second"] == agg["bytes_per_second"]
+        assert heads[name]["msgs_per_s"] == agg["msgs_per_s"]
+        row = next(x for x in r.rows if x["name"] == name)
+        assert [p["pair"] for p in row["per_pair"]] == [0, 1]
+        assert row["bytes_per_second"] == pytest.approx(
+            sum(p["bytes_per_second"] for p in row["per_pair"]))
+    ping = heads["pingpong/pipe/64/2_pairs"]
+    assert ping["round_trips_per_s"] == records[
+        "pingpong/pipe/64/2_pairs"]["aggregate"]["round_trips_per_s"]
+    assert ping["p50_ns"] == records["pingpong/pipe/64/2_pairs"]["latency"][
+        "percentiles_ns"]["50"]
+    one = heads["stream/pipe/64"]
+    assert one["bytes_per_second"] == records["stream/pipe/64"][
+        "throughput"]["bytes_per_second"]
+    assert heads["pingpong/pipe/64"]["round_trips_per_s"] is None
+
+
+def test_records_without_pairs_are_one_pair():
+    assert {h["pairs"] for h in ir.load(fixture("small.json")).headlines} \
+        == {1}
+    assert [ir.pairs_of(v) for v in (None, 1, 3, [{}, {}])] == [1, 1, 3, 2]
+
+
+def test_skipped_records_keep_the_settings_their_names_give(tmp_path,
+                                                            small_doc):
+    """A skipped benchmark records no rate or fan-in block: its offered
+    rate and producer count come from its name, so that skipped benchmarks
+    of different rates stay apart."""
+    heads = {h["name"]: h for h in ir.load(fixture("pairs_a.json")).headlines}
+    skipped = heads["rate/pipe/64/10000_per_s/2_pairs"]
+    assert skipped["status"] == "skipped"
+    assert (skipped["offered_per_s"], skipped["pairs"]) == (10000.0, 2)
+    reason = "unavailable here: (hand-made)"
+    small_doc["ipcbench"]["benchmarks"] = [
+        {"name": name, "repetition_index": 0, "scenario": scenario,
+         "transport": "sysv_mq", "wait": "block", "message_bytes": 64,
+         "pairs": 1, "skipped": reason} for scenario, name in (
+            ("rate", "rate/sysv_mq:block/64/1000_per_s"),
+            ("rate", "rate/sysv_mq:block/64/50000_per_s"),
+            ("fanin", "fanin/sysv_mq:block/64/4_producers"))]
+    heads = ir.load(write_json(tmp_path / "s.json", small_doc)).headlines
+    assert [(h["status"], h["offered_per_s"], h["producers"])
+            for h in heads] == [("skipped", 1000.0, None),
+                                ("skipped", 50000.0, None),
+                                ("skipped", None, 4)]
+    assert ir.name_setting("pingpong/pipe/64", "_per_s") is None
