@@ -39,16 +39,21 @@ std::optional<ordered_json> RecordStore::take(std::int64_t id) {
   return r;
 }
 
-std::optional<ordered_json> RecordStore::take_latest(const std::string& name) {
-  std::int64_t latest = -1;
+std::optional<ordered_json> RecordStore::take_first_failed(
+    const std::string& name) {
+  std::int64_t first = -1;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, rec] : records_) {
-      if (rec.value("name", "") == name) latest = id;
+      if (rec.value("name", "") == name &&
+          (rec.contains("error") || rec.contains("skipped"))) {
+        first = id;
+        break;
+      }
     }
   }
-  if (latest < 0) return std::nullopt;
-  return take(latest);
+  if (first < 0) return std::nullopt;
+  return take(first);
 }
 
 std::string case_name(const std::string& scenario, const std::string& transport,

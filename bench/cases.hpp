@@ -21,12 +21,16 @@ inline constexpr const char* kRecordCounter = "ipcb_record_id";
 // Records of benchmark invocations, by id; each record has a "name".
 // Google Benchmark reports only the last invocation of a case, so taking a
 // record drops the older ones of the same name. Error runs carry no
-// counters, hence take_latest(name). Thread-safe.
+// counters, hence take_first_failed(name): with repetitions Google Benchmark
+// reports them together, in order, and each repetition's invocations end in
+// one failed or skipped record. Thread-safe.
 class RecordStore {
  public:
   std::int64_t add(nlohmann::ordered_json record);
   std::optional<nlohmann::ordered_json> take(std::int64_t id);
-  std::optional<nlohmann::ordered_json> take_latest(const std::string& name);
+  // The oldest record of that name holding "error" or "skipped".
+  std::optional<nlohmann::ordered_json> take_first_failed(
+      const std::string& name);
 
  private:
   std::mutex mu_;

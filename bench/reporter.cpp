@@ -45,7 +45,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
       run.counters.erase(it);
       if (run.run_type == Run::RT_Iteration) rec = store_.take(id);
     } else if (run.run_type == Run::RT_Iteration && run.error_occurred) {
-      rec = store_.take_latest(run.benchmark_name());
+      rec = store_.take_first_failed(run.benchmark_name());
     }
     if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "cv") {
       note_variability(run);
@@ -55,8 +55,9 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     const std::string name = run.benchmark_name();
     const bool skipped = run.error_message.rfind("skipped: ", 0) == 0;
     if (skipped) {
-      block_["skipped"].push_back(
-          {{"name", name}, {"reason", run.error_message.substr(9)}});
+      if (run.repetition_index == 0)  // listed once, not per repetition
+        block_["skipped"].push_back(
+            {{"name", name}, {"reason", run.error_message.substr(9)}});
     } else if (run.error_occurred) {
       ++failures_;
       block_["failures"].push_back(

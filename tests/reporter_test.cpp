@@ -90,5 +90,54 @@ TEST(Reporter, ClassifiesAndCleansEveryRun) {
   EXPECT_EQ(doc["benchmarks"].size(), 4u);  // Google Benchmark's own view
 }
 
+TEST(Reporter, RepetitionsOfAFailedOrSkippedBenchmarkKeepTheirOwnRecords) {
+  testing::ScratchDir dir;
+  const std::string path = dir.path + "/results.json";
+  RecordStore store;
+  // Repetition 0: an invocation that succeeded, then one that failed;
+  // repetition 1: failed at once. Two repetitions of a skipped case.
+  store.add({{"name", "stream/tcp/64"}, {"scenario", "stream"}});
+  store.add({{"name", "stream/tcp/64"}, {"error", "first"}});
+  store.add({{"name", "stream/tcp/64"}, {"error", "second"}});
+  store.add({{"name", "fanin/tcp/64/2_producers"}, {"skipped", "no fan-in"}});
+  store.add({{"name", "fanin/tcp/64/2_producers"}, {"skipped", "no fan-in"}});
+  auto display = std::make_unique<benchmark::JSONReporter>();
+  std::ostringstream shown;
+  display->SetOutputStream(&shown);
+  display->SetErrorStream(&shown);
+  ResultsReporter rep(
+      std::move(display), path,
+      {{"schema_version", 1}, {"warnings", nlohmann::json::array()}}, store);
+  rep.ReportContext({});
+  std::vector<GbRun> runs;
+  for (int r = 0; r < 2; ++r) {
+    GbRun failed = iteration("stream/tcp/64", 0);
+    failed.error_occurred = true;
+    failed.error_message = "peer failed";
+    failed.repetition_index = r;
+    failed.repetitions = 2;
+    runs.push_back(failed);
+  }
+  for (int r = 0; r < 2; ++r) {
+    GbRun skipped = iteration("fanin/tcp/64/2_producers", 0);
+    skipped.error_occurred = true;
+    skipped.error_message = "skipped: no fan-in";
+    skipped.repetition_index = r;
+    skipped.repetitions = 2;
+    runs.push_back(skipped);
+  }
+  rep.ReportRuns(runs);
+  rep.Finalize();
+  auto ib = nlohmann::json::parse(testing::slurp(path))["ipcbench"];
+  ASSERT_EQ(ib["benchmarks"].size(), 4u);
+  EXPECT_EQ(ib["benchmarks"][0]["error"], "first");
+  EXPECT_EQ(ib["benchmarks"][1]["error"], "second");
+  EXPECT_EQ(ib["benchmarks"][1]["repetition_index"], 1);
+  EXPECT_EQ(ib["benchmarks"][2]["skipped"], "no fan-in");
+  EXPECT_EQ(ib["benchmarks"][3]["skipped"], "no fan-in");
+  EXPECT_EQ(ib["failures"].size(), 2u);
+  EXPECT_EQ(ib["skipped"].size(), 1u);  // listed once
+}
+
 }  // namespace
 }  // namespace ipcb::bench
