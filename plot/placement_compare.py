@@ -76,6 +76,10 @@ def placement_legend(results):
     """placement label -> legend text naming its CPUs."""
     out = {}
     for h in results.select():
+        # The memcpy baseline has no peer (peer CPU -1): it names no
+        # placement's CPUs.
+        if h["scenario"] == "memcpy":
+            continue
         if h["placement"] not in out:
             cpus = ("" if h["placement"] == "unpinned" else
                     f" (driver CPU {h['driver_cpu']}, peer CPU "

@@ -255,3 +255,19 @@ def test_headlines_carry_placement_and_the_caption_names_the_sweep():
     assert "placements same, cross" in r.machine_caption()
     assert "placement cross: driver CPU 0, peer CPU 1" in ir.load(
         fixture("rate.json")).machine_caption()
+
+
+def test_placement_legend_ignores_the_memcpy_baselines_missing_peer(tmp_path):
+    doc = load_doc("placement.json")
+    first = doc["ipcbench"]["benchmarks"][0]
+    baseline = {"name": "baseline/memcpy/64", "repetition_index": 0,
+                "scenario": "memcpy", "transport": "memcpy", "wait": "none",
+                "message_bytes": 64, "placement": {
+                    "preset": first["placement"]["preset"],
+                    "driver_cpu": first["placement"]["driver_cpu"],
+                    "peer_cpu": -1}}
+    doc["ipcbench"]["benchmarks"].insert(0, baseline)
+    path = write_json(tmp_path / "r.json", doc)
+    legend = placement_compare.placement_legend(ir.load(path))
+    assert legend["cross"] == "cross (driver CPU 0, peer CPU 1)"
+    assert legend["same"] == "same (driver CPU 0, peer CPU 0)"
