@@ -95,12 +95,11 @@ bool process_alive(int pid) {
   return ::kill(pid, 0) == 0 || errno == EPERM;
 }
 
-CleanupReport remove_stale_objects(const CleanupDirs& dirs) {
+namespace {
+
+template <class Pred>
+CleanupReport remove_matching(const CleanupDirs& dirs, Pred stale) {
   CleanupReport r;
-  auto stale = [](const std::string& n) {
-    int pid = owner_pid(n);
-    return pid > 0 && !process_alive(pid);
-  };
   // Private directories first: their manifests name System V objects.
   for (const auto& n : list_dir(dirs.tmp)) {
     if (!stale(n)) continue;
@@ -118,6 +117,20 @@ CleanupReport remove_stale_objects(const CleanupDirs& dirs) {
     note(r, ::mq_unlink(("/" + n).c_str()) == 0, "POSIX queue /" + n);
   }
   return r;
+}
+
+}  // namespace
+
+CleanupReport remove_stale_objects(const CleanupDirs& dirs) {
+  return remove_matching(dirs, [](const std::string& n) {
+    int pid = owner_pid(n);
+    return pid > 0 && !process_alive(pid);
+  });
+}
+
+CleanupReport remove_objects_of(int pid, const CleanupDirs& dirs) {
+  return remove_matching(
+      dirs, [pid](const std::string& n) { return owner_pid(n) == pid; });
 }
 
 }  // namespace ipcb::harness

@@ -33,4 +33,9 @@ bool process_alive(int pid);
 
 CleanupReport remove_stale_objects(const CleanupDirs& dirs = {});
 
+// The objects of this user's runs made by process `pid`, alive or not: the
+// driver's last resort when it must end while a thread is stuck (the objects
+// are unlinked; mappings still in use stay valid until exit).
+CleanupReport remove_objects_of(int pid, const CleanupDirs& dirs = {});
+
 }  // namespace ipcb::harness
