@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -95,9 +96,41 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
                               : benchmark::ConsoleReporter::OO_Tabular);
 }
 
+// Results temporaries a killed driver may have left: "<out>.tmp.<pid>..."
+// next to --out (when given) and "results.json.tmp.<pid>..." in every run
+// directory under ./results.
+results::TemporaryCleanup remove_results_temporaries(const std::string& out) {
+  std::vector<std::pair<std::string, std::string>> places;
+  if (!out.empty()) {
+    const auto slash = out.rfind('/');
+    if (slash == std::string::npos)
+      places.emplace_back(".", out);
+    else
+      places.emplace_back(slash == 0 ? "/" : out.substr(0, slash),
+                          out.substr(slash + 1));
+  }
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("results", ec)) {
+    if (e.is_directory(ec) && !e.is_symlink(ec))
+      places.emplace_back(e.path().string(), "results.json");
+  }
+  results::TemporaryCleanup all;
+  for (const auto& [dir, base] : places) {
+    auto r = results::remove_stale_temporaries(dir, base);
+    all.removed.insert(all.removed.end(), r.removed.begin(), r.removed.end());
+    all.refused.insert(all.refused.end(), r.refused.begin(), r.refused.end());
+  }
+  return all;
+}
+
 int run_cleanup() {
   harness::CleanupReport r = harness::remove_stale_objects();
+  const results::TemporaryCleanup tmp = remove_results_temporaries("");
+  for (const auto& path : tmp.removed)
+    r.removed.push_back("results temporary " + path);
   for (const auto& what : r.removed) std::cout << "removed " << what << "\n";
+  for (const auto& what : tmp.refused)
+    std::cout << "refused results temporary " << what << "\n";
   for (const auto& what : r.failed)
     std::cerr << "ipcbench: could not remove " << what << "\n";
   std::cout << "ipcbench --cleanup: removed " << r.removed.size()
@@ -147,10 +180,28 @@ int run_driver(int argc, char** argv) {
               << "'; see ipcbench --help\n";
     return 2;
   }
+  try {
+    if (!opt.out.empty()) results::check_target(opt.out);
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
   harness::install_driver_signals();
   install_stop_signals();
   settings.executable = self_path();
   harness::CleanupReport stale = harness::remove_stale_objects();
+  std::string made_dir;  // the run directory made here, if any
+  if (settings.options.out.empty()) {
+    try {
+      made_dir = results::make_run_directory("results");
+      settings.options.out = made_dir + "/results.json";
+    } catch (const std::exception& e) {
+      std::cerr << "ipcbench: " << e.what() << "; give --out=PATH\n";
+      return 1;
+    }
+  }
+  for (const auto& path : remove_results_temporaries(opt.out).removed)
+    stale.removed.push_back("results temporary " + path);
 
   harness::ClockInfo clock = harness::measure_clock();
   nlohmann::ordered_json block;
@@ -240,11 +291,18 @@ int run_driver(int argc, char** argv) {
   }
   benchmark::Shutdown();
   if (ran == 0 && !reporter.wrote()) {
+    if (!made_dir.empty()) ::rmdir(made_dir.c_str());  // nothing to keep
     std::cerr << "ipcbench: no benchmark matched; check --transports, "
                  "--scenarios, --sizes, --wait and --benchmark_filter\n";
     return 2;
   }
   std::cerr << gb_errors.str();
+  if (const std::string error = reporter.save_error(); !error.empty()) {
+    std::cerr << "ipcbench: the results file is not up to date: " << error
+              << (reporter.wrote() ? " (it holds an earlier snapshot)" : "")
+              << "\n";
+    return 1;
+  }
   if (reporter.wrote())
     std::cerr << "ipcbench: results written to " << opt.out << "\n";
   if (int sig = transports::stop_signal()) {

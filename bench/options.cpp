@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <optional>
 #include <set>
 
@@ -42,15 +41,6 @@ std::string join(const std::vector<std::string>& v) {
     s += x;
   }
   return s;
-}
-
-std::string default_out() {
-  char stamp[32];
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  return std::string("results/") + stamp + "/results.json";
 }
 
 // Google Benchmark accepts some malformed numbers silently; refuse them here.
@@ -307,7 +297,6 @@ Options parse_options(const std::vector<std::string>& args) {
       throw UsageError(std::string("--inject-peer-fault: ") + e.what());
     }
   }
-  if (o.out.empty()) o.out = default_out();
   return o;
 }
 
@@ -337,7 +326,9 @@ Measures IPC latency and throughput between two pinned processes.
                        none (no pinning)
   --timeout=SECONDS    per benchmark run; a peer that does not finish in time
                        is killed and the benchmark fails (default 60)
-  --out=PATH           results file (default results/<UTC stamp>/results.json)
+  --out=PATH           results file (default results/<UTC stamp>/results.json,
+                       in a new directory per run); never replaces anything
+                       but a regular file
   --list               list transports and their capabilities, then exit
   --cleanup            remove IPC objects left by ipcbench runs that died
                        (objects of running ipcbench processes are kept)

@@ -33,7 +33,7 @@ struct Options {
   std::vector<double> rates;   // rate scenario: offered msgs/s
   std::vector<int> producers;  // fanin scenario: producer counts to sweep
   double timeout_s = 60;
-  std::string out;  // results file
+  std::string out;  // results file; empty: a new run directory's
   bool list = false;
   bool cleanup = false;
   bool help = false;

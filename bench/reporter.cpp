@@ -23,6 +23,7 @@ ResultsReporter::ResultsReporter(
 }
 
 bool ResultsReporter::ReportContext(const Context& context) {
+  std::lock_guard lock(mutex_);
   bool ok = display_->ReportContext(context);
   for (const auto& w : block_["warnings"]) {
     std::cerr << "ipcbench: warning: " << w.get<std::string>() << "\n";
@@ -33,6 +34,7 @@ bool ResultsReporter::ReportContext(const Context& context) {
 }
 
 void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
+  std::lock_guard lock(mutex_);
   std::vector<Run> clean = runs;
   for (auto& run : clean) {
     // Every case uses manual time; "pingpong/pipe/64" reads better without
@@ -88,6 +90,7 @@ void ResultsReporter::note_variability(const Run& cv_run) {
 }
 
 void ResultsReporter::Finalize() {
+  std::lock_guard lock(mutex_);
   if (high_cv_ > 0) {
     std::string w = std::to_string(high_cv_) +
                     " benchmark(s) varied by more than 5 % between "
@@ -105,6 +108,7 @@ void ResultsReporter::Finalize() {
 }
 
 std::vector<std::string> ResultsReporter::failure_lines() const {
+  std::lock_guard lock(mutex_);
   std::vector<std::string> out;
   for (const auto& f : block_["failures"]) {
     out.push_back(f["name"].get<std::string>() + ": " +
@@ -114,17 +118,57 @@ std::vector<std::string> ResultsReporter::failure_lines() const {
 }
 
 void ResultsReporter::save_interrupted(const std::string& signal_name) {
+  std::lock_guard lock(mutex_);
   block_["complete"] = false;
   block_["interrupted"] = signal_name;
   save();
 }
 
-void ResultsReporter::save() {
+bool ResultsReporter::save_abandoned(const std::string& benchmark,
+                                     const std::string& error,
+                                     const std::string& cause,
+                                     std::chrono::milliseconds wait) {
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (!lock.try_lock_for(wait)) return false;
+  ++failures_;
+  block_["failures"].push_back({{"name", benchmark}, {"error", error}});
+  block_["benchmarks"].push_back({{"name", benchmark}, {"error", error}});
+  block_["complete"] = false;
+  block_["interrupted"] = cause;
+  return try_save();
+}
+
+std::string ResultsReporter::save_error() const {
+  std::lock_guard lock(mutex_);
+  return save_error_;
+}
+
+void ResultsReporter::save() { try_save(); }
+
+bool ResultsReporter::try_save() {
   std::string text = json_text_.str();
   if (!finalized_) text += "\n  ]\n}\n";  // close the document written so far
-  auto doc = results::combine(text, block_);
-  results::write_atomically(path_, doc.dump(2) + "\n");
+  try {
+    auto doc = results::combine(text, block_);
+    results::write_atomically(path_, doc.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    if (save_error_ != e.what()) {
+      std::cerr << "ipcbench: could not write the results file: " << e.what()
+                << "; "
+                << (wrote_ ? "it keeps its last complete snapshot"
+                           : "nothing is saved yet")
+                << ". Measuring goes on; the write is retried after the "
+                   "next benchmark\n";
+    }
+    save_error_ = e.what();
+    return false;
+  }
+  if (!save_error_.empty())
+    std::cerr << "ipcbench: the results file " << path_
+              << " is written again\n";
+  save_error_.clear();
   wrote_ = true;
+  return true;
 }
 
 }  // namespace ipcb::bench

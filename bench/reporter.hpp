@@ -2,12 +2,19 @@
 // forwards every run to the chosen display (console/json/csv), keeps Google
 // Benchmark's own JSON document, and after every batch of runs rewrites the
 // results file atomically (Google Benchmark JSON + the ipcbench block), so a
-// crash loses at most the benchmark that was running.
+// crash loses at most the benchmark that was running. A write that fails
+// (disk full, directory removed) never stops the suite: the file keeps its
+// last complete snapshot, the cause is said once on stderr, and the write is
+// retried after the next benchmark; save_error() tells whether the last
+// attempt failed. Saves are serialised, so save_abandoned() may be called
+// from another thread while the main thread is stuck inside a benchmark.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -28,6 +35,15 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
 
   // Marks the results incomplete ("interrupted": signal name) and saves.
   void save_interrupted(const std::string& signal_name);
+  // The driver's last resort, from another thread: records `benchmark` as
+  // failed with `error`, marks the results incomplete ("interrupted":
+  // `cause`) and saves. False if the results could not be saved (the writer
+  // was busy for `wait`, or the write failed).
+  bool save_abandoned(const std::string& benchmark, const std::string& error,
+                      const std::string& cause, std::chrono::milliseconds wait);
+
+  // Empty when the last write of the results file succeeded, else why not.
+  std::string save_error() const;
 
   int failures() const { return failures_; }
   // "name: error" for each failed benchmark, in order.
@@ -35,7 +51,8 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   bool wrote() const { return wrote_; }
 
  private:
-  void save();
+  void save();      // caller holds mutex_
+  bool try_save();  // caller holds mutex_; false after a failed write
   void note_variability(const Run& cv_run);
 
   static constexpr double kMaxCv = 0.05;  // flag benchmarks above 5 %
@@ -50,6 +67,8 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   bool finalized_ = false;
   bool wrote_ = false;
   int failures_ = 0;
+  std::string save_error_;
+  mutable std::timed_mutex mutex_;  // guards everything above
 };
 
 }  // namespace ipcb::bench
