@@ -668,6 +668,7 @@ void run_case_body(benchmark::State& state, const Case& cs,
 void run_case(benchmark::State& state, const Case& cs,
               const RunSettings& settings, RecordStore& store) {
   if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
+  if (settings.on_case_start) settings.on_case_start(cs.name);
   transports::reset_cancel();
   run_case_body(state, cs, settings, store);  // cleans up everything it made
   transports::reset_cancel();

@@ -41,9 +41,12 @@ class RecordStore {
 struct RunSettings {
   std::string executable;  // ipcbench binary used for peers
   Options options;
-  // Called (and never returns) once a case has cleaned up after SIGINT or
-  // SIGTERM: saves the partial results and exits 128 + signal.
+  // Called (and never returns) once a case has cleaned up after a stop
+  // signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT): saves the partial results and
+  // exits 128 + signal.
   std::function<void(int signal_number)> on_interrupt;
+  // Called with the case's name before it starts (may be empty).
+  std::function<void(const std::string& name)> on_case_start;
 };
 
 // Returns the number of cases registered.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -21,6 +22,7 @@
 #include "harness/clock.hpp"
 #include "harness/environment.hpp"
 #include "harness/pair.hpp"
+#include "harness/rescue.hpp"
 #include "results/results_file.hpp"
 #include "transports/registry.hpp"
 
@@ -140,14 +142,20 @@ int run_cleanup() {
 
 void on_stop_signal(int sig) { transports::request_stop(sig); }
 
+// Ctrl-C, kill, a closed terminal or SSH session, Ctrl-\: each ends the run
+// the same way (results saved and marked, objects removed, 128 + signal).
 void install_stop_signals() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocked transport call returns EINTR
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+    ::sigaction(sig, &sa, nullptr);
 }
+
+// How long the driver may stay in a call after the run was cancelled before
+// the last resort ends it (harness/rescue.hpp).
+constexpr std::chrono::seconds kStuckGrace{5};
 
 int run_driver(int argc, char** argv) {
   harness::initial_cpus();  // capture the mask before anything is pinned
@@ -278,6 +286,40 @@ int run_driver(int argc, char** argv) {
               << " (marked incomplete)\n";
     std::_Exit(128 + sig);
   };
+  std::mutex case_mutex;
+  std::string current_case;
+  settings.on_case_start = [&](const std::string& name) {
+    std::lock_guard lock(case_mutex);
+    current_case = name;
+  };
+  harness::Rescue rescue(kStuckGrace, [&](const std::string& cause) {
+    std::string name;
+    {
+      std::lock_guard lock(case_mutex);
+      name = current_case;
+    }
+    const std::string error =
+        "the driver stayed stuck for " + std::to_string(kStuckGrace.count()) +
+        " s in a transport call after the run was cancelled (" + cause +
+        "): a library wait that neither the timeout nor a signal ends, such "
+        "as a process-shared condition variable whose waiter was killed; "
+        "the run was ended";
+    const int sig = transports::stop_signal();
+    const bool saved = reporter.save_abandoned(
+        name, error,
+        sig ? std::string("SIG") + sigabbrev_np(sig) : "driver stuck",
+        std::chrono::seconds(2));
+    const auto removed = harness::remove_objects_of(::getpid());
+    std::cout.flush();
+    std::cerr << "ipcbench: " << name << ": " << error << "; "
+              << (saved ? "results so far saved in " + opt.out +
+                              " (marked incomplete)"
+                        : "the results file keeps its last snapshot")
+              << ", " << removed.removed.size()
+              << " IPC object(s) removed. Leave this benchmark out "
+                 "(--transports, --benchmark_filter) to run the rest\n";
+    std::_Exit(sig ? 128 + sig : 1);
+  });
   // Google Benchmark's own errors go through the display reporter's error
   // stream; hold them so that a filter matching nothing gives one line.
   std::ostringstream gb_errors;

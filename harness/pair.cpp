@@ -78,6 +78,7 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
 }
 
 Pair::~Pair() {
+  transports::note_progress();
   stop_watchdog();
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
@@ -233,6 +234,7 @@ std::string Pair::status_text() const {
 }
 
 std::string Pair::explain_failure(const std::exception& e) {
+  transports::note_progress();
   stop_watchdog();
   const std::string phase = phase_.load();
   std::string peer_error;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,6 +44,14 @@ int stop_signal() noexcept;  // 0 unless request_stop() was called
 bool cancelled() noexcept;
 [[noreturn]] void throw_cancelled(std::string_view call,
                                   std::string_view object);
+// For the driver's last-resort watcher (harness/rescue.hpp): `fd` (an
+// eventfd, or -1 for none) is written to, async-signal-safely, whenever the
+// run becomes cancelled or stopped, is reset, or note_progress() is called.
+void set_cancel_watch_fd(int fd) noexcept;
+// The driver is still moving while cancelled (tearing down, reaping): each
+// call counts as progress for the watcher, as reset_cancel() does.
+void note_progress() noexcept;
+std::uint64_t progress_count() noexcept;
 
 // Calls f() until it does not fail with EINTR; throws SysError on failure.
 // f returns a signed integer, -1 meaning failure with errno set.
