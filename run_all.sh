@@ -4,6 +4,8 @@
 #
 #   ./run_all.sh [--quick] [ipcbench flags...]   results/<UTC stamp>/results.json
 #   ./run_all.sh --test                          Release + ASan/UBSan test suites
+#   ./run_all.sh --report R.json                 charts and report.html of R.json
+#                                                (beside it) again
 #   ./run_all.sh --compare A.json B.json [compare.py flags...]
 #                                  B against A; chart in results/compare-<stamp>/
 #
@@ -81,26 +83,69 @@ run_suite() {
     [[ $has_scenarios -eq 0 ]] && args=(--scenarios=pingpong,stream "${args[@]+"${args[@]}"}")
     args=(--benchmark_min_time=0.05 "${args[@]+"${args[@]}"}")
   fi
-  local stamp out status=0
-  stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-  out="results/${stamp}/results.json"
-  # In the background so that SIGINT/SIGTERM reach ipcbench at once: it then
-  # saves the results so far (marked incomplete) and exits 130/143.
+  local dir out status=0
+  dir="$(make_run_dir)"
+  out="${dir}/results.json"
+  # In the background so that a stop signal reaches ipcbench at once: it then
+  # saves the results so far (marked incomplete) and exits 128 + signal.
   ./build/ipcbench --out="$out" "${args[@]+"${args[@]}"}" &
-  local child=$!
-  trap 'kill -INT "$child" 2>/dev/null || true' INT
-  trap 'kill -TERM "$child" 2>/dev/null || true' TERM
+  local child=$! sig
+  for sig in INT TERM HUP QUIT; do
+    # shellcheck disable=SC2064  # expand $sig and $child now
+    trap "kill -${sig} ${child} 2>/dev/null || true" "$sig"
+  done
   while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
   wait "$child" || status=$?
-  trap - INT TERM
+  trap - INT TERM HUP QUIT
   if [[ -f "$out" ]]; then
     say "results: $out"
-    if [[ -f plot/report.py ]]; then
-      /usr/bin/python3 plot/report.py "$out" --out-dir "results/${stamp}" ||
-        say "report generation failed (results are intact in $out)"
-    fi
+    make_report "$out" "$dir" || {
+      local report_status=$?
+      [[ $report_status -ge 128 ]] && return "$report_status"
+    }
   fi
   return "$status"
+}
+
+# A new directory results/<UTC stamp>[-N] for this run: mkdir is exclusive,
+# so two runs started in the same second never share one.
+make_run_dir() {
+  local base n=1 dir
+  base="results/$(date -u +%Y%m%dT%H%M%SZ)"
+  mkdir -p results
+  dir="$base"
+  until mkdir "$dir" 2>/dev/null; do
+    n=$((n + 1))
+    if [[ $n -gt 1000 || ! -d results ]]; then
+      say "cannot create a run directory $base-N under results/"
+      exit 1
+    fi
+    dir="${base}-${n}"
+  done
+  printf '%s\n' "$dir"
+}
+
+# make_report RESULTS.json DIR: charts and report.html into DIR. A failed
+# report leaves the results intact (status 1); an interrupted one returns
+# 128 + signal, so that Ctrl-C during the report ends run_all.sh with 130.
+make_report() {
+  local out="$1" dir="$2" status=0 stopped=0
+  [[ -f plot/report.py ]] || return 0
+  trap 'stopped=130' INT
+  trap 'stopped=143' TERM
+  trap 'stopped=129' HUP
+  trap 'stopped=131' QUIT
+  /usr/bin/python3 plot/report.py "$out" --out-dir "$dir" || status=$?
+  trap - INT TERM HUP QUIT
+  if [[ $stopped -ne 0 || $status -ge 128 ]]; then
+    [[ $stopped -ne 0 ]] || stopped=$status
+    say "report interrupted (results are intact in $out)"
+    return "$stopped"
+  fi
+  if [[ $status -ne 0 ]]; then
+    say "report generation failed (results are intact in $out)"
+    return 1
+  fi
 }
 
 run_compare() {  # run_compare A.json B.json [compare.py flags...]
@@ -119,6 +164,12 @@ main() {
     shift
     [[ $# -eq 0 ]] || { say "--test takes no further arguments (got: $*)"; exit 2; }
     run_tests
+  elif [[ "${1:-}" == "--report" ]]; then
+    shift
+    [[ $# -eq 1 && -f "$1" ]] || { say "--report needs one results file: --report results/<run>/results.json"; exit 2; }
+    local out
+    out="$(cd "$CALLER_DIR" && realpath -- "$1")"
+    make_report "$out" "$(dirname -- "$out")"
   elif [[ "${1:-}" == "--compare" ]]; then
     shift
     [[ $# -ge 2 ]] || { say "--compare needs two results files: --compare A.json B.json"; exit 2; }
