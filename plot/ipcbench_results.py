@@ -21,14 +21,22 @@ Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
 their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
 and its throughput (msgs_per_s, bytes_per_second; round_trips_per_s for
 ping-pong) is the aggregate over all pairs.
+
+Every field the scripts read is checked here, once (results_check.py says
+how): a wrong type, or a setting or count out of range, raises PlotError
+naming the file, the entry and the field.
 """
 
 import json
 import os
 import statistics
 
+import results_check as rc
+
 SCHEMA_VERSION = 1
 GENERATE_HINT = "run ./run_all.sh or build/ipcbench --out=FILE to make one"
+DAMAGED = ("the file is damaged or was not written by ipcbench; run the "
+           "benchmarks again")
 _SEP = " \u2014 "  # " — " between what went wrong and how to fix it
 
 
@@ -113,6 +121,42 @@ def _check_block(path, doc):
             "check ipcbench's --transports, --scenarios, --sizes and "
             "--benchmark_filter, then run again")
     return block
+
+
+def _checked(path, where, value, spec, field=""):
+    """rc.check(), its Malformed as a PlotError: "<path>: <where><field> is
+    a string ('abc'); expected a number"."""
+    try:
+        rc.check(value, spec, field)
+    except rc.Malformed as e:
+        raise PlotError(f"{path}: {where}{e}", DAMAGED) from None
+
+
+def _check_gbench(path, doc):
+    """Google Benchmark's context and the entries the scripts read."""
+    if "context" in doc:
+        _checked(path, "", doc["context"], rc.CONTEXT, "context")
+    if "benchmarks" not in doc:
+        return
+    _checked(path, "", doc["benchmarks"], [rc.ANY_OBJECT], "benchmarks")
+    spec = rc.gbench_entry(GB_COUNTERS)
+    for i, entry in enumerate(doc["benchmarks"]):
+        name = entry.get("name")
+        where = (f"Google Benchmark entry #{i} is malformed: "
+                 + (f'"{name}": ' if isinstance(name, str) else ""))
+        try:
+            if rc.read_by_scripts(entry):
+                rc.check(entry, spec)
+        except rc.Malformed as e:
+            raise PlotError(f"{path}: {where}{e}", DAMAGED) from None
+
+
+def _check_record(path, index, rec):
+    """Refuses a record with a wrong value (results_check)."""
+    name = rec.get("name") if isinstance(rec, dict) else None
+    where = (f"benchmark #{index} is malformed: "
+             + (f'"{name}": ' if isinstance(name, str) else ""))
+    _checked(path, where, rec, rc.RECORD)
 
 
 def _gbench_entries(doc):
@@ -272,6 +316,10 @@ _LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
 SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
                      "oneway": {"p50_ns": None, "p90_ns": None,
                                 "p99_ns": None, "p999_ns": None}}
+# Every counter of Google Benchmark's entries that a headline may read.
+GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS} | {
+    c for counters in SCENARIO_COUNTERS.values()
+    for c in counters.values() if c})
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
                   "offered_per_s", "producers", "pairs")
@@ -338,6 +386,11 @@ class Results:
         self.path = path
         self.doc = doc
         block = _check_block(path, doc)
+        _checked(path, "", {k: v for k, v in block.items()
+                            if k != "benchmarks"}, rc.BLOCK, "ipcbench")
+        _check_gbench(path, doc)
+        for i, rec in enumerate(block["benchmarks"]):
+            _check_record(path, i, rec)
         self.block = block
         self.environment = block.get("environment") or {}
         self.placement = block.get("placement") or {}
