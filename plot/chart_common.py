@@ -66,11 +66,16 @@ def run(main, argv=None):
 
 
 def load_for_chart(args):
-    """Loads RESULTS, then imports pyplot: bad input fails before any import."""
+    """Loads RESULTS, then imports pyplot: bad input fails before any import.
+    Warns of an incomplete run and of each benchmark left out for an
+    invalid figure (NaN, infinite or negative)."""
     results = load(args.results)
     if not results.complete:
         print(f"plot: warning: {args.results} is from an incomplete run "
               "(interrupted?); showing what finished", file=sys.stderr)
+    for h in results.invalid():
+        print(f"plot: warning: {args.results}: {h['name']} is left out: "
+              f"{h['reason']}", file=sys.stderr)
     return results, import_pyplot()
 
 

@@ -24,7 +24,11 @@ ping-pong) is the aggregate over all pairs.
 
 Every field the scripts read is checked here, once (results_check.py says
 how): a wrong type, or a setting or count out of range, raises PlotError
-naming the file, the entry and the field.
+naming the file, the entry and the field; a NaN, infinite or negative
+figure (in a record, or in the median aggregate a headline takes) gives its
+benchmark the status "invalid" and the reason "invalid figure: <field> =
+<value>", so that no chart draws it (select() returns "ok" benchmarks
+only) and the report and compare.py list it.
 """
 
 import json
@@ -123,11 +127,11 @@ def _check_block(path, doc):
     return block
 
 
-def _checked(path, where, value, spec, field=""):
+def _checked(path, where, value, spec, field="", flagged=None):
     """rc.check(), its Malformed as a PlotError: "<path>: <where><field> is
     a string ('abc'); expected a number"."""
     try:
-        rc.check(value, spec, field)
+        rc.check(value, spec, field, flagged)
     except rc.Malformed as e:
         raise PlotError(f"{path}: {where}{e}", DAMAGED) from None
 
@@ -152,11 +156,14 @@ def _check_gbench(path, doc):
 
 
 def _check_record(path, index, rec):
-    """Refuses a record with a wrong value (results_check)."""
+    """Refuses a record with a wrong value (results_check); returns the
+    [(field, value)] of its NaN, infinite or negative figures."""
     name = rec.get("name") if isinstance(rec, dict) else None
     where = (f"benchmark #{index} is malformed: "
              + (f'"{name}": ' if isinstance(name, str) else ""))
-    _checked(path, where, rec, rc.RECORD)
+    flagged = []
+    _checked(path, where, rec, rc.RECORD, flagged=flagged)
+    return flagged
 
 
 def _gbench_entries(doc):
@@ -219,7 +226,7 @@ def pairs_of(value):
     return int(value)
 
 
-def _flatten(path, index, rec, gb, failed, skipped):
+def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
     if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
         raise PlotError(f"{path}: benchmark #{index} has no name",
                         "the file is damaged; run the benchmarks again")
@@ -235,6 +242,9 @@ def _flatten(path, index, rec, gb, failed, skipped):
         row[key] = value
     row["series"] = series_label(row["transport"], row["wait"])
     row["status"], row["reason"] = _status(rec, gb, failed, skipped)
+    if row["status"] == "ok" and flagged:
+        row["status"], row["reason"] = "invalid", rc.invalid_figure(
+            *flagged[0])
     placement = rec.get("placement", {})
     observed = rec.get("cpus_observed", {})
     row.update(placement_preset=placement.get("preset"),
@@ -332,6 +342,13 @@ def median_counter(scenario, key):
     return SCENARIO_COUNTERS.get(scenario, {}).get(key, default)
 
 
+def _unmeasured(head, status, reason):
+    """head of a benchmark with no figure to show, and why."""
+    head.update(status=status, reason=reason, source="",
+                **{k: None for k, _ in HEADLINE_FIELDS})
+    return head
+
+
 def _headline(runs, median_entry):
     """One benchmark's figures from its repetitions (see module docstring)."""
     first = runs[0]
@@ -342,10 +359,11 @@ def _headline(runs, median_entry):
                                         first["driver_cpu"], first["peer_cpu"])
     head["runs"] = runs
     head["repetitions"] = len(ok)
+    invalid = [r for r in runs if r["status"] == "invalid"]
+    if invalid:  # one bad repetition and the benchmark is not drawn
+        return _unmeasured(head, "invalid", invalid[0]["reason"])
     if not ok:
-        head.update(status=first["status"], reason=first["reason"],
-                    source="", **{k: None for k, _ in HEADLINE_FIELDS})
-        return head
+        return _unmeasured(head, first["status"], first["reason"])
     head.update(status="ok", reason="")
     if len(ok) == 1:
         head["source"] = "single run"
@@ -359,6 +377,9 @@ def _headline(runs, median_entry):
         counter = median_counter(first["scenario"], key)
         if use_gb and counter in median_entry:
             head[key] = median_entry[counter]
+            if rc.bad_figure(head[key]):
+                return _unmeasured(head, "invalid", rc.invalid_figure(
+                    f"Google Benchmark median {counter}", head[key]))
         else:
             head[key] = statistics.median(values) if values else None
     return head
@@ -389,8 +410,8 @@ class Results:
         _checked(path, "", {k: v for k, v in block.items()
                             if k != "benchmarks"}, rc.BLOCK, "ipcbench")
         _check_gbench(path, doc)
-        for i, rec in enumerate(block["benchmarks"]):
-            _check_record(path, i, rec)
+        flagged = [_check_record(path, i, rec)
+                   for i, rec in enumerate(block["benchmarks"])]
         self.block = block
         self.environment = block.get("environment") or {}
         self.placement = block.get("placement") or {}
@@ -413,7 +434,8 @@ class Results:
                 gb = iterations.get((normalize_name(str(rec.get("name", ""))),
                                      rec.get("repetition_index", 0)))
             try:
-                self.rows.append(_flatten(path, i, rec, gb, failed, skipped))
+                self.rows.append(_flatten(path, i, rec, gb, failed, skipped,
+                                          flagged[i]))
             except (AttributeError, TypeError, ValueError) as e:
                 raise PlotError(f"{path}: benchmark #{i} is malformed ({e})",
                                 "the file is damaged or not written by "
@@ -442,6 +464,11 @@ class Results:
                 continue
             out.append(h)
         return out
+
+    def invalid(self):
+        """Headlines of benchmarks with a NaN, infinite or negative figure:
+        in no chart, listed with the figure ("invalid figure: ... = nan")."""
+        return [h for h in self.headlines if h["status"] == "invalid"]
 
     def all_series(self):
         """Every transport:wait of the run, in a stable (sorted) order."""

@@ -4,14 +4,24 @@ ipcbench_results.load() reads the file. Fields the scripts do not read are
 not checked (other parts of ipcbench may add some), nor are Google
 Benchmark's aggregates other than the median.
 
-Refused (ipcbench_results turns Malformed into a PlotError: exit 2, one
-line naming the file, the entry and the field): a value of the wrong JSON
-type (a string, null, bool, list or object where a number belongs, a
-number where a string belongs), and a setting or count out of range (a
-message size, repetition index, iteration or sample count, number of
-producers or pairs that is not a whole number 0 or more; an offered rate
-that is not a finite number 0 or more). Such a file is damaged, and these
-values say what was measured, so nothing can be drawn without them.
+Bad values get one of two answers:
+
+- Refused (ipcbench_results turns Malformed into a PlotError: exit 2, one
+  line naming the file, the entry and the field): a value of the wrong JSON
+  type (a string, null, bool, list or object where a number belongs, a
+  number where a string belongs), and a setting or count out of range (a
+  message size, repetition index, iteration or sample count, number of
+  producers or pairs that is not a whole number 0 or more; an offered rate
+  that is not a finite number 0 or more). Such a file is damaged, and
+  these values say what was measured, so nothing can be drawn without them.
+- Flagged: a measured figure (latency, throughput, achieved rate, missed
+  slots, fairness) that is NaN, infinite or negative. Google Benchmark
+  writes NaN and Infinity for a measurement that went wrong (no samples, no
+  elapsed time); the benchmark is marked invalid ("invalid figure:
+  latency.percentiles_ns["50"] = nan"), left out of every chart, and listed
+  in the report and by compare.py, while the rest of the run is drawn.
+  (nlohmann::json writes NaN as null: in the "ipcbench" block a NaN arrives
+  as null, which is refused like any other wrong type.)
 """
 
 import math
@@ -34,7 +44,7 @@ class Kind:
 
 
 NUMBER = Kind("a number", _is_number)  # NaN and infinities too; not drawn
-FIGURE = Kind("a number", _is_number)  # measured: a latency, a throughput
+FIGURE = Kind("a number", _is_number)  # measured: NaN, inf or < 0 flags
 WHOLE = Kind("a whole number", _is_whole)  # a CPU number (-1: none)
 COUNT = Kind("a whole number, 0 or more",
              lambda v: _is_whole(v) and v >= 0)
@@ -44,6 +54,16 @@ STRING = Kind("a string", lambda v: isinstance(v, str))
 BOOL = Kind("a bool", lambda v: isinstance(v, bool))
 ANY_OBJECT = {}  # an object, whatever it holds
 PERCENTILE = "<percentile>"  # in an object spec: keys "0" .. "100"
+
+
+def bad_figure(value):
+    """True for a figure no chart may draw: NaN, infinite or negative."""
+    return not math.isfinite(value) or value < 0
+
+
+def invalid_figure(field, value):
+    """How a flagged benchmark is listed: "invalid figure: <field> = nan"."""
+    return f"invalid figure: {field} = {value}"
 
 
 class Malformed(Exception):
@@ -96,9 +116,10 @@ def _percentile_key(key):
         return False
 
 
-def check(value, spec, field=""):
+def check(value, spec, field="", flagged=None):
     """Raises Malformed at the first value that does not fit spec (a kind
-    above, [item spec], {key: spec}, or a tuple of alternatives)."""
+    above, [item spec], {key: spec}, or a tuple of alternatives); appends
+    (field, value) of every bad figure to `flagged`."""
     fitting = [s for s in (spec if isinstance(spec, tuple) else (spec,))
                if _fits(value, s)]
     if not fitting:
@@ -107,16 +128,18 @@ def check(value, spec, field=""):
     spec = fitting[0]
     if isinstance(spec, list):
         for i, item in enumerate(value):
-            check(item, spec[0], f"{field}[{i}]")
+            check(item, spec[0], f"{field}[{i}]", flagged)
     elif isinstance(spec, dict):
         for key, item in value.items():
             if PERCENTILE in spec:
                 if not _percentile_key(key):
                     raise Malformed(f"{field} has a key {key!r}; expected "
                                     "percentiles from 0 to 100")
-                check(item, spec[PERCENTILE], f'{field}["{key}"]')
+                check(item, spec[PERCENTILE], f'{field}["{key}"]', flagged)
             elif key in spec:
-                check(item, spec[key], _join(field, key))
+                check(item, spec[key], _join(field, key), flagged)
+    elif spec is FIGURE and flagged is not None and bad_figure(value):
+        flagged.append((field, value))
 
 
 # ---- the ipcbench block (results/results_file.hpp) -------------------------
