@@ -21,7 +21,8 @@ Bad values (results_check.py): a wrong type, or a setting or count out of
 range, in either file exits 2 naming the file and the field; a benchmark
 with a NaN, infinite or negative figure (latency, throughput) in either run
 is compared with nothing: its rows say "A invalid: invalid figure: <field>
-= <value>" (or B) and the chart leaves it out.
+= <value>" (or B) and the chart leaves it out. Ctrl-C exits 130 and leaves
+no partial output.
 """
 
 import argparse

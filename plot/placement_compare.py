@@ -9,7 +9,8 @@ one panel per scenario and message size.
 Bad values (results_check.py): a wrong type, or a setting or count out of
 range, exits 2 naming the file and the field; a benchmark with a NaN,
 infinite or negative figure (latency, throughput) is left out of the chart,
-with a warning naming it and the figure.
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

@@ -9,7 +9,8 @@ Bad values (results_check.py): a wrong type, or a setting or count out of
 range, exits 2 naming the file and the field, and writes nothing; a
 benchmark with a NaN, infinite or negative figure (latency, throughput) is
 left out of every chart and listed under "Invalid figures" and in the table
-as "invalid figure: <field> = <value>".
+as "invalid figure: <field> = <value>". Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import argparse
