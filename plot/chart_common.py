@@ -1,17 +1,21 @@
 """What every chart script shares: the command line, matplotlib (Agg) set-up,
 consistent colours per transport, unit formatting, the machine caption, and
-writing PNG + SVG without leaving a half-written file behind.
+writing PNG + SVG (all or none) without leaving a half-written file behind.
 
 A chart module offers make_figure(results, plt, ...) -> (figure, file stem)
 and main(argv); main runs through run() below, which turns PlotError into
-one line on stderr ("plot: <what> — <how to fix>") and an exit status.
+one line on stderr ("plot: <what> — <how to fix>") and an exit status, and
+Ctrl-C into "plot: interrupted" and status 130.
 """
 
 import argparse
+import contextlib
 import io
 import os
+import signal
 import sys
 import tempfile
+import threading
 
 from ipcbench_results import PlotError, load
 
@@ -66,11 +70,16 @@ def run(main, argv=None):
 
 
 def load_for_chart(args):
-    """Loads RESULTS, then imports pyplot: bad input fails before any import."""
+    """Loads RESULTS, then imports pyplot: bad input fails before any import.
+    Warns of an incomplete run and of each benchmark left out for an
+    invalid figure (NaN, infinite or negative)."""
     results = load(args.results)
     if not results.complete:
         print(f"plot: warning: {args.results} is from an incomplete run "
               "(interrupted?); showing what finished", file=sys.stderr)
+    for h in results.invalid():
+        print(f"plot: warning: {args.results}: {h['name']} is left out: "
+              f"{h['reason']}", file=sys.stderr)
     return results, import_pyplot()
 
 
@@ -385,35 +394,54 @@ def _umask():
     return mask
 
 
-def write_atomically(path, data):
-    """Writes bytes to a temporary file beside `path`, then renames it (with
-    the permissions a plain open() would give, not mkstemp's 0600)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+@contextlib.contextmanager
+def interrupts_held():
+    """Ctrl-C (SIGINT) inside the block is held until the block ends, then
+    raised as KeyboardInterrupt: for steps that must not stop half-way. A
+    Python handler, not a signal mask, as the signal may reach another
+    thread (scipy's); outside the main thread, where handlers cannot be
+    set, nothing is held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(*caught[0])
 
 
 def write_outputs(directory, files):
-    """Writes {file name: bytes} into directory; returns the paths."""
+    """Writes {file name: bytes} into directory, all or none; returns the
+    paths. Each file goes to a temporary name beside its own (with the
+    permissions a plain open() would give, not mkstemp's 0600) and, once
+    all are written, every one is renamed into place. A failure or Ctrl-C
+    before that removes the temporary files; Ctrl-C during the renames is
+    held until the last one."""
+    temps = []  # (temporary path, final path)
     try:
         os.makedirs(directory, exist_ok=True)
-        paths = []
         for name, data in files.items():
-            path = os.path.join(directory, name)
-            write_atomically(path, data)
-            paths.append(path)
-        return paths
+            with interrupts_held():  # no temporary file goes unrecorded
+                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+                temps.append((tmp, os.path.join(directory, name)))
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), 0o666 & ~_umask())
+                f.write(data)
+        with interrupts_held():
+            for tmp, path in temps:
+                os.replace(tmp, path)
     except OSError as e:
         raise PlotError(f"cannot write into {directory} ({e.strerror})",
                         "choose a writable --out-dir") from None
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [path for _, path in temps]
 
 
 def save_chart(args, fig, stem, plt):

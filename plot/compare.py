@@ -16,6 +16,13 @@ builds or placements. With --out-dir, also writes a chart of the ratios
 against message size (offered rate for rate, producers for fan-in).
 
     /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, in either file exits 2 naming the file and the field; a benchmark
+with a NaN, infinite or negative figure (latency, throughput) in either run
+is compared with nothing: its rows say "A invalid: invalid figure: <field>
+= <value>" (or B) and the chart leaves it out. Ctrl-C exits 130 and leaves
+no partial output.
 """
 
 import argparse

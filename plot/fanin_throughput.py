@@ -6,6 +6,12 @@ index, and the smallest and largest producer's share); one column per
 message size.
 
     /usr/bin/python3 plot/fanin_throughput.py results/<stamp>/results.json
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

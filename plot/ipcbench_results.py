@@ -21,14 +21,26 @@ Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
 their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
 and its throughput (msgs_per_s, bytes_per_second; round_trips_per_s for
 ping-pong) is the aggregate over all pairs.
+
+Every field the scripts read is checked here, once (results_check.py says
+how): a wrong type, or a setting or count out of range, raises PlotError
+naming the file, the entry and the field; a NaN, infinite or negative
+figure (in a record, or in the median aggregate a headline takes) gives its
+benchmark the status "invalid" and the reason "invalid figure: <field> =
+<value>", so that no chart draws it (select() returns "ok" benchmarks
+only) and the report and compare.py list it.
 """
 
 import json
 import os
 import statistics
 
+import results_check as rc
+
 SCHEMA_VERSION = 1
 GENERATE_HINT = "run ./run_all.sh or build/ipcbench --out=FILE to make one"
+DAMAGED = ("the file is damaged or was not written by ipcbench; run the "
+           "benchmarks again")
 _SEP = " \u2014 "  # " — " between what went wrong and how to fix it
 
 
@@ -115,6 +127,45 @@ def _check_block(path, doc):
     return block
 
 
+def _checked(path, where, value, spec, field="", flagged=None):
+    """rc.check(), its Malformed as a PlotError: "<path>: <where><field> is
+    a string ('abc'); expected a number"."""
+    try:
+        rc.check(value, spec, field, flagged)
+    except rc.Malformed as e:
+        raise PlotError(f"{path}: {where}{e}", DAMAGED) from None
+
+
+def _check_gbench(path, doc):
+    """Google Benchmark's context and the entries the scripts read."""
+    if "context" in doc:
+        _checked(path, "", doc["context"], rc.CONTEXT, "context")
+    if "benchmarks" not in doc:
+        return
+    _checked(path, "", doc["benchmarks"], [rc.ANY_OBJECT], "benchmarks")
+    spec = rc.gbench_entry(GB_COUNTERS)
+    for i, entry in enumerate(doc["benchmarks"]):
+        name = entry.get("name")
+        where = (f"Google Benchmark entry #{i} is malformed: "
+                 + (f'"{name}": ' if isinstance(name, str) else ""))
+        try:
+            if rc.read_by_scripts(entry):
+                rc.check(entry, spec)
+        except rc.Malformed as e:
+            raise PlotError(f"{path}: {where}{e}", DAMAGED) from None
+
+
+def _check_record(path, index, rec):
+    """Refuses a record with a wrong value (results_check); returns the
+    [(field, value)] of its NaN, infinite or negative figures."""
+    name = rec.get("name") if isinstance(rec, dict) else None
+    where = (f"benchmark #{index} is malformed: "
+             + (f'"{name}": ' if isinstance(name, str) else ""))
+    flagged = []
+    _checked(path, where, rec, rc.RECORD, flagged=flagged)
+    return flagged
+
+
 def _gbench_entries(doc):
     """Google Benchmark's entries by (name, repetition) and median aggregates."""
     iterations, medians = {}, {}
@@ -175,7 +226,7 @@ def pairs_of(value):
     return int(value)
 
 
-def _flatten(path, index, rec, gb, failed, skipped):
+def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
     if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
         raise PlotError(f"{path}: benchmark #{index} has no name",
                         "the file is damaged; run the benchmarks again")
@@ -191,6 +242,9 @@ def _flatten(path, index, rec, gb, failed, skipped):
         row[key] = value
     row["series"] = series_label(row["transport"], row["wait"])
     row["status"], row["reason"] = _status(rec, gb, failed, skipped)
+    if row["status"] == "ok" and flagged:
+        row["status"], row["reason"] = "invalid", rc.invalid_figure(
+            *flagged[0])
     placement = rec.get("placement", {})
     observed = rec.get("cpus_observed", {})
     row.update(placement_preset=placement.get("preset"),
@@ -272,6 +326,10 @@ _LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
 SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
                      "oneway": {"p50_ns": None, "p90_ns": None,
                                 "p99_ns": None, "p999_ns": None}}
+# Every counter of Google Benchmark's entries that a headline may read.
+GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS} | {
+    c for counters in SCENARIO_COUNTERS.values()
+    for c in counters.values() if c})
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
                   "offered_per_s", "producers", "pairs")
@@ -284,6 +342,13 @@ def median_counter(scenario, key):
     return SCENARIO_COUNTERS.get(scenario, {}).get(key, default)
 
 
+def _unmeasured(head, status, reason):
+    """head of a benchmark with no figure to show, and why."""
+    head.update(status=status, reason=reason, source="",
+                **{k: None for k, _ in HEADLINE_FIELDS})
+    return head
+
+
 def _headline(runs, median_entry):
     """One benchmark's figures from its repetitions (see module docstring)."""
     first = runs[0]
@@ -294,10 +359,11 @@ def _headline(runs, median_entry):
                                         first["driver_cpu"], first["peer_cpu"])
     head["runs"] = runs
     head["repetitions"] = len(ok)
+    invalid = [r for r in runs if r["status"] == "invalid"]
+    if invalid:  # one bad repetition and the benchmark is not drawn
+        return _unmeasured(head, "invalid", invalid[0]["reason"])
     if not ok:
-        head.update(status=first["status"], reason=first["reason"],
-                    source="", **{k: None for k, _ in HEADLINE_FIELDS})
-        return head
+        return _unmeasured(head, first["status"], first["reason"])
     head.update(status="ok", reason="")
     if len(ok) == 1:
         head["source"] = "single run"
@@ -311,6 +377,9 @@ def _headline(runs, median_entry):
         counter = median_counter(first["scenario"], key)
         if use_gb and counter in median_entry:
             head[key] = median_entry[counter]
+            if rc.bad_figure(head[key]):
+                return _unmeasured(head, "invalid", rc.invalid_figure(
+                    f"Google Benchmark median {counter}", head[key]))
         else:
             head[key] = statistics.median(values) if values else None
     return head
@@ -338,6 +407,11 @@ class Results:
         self.path = path
         self.doc = doc
         block = _check_block(path, doc)
+        _checked(path, "", {k: v for k, v in block.items()
+                            if k != "benchmarks"}, rc.BLOCK, "ipcbench")
+        _check_gbench(path, doc)
+        flagged = [_check_record(path, i, rec)
+                   for i, rec in enumerate(block["benchmarks"])]
         self.block = block
         self.environment = block.get("environment") or {}
         self.placement = block.get("placement") or {}
@@ -360,7 +434,8 @@ class Results:
                 gb = iterations.get((normalize_name(str(rec.get("name", ""))),
                                      rec.get("repetition_index", 0)))
             try:
-                self.rows.append(_flatten(path, i, rec, gb, failed, skipped))
+                self.rows.append(_flatten(path, i, rec, gb, failed, skipped,
+                                          flagged[i]))
             except (AttributeError, TypeError, ValueError) as e:
                 raise PlotError(f"{path}: benchmark #{i} is malformed ({e})",
                                 "the file is damaged or not written by "
@@ -389,6 +464,11 @@ class Results:
                 continue
             out.append(h)
         return out
+
+    def invalid(self):
+        """Headlines of benchmarks with a NaN, infinite or negative figure:
+        in no chart, listed with the figure ("invalid figure: ... = nan")."""
+        return [h for h in self.headlines if h["status"] == "invalid"]
 
     def all_series(self):
         """Every transport:wait of the run, in a stable (sorted) order."""

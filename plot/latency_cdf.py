@@ -6,6 +6,12 @@ file. The x axis is HdrHistogram's: 1/(1-p) on a log scale, so that
 p90, p99, p99.9 ... are evenly spaced.
 
     /usr/bin/python3 plot/latency_cdf.py results/<stamp>/results.json --size 4096
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

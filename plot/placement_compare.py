@@ -5,6 +5,12 @@ figure, one group per transport (and wait strategy), one bar per placement,
 one panel per scenario and message size.
 
     /usr/bin/python3 plot/placement_compare.py results/<stamp>/results.json
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

@@ -5,6 +5,12 @@ In a placement sweep every transport has a bar per placement, labelled with
 it and hatched per placement.
 
     /usr/bin/python3 plot/ranked_bar.py results/<stamp>/results.json --size 64
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

@@ -5,6 +5,12 @@ transport (and wait strategy), one panel per message size. Hollow markers:
 the sender fell behind (missed slots, or under 95 % of the offered rate).
 
     /usr/bin/python3 plot/rate_latency.py results/<stamp>/results.json
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys

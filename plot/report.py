@@ -4,6 +4,13 @@ environment, warnings, failures and skipped transports, the charts, and a
 sortable table of every benchmark. Prints the report's path.
 
     /usr/bin/python3 plot/report.py results/<stamp>/results.json --out-dir DIR
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field, and writes nothing; a
+benchmark with a NaN, infinite or negative figure (latency, throughput) is
+left out of every chart and listed under "Invalid figures" and in the table
+as "invalid figure: <field> = <value>". Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import argparse

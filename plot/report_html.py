@@ -29,7 +29,8 @@ table.sortable th { cursor: pointer; background: #f0f0f0; position: sticky;
                     top: 0; white-space: nowrap; }
 table.sortable th[data-dir=asc]::after { content: " \\25B2"; }
 table.sortable th[data-dir=desc]::after { content: " \\25BC"; }
-tr.failed td { color: #c62828; } tr.skipped td { color: #777; }
+tr.failed td, tr.invalid td { color: #c62828; }
+tr.skipped td { color: #777; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto;
   border: 1px solid #eee; }
 figcaption { color: #555; font-size: 13px; }
@@ -83,7 +84,11 @@ def problems(results):
     out.append(_list_box("skip", f"Skipped ({len(results.skipped)})", [
         f"<code>{e(str(s.get('name')))}</code>: {e(str(s.get('reason')))}"
         for s in results.skipped]))
-    if not (results.warnings or results.failures or results.skipped):
+    invalid = results.invalid()
+    out.append(_list_box("fail", f"Invalid figures ({len(invalid)})", [
+        f"<code>{e(h['name'])}</code>: {e(h['reason'])}" for h in invalid]))
+    if not (results.warnings or results.failures or results.skipped
+            or invalid):
         out.append('<div class="box ok">No warnings, failures or skipped '
                    'transports.</div>')
     return "".join(out)
@@ -315,12 +320,16 @@ def page(results, charts):
     """The whole report.html as a string."""
     env = results.environment
     counts = {s: sum(h["status"] == s for h in results.headlines)
-              for s in ("ok", "failed", "skipped")}
+              for s in ("ok", "failed", "skipped", "invalid")}
     title = (f"ipcbench report \u2014 {env.get('hostname', '?')}, "
              f"{str(results.context.get('date', ''))[:16].replace('T', ' ')}")
     reps = results.max_repetitions()
     summary = (f"{len(results.headlines)} benchmarks: {counts['ok']} measured,"
-               f" {counts['failed']} failed, {counts['skipped']} skipped. ")
+               f" {counts['failed']} failed, {counts['skipped']} skipped")
+    if counts["invalid"]:
+        summary += (f", {counts['invalid']} with an invalid figure (NaN, "
+                    "infinite or negative: in no chart)")
+    summary += ". "
     summary += (f"{reps} repetitions: headline figures are the median across "
                 "repetitions (Google Benchmark's median aggregate of the "
                 "percentiles the harness computed per repetition)."

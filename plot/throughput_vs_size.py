@@ -4,6 +4,12 @@ panels, one line per transport (and wait strategy); in a placement sweep,
 one line per transport and placement, a line style per placement.
 
     /usr/bin/python3 plot/throughput_vs_size.py results/<stamp>/results.json
+
+Bad values (results_check.py): a wrong type, or a setting or count out of
+range, exits 2 naming the file and the field; a benchmark with a NaN,
+infinite or negative figure (latency, throughput) is left out of the chart,
+with a warning naming it and the figure. Ctrl-C exits 130 and leaves no
+partial output.
 """
 
 import sys
