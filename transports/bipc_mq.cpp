@@ -7,6 +7,15 @@
 // Limits: no kernel queue limit applies (it is shared memory, bounded by the
 // size of /dev/shm): max_msg_size = the message size, max_num_msg = 10 (as
 // posix_mq's default depth), so a run of 1 MiB messages maps 2 x ~10 MiB.
+// Space: Boost creates, truncates (sparse) and touches the object itself in
+// its constructor (it writes every slot's header), so a /dev/shm too small
+// would end in SIGBUS. prepare() therefore checks, before each queue is
+// made, that /dev/shm has the bytes Boost will ask for (its own size
+// function, statvfs), and right after it is made reserves the whole object
+// (posix_fallocate through /dev/shm/<name>); either failing is an error
+// naming the queue, the bytes needed and available. Residual race: another
+// process filling /dev/shm between the check and Boost's constructor can
+// still make that constructor fault with SIGBUS.
 // Waits: block only. Boost's blocking waits do not return on signals, so we
 // wait in 50 ms timed slices and poll the harness's cancel token between
 // them. Boost's mutex is not robust (a holder that dies leaves it locked):
@@ -28,6 +37,7 @@
 
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm_space.hpp"
 
 #ifndef BOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING
 #error "build with -DBOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING (CMake)"
@@ -147,18 +157,35 @@ class BipcMqTransport final : public Transport {
                                "): " + e.what());
     }
   }
+  // Creates queue `name` with its space checked before and reserved after
+  // (see the header comment); `created` is set once the name may exist.
   std::unique_ptr<Queue> create(const std::string& name, bool& created) {
+    const std::string object = "bipc_mq: message_queue " + name;
+    const SpaceSite site = dev_shm_site();
+    require_free_space(queue_bytes(), object, site);
+    std::unique_ptr<Queue> q;
     try {
-      auto q = std::make_unique<Queue>(bip::create_only, name.c_str(), kDepth,
-                                       max_, bip::permissions(0600));
-      created = true;
-      return q;
+      q = std::make_unique<Queue>(bip::create_only, name.c_str(), kDepth, max_,
+                                  bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
         throw_name_taken("message_queue(create_only)", name);
+      // Any other failure may come after Boost made the object (it then
+      // leaves it 1 byte long): the name is this run's alone, so teardown
+      // removes it.
+      created = true;
       throw std::runtime_error("message_queue(create_only)(" + name +
                                "): " + e.what());
     }
+    created = true;
+    reserve_space_at("/dev/shm" + name, object, site);
+    return q;
+  }
+  // The bytes Boost truncates a queue's object to: message_queue's own
+  // (private) get_mem_size forwards to this public one of its header type.
+  std::size_t queue_bytes() const {
+    return bip::ipcdetail::mq_hdr_t<Queue::void_pointer>::get_mem_size(max_,
+                                                                       kDepth);
   }
   static std::unique_ptr<Queue> open(const std::string& name) {
     try {

@@ -12,6 +12,15 @@
 // polling cancelled() (an EINTR exception is treated as a wake-up).
 // Limits: as shm_sem (the size of /dev/shm), plus 64 KiB of segment
 // bookkeeping; message size any. shared_memory_object::remove in teardown.
+// Space: Boost creates and truncates (sparse) the segment and writes its
+// bookkeeping at both ends in its constructor, so a /dev/shm too small would
+// end in SIGBUS. prepare() checks first that /dev/shm has the segment's
+// bytes free (statvfs), and right after Boost made it reserves all of it
+// (posix_fallocate through /dev/shm/<name>) before the mailbox block is
+// allocated and zeroed; either failing is an error naming the segment, the
+// bytes needed and available. Residual race: another process filling
+// /dev/shm between the check and Boost's constructor can still make that
+// constructor fault with SIGBUS.
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/sync/interprocess_semaphore.hpp>
@@ -21,6 +30,7 @@
 
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm_space.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -38,16 +48,24 @@ class BoostRegion final : public Region {
     what_ = "Boost.Interprocess segment " + name_;
   }
   void create(std::size_t bytes) override {
+    const std::size_t segment_bytes = bytes + kSegmentOverhead;
+    const std::string object = "bipc_shm: " + what_;
+    const SpaceSite site = dev_shm_site();
+    require_free_space(segment_bytes, object, site);
     try {
-      segment_.emplace(bip::create_only, name_.c_str(),
-                       bytes + kSegmentOverhead, nullptr,
+      segment_.emplace(bip::create_only, name_.c_str(), segment_bytes, nullptr,
                        bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
         throw_name_taken("managed_shared_memory(create_only)", name_);
+      // Any other failure may come after Boost made the object (it then
+      // leaves it 1 byte long): the name is this run's alone, so remove()
+      // unlinks it.
+      created_ = true;
       fail("managed_shared_memory(create_only)", e);
     }
     created_ = true;
+    reserve_space_at("/dev/shm" + name_, object, site);
     void* p = segment_->allocate_aligned(bytes, kBlockAlign);
     segment_->construct<Handle>(kBlockName)(
         segment_->get_handle_from_address(p));

@@ -8,8 +8,9 @@
 // prepare() and inherited by the peer. Waits: block (read sleeps; the
 // harness's SIGUSR1 ends it with EINTR) or spin (EFD_NONBLOCK reads polled,
 // checking cancelled(); every poll is still a system call, unlike a shared
-// memory flag). Limits: memory (shmem) for the region; no name anywhere, so
-// nothing to unlink; message size any.
+// memory flag). Limits: memory (shmem) for the region, reserved up front
+// (posix_fallocate) so that a shortage is an error in prepare(), not a
+// SIGBUS later; no name anywhere, so nothing to unlink; message size any.
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -23,14 +24,15 @@ namespace {
 
 class MemfdRegion final : public FdRegion {
  public:
-  explicit MemfdRegion(const Config& c) : label_(c.name_prefix + "-mailbox") {
+  MemfdRegion(const Config& c, const char* transport)
+      : label_(c.name_prefix + "-mailbox"), transport_(transport) {
     what_ = "memfd " + label_;
   }
   void create(std::size_t bytes) override {
     Fd fd(checked("memfd_create", what_, [&] {
       return ::memfd_create(label_.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
     }));
-    map_new(std::move(fd), bytes);
+    map_new(std::move(fd), bytes, transport_, memfd_site());
     checked("fcntl(F_ADD_SEALS)", what_, [&] {
       return ::fcntl(fd_.get(), F_ADD_SEALS,
                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
@@ -45,6 +47,7 @@ class MemfdRegion final : public FdRegion {
 
  private:
   std::string label_;
+  std::string transport_;
 };
 
 class EventfdNotifier final : public Notifier {
@@ -115,8 +118,9 @@ class EventfdNotifier final : public Notifier {
 
 }  // namespace
 
-std::unique_ptr<Region> memfd_region(const Config& config) {
-  return std::make_unique<MemfdRegion>(config);
+std::unique_ptr<Region> memfd_region(const Config& config,
+                                     const char* transport) {
+  return std::make_unique<MemfdRegion>(config, transport);
 }
 
 TransportInfo eventfd_transport() {
@@ -126,7 +130,7 @@ TransportInfo eventfd_transport() {
                        "polls non-blocking reads (a system call each)",
                        {Wait::kBlock, Wait::kSpin}),
           [](const Config& c) {
-            return make_mailbox(c, memfd_region(c),
+            return make_mailbox(c, memfd_region(c, "eventfd"),
                                 std::make_unique<EventfdNotifier>(c.wait));
           },
           [] { return std::optional<std::string>(); }};

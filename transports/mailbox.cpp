@@ -199,9 +199,11 @@ FdRegion::~FdRegion() {
   if (base_ != nullptr) ::munmap(base_, size_);
 }
 
-void FdRegion::map_new(Fd fd, std::size_t bytes) {
+void FdRegion::map_new(Fd fd, std::size_t bytes, const std::string& transport,
+                       const SpaceSite& site) {
   checked("ftruncate", what_,
           [&] { return ::ftruncate(fd.get(), static_cast<off_t>(bytes)); });
+  reserve_space(fd.get(), bytes, transport + ": " + what_, site);
   map_existing(std::move(fd), bytes);
 }
 

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "transports/shm_space.hpp"
 #include "transports/sys.hpp"
 #include "transports/transport.hpp"
 
@@ -82,8 +83,11 @@ class FdRegion : public Region {
   ~FdRegion() override;
 
  protected:
-  // ftruncate to `bytes` (the kernel zero-fills), then mmap MAP_SHARED.
-  void map_new(Fd fd, std::size_t bytes);
+  // ftruncate to `bytes` (the kernel zero-fills), reserve every block in
+  // `site` (see shm_space.hpp: a file system too small is an error naming
+  // `transport` and what_, never a SIGBUS later), then mmap MAP_SHARED.
+  void map_new(Fd fd, std::size_t bytes, const std::string& transport,
+               const SpaceSite& site);
   // Checks the object is exactly `bytes` long, then mmap MAP_SHARED.
   void map_existing(Fd fd, std::size_t bytes);
   Fd fd_;
@@ -139,12 +143,15 @@ inline void cpu_relax() noexcept {
 std::string kernel_name(const Config& config, const char* suffix);
 
 // Building blocks used by more than one transport.
-// POSIX shared memory "/<prefix>-shm" (defined in shm_sem.cpp).
-std::unique_ptr<Region> posix_shm_region(const Config& config);
+// POSIX shared memory "/<prefix>-shm" of transport `transport` (defined in
+// shm_sem.cpp).
+std::unique_ptr<Region> posix_shm_region(const Config& config,
+                                         const char* transport);
 // Unnamed process-shared POSIX semaphores in the region (shm_sem.cpp).
 std::unique_ptr<Notifier> posix_sem_notifier();
-// memfd_create region inherited by the peer (eventfd.cpp).
-std::unique_ptr<Region> memfd_region(const Config& config);
+// memfd_create region of `transport`, inherited by the peer (eventfd.cpp).
+std::unique_ptr<Region> memfd_region(const Config& config,
+                                     const char* transport);
 // Robust process-shared mutex + condition variable per counter
 // (shm_mutex.cpp). Its shared state is kCounters RobustCounter, in order
 // (declared here so that tests can make an owner die holding the mutex).

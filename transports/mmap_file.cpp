@@ -9,7 +9,10 @@
 //    vm.dirty_expire_centisecs) and write-protects them, so the next store
 //    takes a page_mkwrite fault: latency outliers that shm never shows.
 // The filesystem type (statfs f_type: 0x01021994 tmpfs, 0xef53 ext2/3/4) is
-// recorded in applied_settings. Limits: free space on that filesystem;
+// recorded in applied_settings. Limits: free space on that filesystem (/tmp
+// may be a small tmpfs): prepare() reserves the whole file (posix_fallocate,
+// or a free-space check where the filesystem cannot), so a shortage fails
+// with the bytes needed and available instead of SIGBUS at the first touch;
 // message size any. The file is unlinked in teardown.
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -24,7 +27,8 @@ namespace {
 
 class FileRegion final : public FdRegion {
  public:
-  explicit FileRegion(const Config& c) : path_(c.dir + "/mailbox") {
+  explicit FileRegion(const Config& c)
+      : path_(c.dir + "/mailbox"), site_(directory_site(c.dir)) {
     what_ = "mapped file " + path_;
   }
   void create(std::size_t bytes) override {
@@ -33,7 +37,7 @@ class FileRegion final : public FdRegion {
                     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     }));
     created_ = true;
-    map_new(std::move(fd), bytes);
+    map_new(std::move(fd), bytes, "mmap_file", site_);
     record_fs();
   }
   void attach(const nlohmann::json&, std::size_t bytes) override {
@@ -62,6 +66,7 @@ class FileRegion final : public FdRegion {
   }
 
   std::string path_;
+  SpaceSite site_;
   bool created_ = false;
   std::int64_t fs_magic_ = 0;
 };

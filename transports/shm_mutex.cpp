@@ -11,7 +11,8 @@
 // such. Cancellation: neither pthread_cond_wait nor pthread_mutex_lock ends
 // on a signal, so waits are pthread_cond_timedwait slices and contended
 // locks pthread_mutex_clocklock slices of 50 ms, each polling cancelled().
-// Limits: as shm_sem (the size of /dev/shm); message size any.
+// Limits: as shm_sem (the size of /dev/shm, the region reserved up front in
+// prepare()); message size any.
 #include <pthread.h>
 #include <time.h>
 
@@ -160,7 +161,7 @@ TransportInfo shm_mutex_transport() {
           "condition variable per counter",
           mailbox_caps("/dev/shm (tmpfs) size caps the region"),
           [](const Config& c) {
-            return make_mailbox(c, posix_shm_region(c),
+            return make_mailbox(c, posix_shm_region(c, "shm_mutex"),
                                 robust_mutex_notifier());
           },
           [] { return std::optional<std::string>(); }};

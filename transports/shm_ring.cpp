@@ -10,7 +10,9 @@
 // /dev/shm, so nothing can be left behind even if the driver itself is
 // killed, and no other process can open it by name (only through
 // /proc/<pid>/fd, which needs ptrace rights over us). Sealed against
-// shrinking/growing so a mapping can never fault with SIGBUS. Pre-faulted
+// shrinking/growing so a mapping can never fault with SIGBUS, and its
+// pages reserved (posix_fallocate) in prepare(), so that memory too short
+// is an error there rather than a SIGBUS at a later touch. Pre-faulted
 // (every page touched) in connect().
 //
 // Limits: ring capacity per direction is a power of two >= max(2 x the
@@ -27,6 +29,7 @@
 #include <optional>
 
 #include "transports/registry.hpp"
+#include "transports/shm_space.hpp"
 #include "transports/spsc_ring.hpp"
 #include "transports/sys.hpp"
 
@@ -81,6 +84,9 @@ class ShmRingTransport final : public Transport {
     checked("ftruncate", what_, [&] {
       return ::ftruncate(fd_.get(), static_cast<off_t>(2 * ring_bytes_));
     });
+    reserve_space(fd_.get(), 2 * ring_bytes_,
+                  (in_process_ ? "inproc: " : "shm_ring: ") + what_,
+                  memfd_site());
     checked("fcntl(F_ADD_SEALS)", what_, [&] {
       return ::fcntl(fd_.get(), F_ADD_SEALS,
                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);

@@ -6,7 +6,10 @@
 // counter plus a futex: no system call while the counter is positive, a
 // FUTEX_WAIT/FUTEX_WAKE pair when a side must sleep. sem_wait is never
 // restarted after a signal handler, so the harness's SIGUSR1 ends it (EINTR).
-// Limits: the size of /dev/shm (tmpfs, half the RAM by default); message
+// Limits: the size of /dev/shm (tmpfs, half the RAM by default; Docker's
+// default is 64 MiB): prepare() reserves the whole region with
+// posix_fallocate, so a /dev/shm too small fails with the bytes needed and
+// available instead of SIGBUS at the first touch of a page; message
 // size any (the region holds 2..16 slots of max_message_bytes per
 // direction); SEM_VALUE_MAX far above the slot count.
 // The region and the semaphore notifier are reused by shm_mutex (region) and
@@ -23,7 +26,8 @@ namespace {
 
 class PosixShmRegion final : public FdRegion {
  public:
-  explicit PosixShmRegion(const Config& c) : name_(kernel_name(c, "-shm")) {
+  PosixShmRegion(const Config& c, const char* transport)
+      : name_(kernel_name(c, "-shm")), transport_(transport) {
     what_ = "POSIX shm " + name_;
   }
   void create(std::size_t bytes) override {
@@ -32,7 +36,7 @@ class PosixShmRegion final : public FdRegion {
                         0600);
     }));
     created_ = true;
-    map_new(std::move(fd), bytes);
+    map_new(std::move(fd), bytes, transport_, dev_shm_site());
   }
   void attach(const nlohmann::json&, std::size_t bytes) override {
     map_existing(
@@ -48,6 +52,7 @@ class PosixShmRegion final : public FdRegion {
 
  private:
   std::string name_;
+  std::string transport_;
   bool created_ = false;
 };
 
@@ -92,8 +97,9 @@ class PosixSemNotifier final : public Notifier {
 
 }  // namespace
 
-std::unique_ptr<Region> posix_shm_region(const Config& config) {
-  return std::make_unique<PosixShmRegion>(config);
+std::unique_ptr<Region> posix_shm_region(const Config& config,
+                                         const char* transport) {
+  return std::make_unique<PosixShmRegion>(config, transport);
 }
 
 std::unique_ptr<Notifier> posix_sem_notifier() {
@@ -106,7 +112,8 @@ TransportInfo shm_sem_transport() {
           "(sem_init) in it",
           mailbox_caps("/dev/shm (tmpfs) size caps the region"),
           [](const Config& c) {
-            return make_mailbox(c, posix_shm_region(c), posix_sem_notifier());
+            return make_mailbox(c, posix_shm_region(c, "shm_sem"),
+                                posix_sem_notifier());
           },
           [] { return std::optional<std::string>(); }};
 }

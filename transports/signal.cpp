@@ -164,7 +164,7 @@ TransportInfo signal_transport() {
           mailbox_caps("RLIMIT_SIGPENDING (ulimit -i) bounds queued signals; "
                        "the signal is blocked in both processes"),
           [](const Config& c) {
-            return make_mailbox(c, memfd_region(c),
+            return make_mailbox(c, memfd_region(c, "signal"),
                                 std::make_unique<SignalNotifier>());
           },
           [] { return std::optional<std::string>(); }};
