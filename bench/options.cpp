@@ -1,10 +1,20 @@
 #include "bench/options.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <optional>
+#include <regex>
 #include <set>
+#include <string_view>
 
 #include "bench/scenarios.hpp"
 #include "transports/registry.hpp"
@@ -53,25 +63,340 @@ std::string default_out() {
   return std::string("results/") + stamp + "/results.json";
 }
 
-// Google Benchmark accepts some malformed numbers silently; refuse them here.
-void check_benchmark_flag(const std::string& key, const std::string& val) {
-  auto number = [&](bool integer) {
-    std::size_t used = 0;
-    double v = -1;
-    try {
-      v = std::stod(val, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    bool ok = used == val.size() && !val.empty() && v > 0 && v < 1e9 &&
-              (!integer || v == static_cast<double>(static_cast<long>(v)));
-    if (!ok) {
-      throw UsageError(key + ": '" + val + "' is not accepted; give " +
-                       (integer ? "a whole number >= 1" : "seconds > 0"));
-    }
+[[noreturn]] void refuse(const std::string& flag, const std::string& value,
+                         const std::string& problem,
+                         const std::string& accepted) {
+  throw UsageError(flag + ": '" + value + "' " + problem + "; " + accepted);
+}
+
+bool is_blank(char c) { return std::isspace(static_cast<unsigned char>(c)); }
+
+bool padded(const std::string& v) {
+  return !v.empty() && (is_blank(v.front()) || is_blank(v.back()));
+}
+
+// Digits only (no sign, blank or fraction), at most nine of them.
+std::optional<long> whole_number(const std::string& s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  return std::stol(s);
+}
+
+// A plain decimal number: digits with an optional fraction and exponent
+// ("2", "0.5", ".25", "1e-3"); nullopt for signs, blanks, hex, inf, nan,
+// trailing text, or a value out of double's range.
+std::optional<double> plain_decimal(const std::string& s) {
+  if (s.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.'))
+    return std::nullopt;
+  double v = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// ---- Google Benchmark 1.7.1's flags ------------------------------------
+//
+// Google Benchmark takes its flags as given and, for a bad value, exits 0
+// with its usage on stdout (formats, time unit, color), takes a definite
+// value from anything (booleans: "maybe" is true), quietly keeps the
+// default (malformed numbers, unusable --benchmark_out until the run
+// starts), or fails only once the run has begun. So every one of them is
+// checked here, with the same rules it applies, before anything runs.
+
+enum class GbValue {
+  kBool,
+  kColor,
+  kFormat,
+  kTimeUnit,
+  kFilter,
+  kOut,
+  kMinTime,
+  kWarmup,
+  kRepetitions,
+  kVerbosity,
+  kPerfCounters,
+  kContext
+};
+
+struct GbFlag {
+  std::string_view name;
+  GbValue value;
+  std::string_view example;
+};
+
+// Every flag that Google Benchmark 1.7.1's ParseCommandLineFlags takes.
+constexpr GbFlag kGbFlags[] = {
+    {"--benchmark_list_tests", GbValue::kBool, "true"},
+    {"--benchmark_filter", GbValue::kFilter, "pingpong/pipe"},
+    {"--benchmark_min_time", GbValue::kMinTime, "0.5"},
+    {"--benchmark_min_warmup_time", GbValue::kWarmup, "0.5"},
+    {"--benchmark_repetitions", GbValue::kRepetitions, "5"},
+    {"--benchmark_enable_random_interleaving", GbValue::kBool, "true"},
+    {"--benchmark_report_aggregates_only", GbValue::kBool, "true"},
+    {"--benchmark_display_aggregates_only", GbValue::kBool, "true"},
+    {"--benchmark_format", GbValue::kFormat, "json"},
+    {"--benchmark_out", GbValue::kOut, "gb.json"},
+    {"--benchmark_out_format", GbValue::kFormat, "json"},
+    {"--benchmark_color", GbValue::kColor, "auto"},
+    {"--benchmark_counters_tabular", GbValue::kBool, "true"},
+    {"--benchmark_perf_counters", GbValue::kPerfCounters, ""},
+    {"--benchmark_context", GbValue::kContext, "machine=lab1"},
+    {"--benchmark_time_unit", GbValue::kTimeUnit, "us"},
+    {"--v", GbValue::kVerbosity, "1"},
+};
+
+// The keys Google Benchmark 1.7.1 writes into the JSON "context" itself; a
+// --benchmark_context key among them would appear twice in that object.
+constexpr std::string_view kGbContextKeys[] = {
+    "date",     "host_name",   "executable",
+    "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
+    "caches",   "load_avg",    "library_build_type"};
+
+constexpr double kMaxSeconds = 86400;
+constexpr long kMaxRepetitions = 1000000;
+
+const char* const kBoolSpellings =
+    "true or false (also yes/no, on/off, 1/0, t/f, y/n, in any case)";
+
+std::string gb_accepted(GbValue kind) {
+  switch (kind) {
+    case GbValue::kBool:
+      return std::string("use ") + kBoolSpellings +
+             ", or the flag alone for true";
+    case GbValue::kColor:
+      return std::string("use auto, ") + kBoolSpellings;
+    case GbValue::kFormat:
+      return "use console, json or csv";
+    case GbValue::kTimeUnit:
+      return "use ns, us, ms or s";
+    case GbValue::kFilter:
+      return "give a POSIX extended regular expression, such as "
+             "pingpong/pipe, or -REGEX to leave out what it matches";
+    case GbValue::kOut:
+      return "give a file in an existing, writable directory, such as "
+             "--benchmark_out=gb.json";
+    case GbValue::kMinTime:
+      return "give seconds > 0 and <= 86400 as a plain number, such as 0.5";
+    case GbValue::kWarmup:
+      return "give seconds >= 0 and <= 86400 as a plain number, such as 0.5";
+    case GbValue::kRepetitions:
+      return "give a whole number from 1 to " + std::to_string(kMaxRepetitions);
+    case GbValue::kVerbosity:
+      return "give a whole number from 0 to 9";
+    case GbValue::kPerfCounters:
+      return "not available: the Google Benchmark ipcbench is built with "
+             "(Debian's 1.7.1, without libpfm) cannot read perf counters; "
+             "leave the flag out";
+    case GbValue::kContext:
+      return "give key=value pairs separated by commas, each key once, such "
+             "as --benchmark_context=machine=lab1,kernel=6.1";
+  }
+  return "";
+}
+
+const GbFlag* find_gb_flag(const std::string& name) {
+  for (const auto& f : kGbFlags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// The definite value of a boolean spelling, as Google Benchmark reads it
+// (IsTruthyFlagValue); nullopt for spellings it would also take as true
+// ("maybe", "2", "00") but that say nothing definite.
+std::optional<bool> definite_bool(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(c));
+  for (const char* t : {"true", "yes", "on", "1", "t", "y"}) {
+    if (v == t) return true;
+  }
+  for (const char* f : {"false", "no", "off", "0", "f", "n"}) {
+    if (v == f) return false;
+  }
+  return std::nullopt;
+}
+
+// Google Benchmark 1.7.1 compiles the filter as std::regex with the
+// POSIX extended grammar; a leading '-' leaves out what the rest matches.
+void check_filter(const std::string& flag, const std::string& val) {
+  const std::string re = val[0] == '-' ? val.substr(1) : val;
+  try {
+    std::regex compiled(re, std::regex_constants::extended);
+  } catch (const std::regex_error& e) {
+    refuse(flag, val,
+           "is not a valid regular expression (" + std::string(e.what()) + ")",
+           gb_accepted(GbValue::kFilter));
+  }
+}
+
+// The file must be one Google Benchmark can open for writing: an existing
+// writable regular file, or a new name in an existing writable directory.
+// Checked with stat and access only: nothing is created.
+void check_out_path(const std::string& flag, const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    refuse(flag, path, "is not accepted (" + why + ")",
+           gb_accepted(GbValue::kOut));
   };
-  if (key == "--benchmark_repetitions") number(true);
-  if (key == "--benchmark_min_time") number(false);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) fail("it is not a regular file");
+    if (::access(path.c_str(), W_OK) != 0)
+      fail(std::string("it is not writable: ") + std::strerror(errno));
+    return;
+  }
+  if (errno != ENOENT && errno != ENOTDIR) fail(std::strerror(errno));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOTDIR)
+      fail("a part of directory '" + dir + "' is not a directory");
+    if (errno == ENOENT) fail("directory '" + dir + "' does not exist");
+    fail("directory '" + dir + "': " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) fail("'" + dir + "' is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    fail("directory '" + dir + "' is not writable: " + std::strerror(errno));
+}
+
+// "k=v,k2=v2", split as Google Benchmark splits it (on ',' then '=').
+// `seen` collects keys across repeated flags: it keeps only the first.
+void check_context(const std::string& flag, const std::string& val,
+                   std::set<std::string>& seen) {
+  auto fail = [&](const std::string& why) {
+    refuse(flag, val, "is not accepted (" + why + ")",
+           gb_accepted(GbValue::kContext));
+  };
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = val.find(',', start);
+    const std::string item = val.substr(start, comma - start);
+    const auto eq = item.find('=');
+    if (item.empty()) fail("an empty item");
+    if (eq == std::string::npos) fail("'" + item + "' has no '='");
+    if (item.find('=', eq + 1) != std::string::npos)
+      fail("'" + item + "' has more than one '='");
+    const std::string key = item.substr(0, eq);
+    if (key.empty() || padded(key)) fail("'" + item + "' has no plain key");
+    for (auto own : kGbContextKeys) {
+      if (key == own)
+        throw UsageError(flag + ": key '" + key +
+                         "' is Google Benchmark's own context entry; choose "
+                         "another key");
+    }
+    if (!seen.insert(key).second) fail("key '" + key + "' given twice");
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+void check_seconds(const std::string& flag, const std::string& val,
+                   GbValue kind) {
+  const auto v = plain_decimal(val);
+  const bool ok =
+      v && *v <= kMaxSeconds && (kind == GbValue::kWarmup ? *v >= 0 : *v > 0);
+  if (ok) return;
+  std::string accepted = gb_accepted(kind);
+  if (!val.empty() && (val.back() == 's' || val.back() == 'x'))
+    accepted += " (no s or x suffix in Google Benchmark 1.7.1)";
+  refuse(flag, val, "is not accepted", accepted);
+}
+
+struct GbChecks {
+  std::set<std::string> context_keys;
+  std::vector<std::string> outs;  // every --benchmark_out value
+};
+
+std::string gb_flag_names() {
+  std::string names;
+  for (const auto& f : kGbFlags) {
+    if (!names.empty()) names += ", ";
+    names += f.name;
+  }
+  return names;
+}
+
+// `arg` is the whole argument, `key` what comes before its first '='.
+void check_benchmark_flag(const std::string& arg, const std::string& key,
+                          GbChecks& checks) {
+  const GbFlag* flag = find_gb_flag(key);
+  if (!flag) {
+    throw UsageError(key + ": not a Google Benchmark 1.7.1 flag; it takes " +
+                     gb_flag_names());
+  }
+  const GbValue kind = flag->value;
+  const bool has_value = arg.size() > key.size();
+  const std::string val = has_value ? arg.substr(key.size() + 1) : "";
+  if (kind == GbValue::kPerfCounters)
+    throw UsageError(key + ": " + gb_accepted(kind));
+  if (kind == GbValue::kBool && !has_value) return;  // the flag alone: true
+  if (kind != GbValue::kBool && val.empty()) {
+    throw UsageError(key + ": needs a value, as in " + key + "=" +
+                     std::string(flag->example) + "; " + gb_accepted(kind));
+  }
+  if (padded(val))
+    refuse(key, val, "is not accepted (leading or trailing whitespace)",
+           gb_accepted(kind));
+  bool ok = true;
+  switch (kind) {
+    case GbValue::kBool:
+      ok = definite_bool(val).has_value();
+      break;
+    case GbValue::kColor:
+      ok = val == "auto" || definite_bool(val).has_value();
+      break;
+    case GbValue::kFormat:
+      ok = val == "console" || val == "json" || val == "csv";
+      break;
+    case GbValue::kTimeUnit:
+      ok = val == "ns" || val == "us" || val == "ms" || val == "s";
+      break;
+    case GbValue::kFilter:
+      check_filter(key, val);
+      break;
+    case GbValue::kOut:
+      check_out_path(key, val);
+      checks.outs.push_back(val);
+      break;
+    case GbValue::kMinTime:
+    case GbValue::kWarmup:
+      check_seconds(key, val, kind);
+      break;
+    case GbValue::kRepetitions: {
+      const auto n = whole_number(val);
+      ok = n && *n >= 1 && *n <= kMaxRepetitions;
+      break;
+    }
+    case GbValue::kVerbosity: {
+      const auto n = whole_number(val);
+      ok = n && *n <= 9;
+      break;
+    }
+    case GbValue::kContext:
+      check_context(key, val, checks.context_keys);
+      break;
+    case GbValue::kPerfCounters:
+      break;
+  }
+  if (!ok) refuse(key, val, "is not accepted", gb_accepted(kind));
+}
+
+// Google Benchmark's file and ipcbench's results file cannot be one file.
+void check_outs_differ(const std::vector<std::string>& gb_outs,
+                       const std::string& out) {
+  std::error_code ec;
+  const auto ours = std::filesystem::weakly_canonical(out, ec);
+  if (ec) return;
+  for (const auto& gb : gb_outs) {
+    const auto theirs = std::filesystem::weakly_canonical(gb, ec);
+    if (!ec && theirs == ours) {
+      refuse("--benchmark_out", gb,
+             "is not accepted (it is the results file of --out too)",
+             "give Google Benchmark's file another name");
+    }
+  }
 }
 
 // "<digits>[K|M]" (either case) as digits x multiplier, K = kilo and
@@ -167,10 +492,16 @@ Options parse_options(const std::vector<std::string>& args) {
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
   std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
   std::string producers_arg = "1,2,4";
+  GbChecks gb;
   for (const auto& a : args) {
     auto eq = a.find('=');
     std::string key = a.substr(0, eq);
     std::string val = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (key.rfind("--benchmark_", 0) == 0 || key == "--v") {
+      check_benchmark_flag(a, key, gb);
+      o.passthrough.push_back(a);
+      continue;
+    }
     auto need_value = [&] {
       if (eq == std::string::npos || val.empty())
         throw UsageError(key + ": needs a value, as in " + key + "=...");
@@ -231,8 +562,6 @@ Options parse_options(const std::vector<std::string>& args) {
       o.cleanup = true;
     else if (a == "--help" || a == "-h")
       o.help = true;
-    else if (a.rfind("--benchmark_", 0) == 0 || a.rfind("--v=", 0) == 0)
-      check_benchmark_flag(key, val), o.passthrough.push_back(a);
     else
       throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
   }
@@ -308,6 +637,7 @@ Options parse_options(const std::vector<std::string>& args) {
     }
   }
   if (o.out.empty()) o.out = default_out();
+  check_outs_differ(gb.outs, o.out);
   return o;
 }
 
@@ -343,10 +673,24 @@ Measures IPC latency and throughput between two pinned processes.
                        (objects of running ipcbench processes are kept)
   --help               this text
 
-Google Benchmark's flags pass through: --benchmark_filter=REGEX,
---benchmark_repetitions=N, --benchmark_min_time=SECONDS,
---benchmark_enable_random_interleaving=true, --benchmark_format=console|json|csv,
---benchmark_out=FILE, --benchmark_list_tests=true, ...
+Google Benchmark's flags (version 1.7.1) pass through, checked first:
+  --benchmark_filter=REGEX        POSIX extended regex; -REGEX leaves out
+                                  what it matches
+  --benchmark_repetitions=N       1 to 1000000
+  --benchmark_min_time=SECONDS    > 0, a plain number such as 0.5 (no suffix)
+  --benchmark_min_warmup_time=SECONDS   >= 0
+  --benchmark_format=console|json|csv, --benchmark_out_format=console|json|csv
+  --benchmark_out=FILE            a regular file in an existing, writable
+                                  directory; not the --out file
+  --benchmark_color=auto|true|false
+  --benchmark_time_unit=ns|us|ms|s
+  --benchmark_context=key=value,...   keys other than Google Benchmark's own
+  --benchmark_list_tests, --benchmark_enable_random_interleaving,
+  --benchmark_report_aggregates_only, --benchmark_display_aggregates_only,
+  --benchmark_counters_tabular    booleans: alone for true, or =true|false
+                                  (also yes/no, on/off, 1/0, t/f, y/n)
+  --v=N                           Google Benchmark's log verbosity, 0 to 9
+  (--benchmark_perf_counters is refused: this build cannot read them)
 )";
 }
 

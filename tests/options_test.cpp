@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -130,6 +134,216 @@ TEST(Options, GoogleBenchmarkNumbersAreChecked) {
             std::string::npos);
   EXPECT_NE(error_of({"--benchmark_min_time=abc"}).find("seconds > 0"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipcb::bench
+
+// Refused input: Google Benchmark 1.7.1's flags, lists with spaces, and
+// numbers with garbage, checked before anything runs.
+namespace ipcb::bench {
+namespace {
+
+bool mentions(const std::string& err, const std::string& what) {
+  return err.find(what) != std::string::npos;
+}
+
+const char* const kGbBooleans[] = {
+    "--benchmark_list_tests", "--benchmark_enable_random_interleaving",
+    "--benchmark_report_aggregates_only", "--benchmark_display_aggregates_only",
+    "--benchmark_counters_tabular"};
+
+TEST(GoogleBenchmarkFlags, FormatsAreConsoleJsonOrCsv) {
+  for (std::string flag : {"--benchmark_format", "--benchmark_out_format"}) {
+    for (std::string ok : {"console", "json", "csv"})
+      EXPECT_EQ(error_of({flag + "=" + ok}), "") << flag << "=" << ok;
+    EXPECT_EQ(error_of({flag + "=xml"}),
+              flag + ": 'xml' is not accepted; use console, json or csv");
+    for (std::string bad : {"JSON", "tabular", " json", "json "}) {
+      const std::string err = error_of({flag + "=" + bad});
+      EXPECT_TRUE(mentions(err, flag + ": '" + bad + "'")) << err;
+      EXPECT_TRUE(mentions(err, "console, json or csv")) << err;
+    }
+    EXPECT_TRUE(mentions(error_of({flag + "="}), "needs a value"));
+    EXPECT_TRUE(mentions(error_of({flag}), "needs a value"));
+  }
+}
+
+TEST(GoogleBenchmarkFlags, BooleansTakeOnlyDefiniteSpellings) {
+  for (std::string flag : kGbBooleans) {
+    EXPECT_EQ(error_of({flag}), "") << flag << " alone means true";
+    for (std::string ok : {"true", "false", "TRUE", "False", "yes", "no", "on",
+                           "OFF", "1", "0", "t", "f", "y", "n", "T", "N"})
+      EXPECT_EQ(error_of({flag + "=" + ok}), "") << flag << "=" << ok;
+    for (std::string bad : {"maybe", "2", "00", "0.0", "-", "", " true",
+                            "false ", "truee", "nope"}) {
+      const std::string err = error_of({flag + "=" + bad});
+      EXPECT_TRUE(mentions(err, flag + ": '" + bad + "' is not accepted"))
+          << bad << ": " << err;
+      EXPECT_TRUE(mentions(err, "use true or false")) << err;
+      EXPECT_TRUE(mentions(err, "yes/no, on/off, 1/0")) << err;
+    }
+  }
+}
+
+TEST(GoogleBenchmarkFlags, ColorIsAutoOrABoolean) {
+  for (std::string ok : {"auto", "true", "false", "yes", "0", "off"})
+    EXPECT_EQ(error_of({"--benchmark_color=" + ok}), "") << ok;
+  for (std::string bad : {"purple", "AUTO", "2", "maybe", " auto"}) {
+    const std::string err = error_of({"--benchmark_color=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_color: '" + bad + "'")) << err;
+    EXPECT_TRUE(mentions(err, "use auto, true or false")) << err;
+  }
+}
+
+TEST(GoogleBenchmarkFlags, TimeUnitIsNsUsMsOrS) {
+  for (std::string ok : {"ns", "us", "ms", "s"})
+    EXPECT_EQ(error_of({"--benchmark_time_unit=" + ok}), "") << ok;
+  for (std::string bad : {"ps", "NS", "sec", " ms"}) {
+    const std::string err = error_of({"--benchmark_time_unit=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_time_unit")) << err;
+    EXPECT_TRUE(mentions(err, "ns, us, ms or s")) << bad << ": " << err;
+  }
+}
+
+TEST(GoogleBenchmarkFlags, FilterIsAPosixExtendedRegexOrItsNegation) {
+  for (std::string ok : {"pipe", "-pipe", "pingpong/(pipe|fifo)/64$", "all",
+                         "-baseline", "[[:digit:]]+K"})
+    EXPECT_EQ(error_of({"--benchmark_filter=" + ok}), "") << ok;
+  // "\d" is ECMAScript, not POSIX extended: Google Benchmark refuses it too.
+  for (std::string bad : {"(", "-(", "[", "a{", "\\d", "[[:nope:]]"}) {
+    const std::string err = error_of({"--benchmark_filter=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_filter: '" + bad +
+                                  "' is not a valid regular expression"))
+        << err;
+    EXPECT_TRUE(mentions(err, "POSIX extended")) << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--benchmark_filter="}), "needs a value"));
+  EXPECT_TRUE(mentions(error_of({"--benchmark_filter"}), "needs a value"));
+}
+
+TEST(GoogleBenchmarkFlags, OutMustBeAWritableRegularFileAndNothingIsCreated) {
+  testing::ScratchDir dir;
+  const std::string fresh = dir.path + "/gb.json";
+  EXPECT_EQ(error_of({"--benchmark_out=" + fresh}), "");
+  EXPECT_FALSE(std::filesystem::exists(fresh)) << "checking created it";
+  const std::string file = dir.path + "/file";
+  std::ofstream(file) << "x";
+  EXPECT_EQ(error_of({"--benchmark_out=" + file}), "");
+
+  const std::string missing = dir.path + "/missing/gb.json";
+  std::string err = error_of({"--benchmark_out=" + missing});
+  EXPECT_TRUE(mentions(err, "--benchmark_out: '" + missing + "'")) << err;
+  EXPECT_TRUE(mentions(err, "does not exist")) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path + "/missing"));
+
+  err = error_of({"--benchmark_out=" + file + "/gb.json"});
+  EXPECT_TRUE(mentions(err, "--benchmark_out")) << err;
+  EXPECT_TRUE(mentions(err, "is not a directory")) << err;
+
+  for (const std::string& target : {dir.path, std::string("/dev/null")}) {
+    err = error_of({"--benchmark_out=" + target});
+    EXPECT_TRUE(mentions(err, "--benchmark_out: '" + target + "'")) << err;
+    EXPECT_TRUE(mentions(err, "not a regular file")) << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--benchmark_out="}), "needs a value"));
+  EXPECT_TRUE(mentions(error_of({"--benchmark_out"}), "needs a value"));
+  // Google Benchmark's file and ipcbench's results file cannot be one file.
+  err = error_of({"--benchmark_out=" + fresh, "--out=" + fresh});
+  EXPECT_TRUE(mentions(err, "--benchmark_out")) << err;
+  EXPECT_TRUE(mentions(err, "--out")) << err;
+  EXPECT_EQ(std::filesystem::directory_iterator(dir.path)->path(), file)
+      << "only the planted file is there";
+}
+
+TEST(GoogleBenchmarkFlags, NumbersArePlainAndInRange) {
+  for (std::string ok : {"0.5", "2", "1e-2", ".25", "86400"})
+    EXPECT_EQ(error_of({"--benchmark_min_time=" + ok}), "") << ok;
+  for (std::string bad : {"0", "-1", "nan", "inf", "0x10", "0.5s", "1,5", " 1",
+                          "1 ", "1e999", "86401", "+1"}) {
+    const std::string err = error_of({"--benchmark_min_time=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_min_time: '" + bad + "'"))
+        << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "seconds > 0")) << err;
+  }
+  EXPECT_TRUE(
+      mentions(error_of({"--benchmark_min_time=0.5s"}), "no s or x suffix"));
+  for (std::string ok : {"0", "0.5", "3"})
+    EXPECT_EQ(error_of({"--benchmark_min_warmup_time=" + ok}), "") << ok;
+  for (std::string bad : {"-1", "nan", "inf", "abc", "1s", "-0.5"}) {
+    const std::string err = error_of({"--benchmark_min_warmup_time=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_min_warmup_time: '" + bad + "'"))
+        << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "seconds >= 0")) << err;
+  }
+  for (std::string ok : {"1", "3", "1000"})
+    EXPECT_EQ(error_of({"--benchmark_repetitions=" + ok}), "") << ok;
+  for (std::string bad :
+       {"0", "-3", "1e3", "+3", " 3", "3.0", "99999999999", "abc", "3x"}) {
+    const std::string err = error_of({"--benchmark_repetitions=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_repetitions: '" + bad + "'"))
+        << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "whole number")) << err;
+  }
+  for (std::string ok : {"0", "2", "9"})
+    EXPECT_EQ(error_of({"--v=" + ok}), "") << ok;
+  for (std::string bad : {"-1", "x", "10", "1.5", "+1"}) {
+    const std::string err = error_of({"--v=" + bad});
+    EXPECT_TRUE(mentions(err, "--v: '" + bad + "'")) << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "whole number from 0 to 9")) << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--v"}), "--v: needs a value"));
+}
+
+TEST(GoogleBenchmarkFlags, PerfCountersAreNotInThisBuild) {
+  for (std::string arg :
+       {"--benchmark_perf_counters=CYCLES",
+        "--benchmark_perf_counters=CYCLES,INSTRUCTIONS",
+        "--benchmark_perf_counters=", "--benchmark_perf_counters"}) {
+    const std::string err = error_of({arg});
+    EXPECT_TRUE(mentions(err, "--benchmark_perf_counters")) << err;
+    EXPECT_TRUE(mentions(err, "libpfm")) << err;
+  }
+}
+
+TEST(GoogleBenchmarkFlags, ContextIsUniqueKeyValuePairs) {
+  for (std::string ok : {"a=b", "host=lab1,kernel=6.1", "note=two words", "k="})
+    EXPECT_EQ(error_of({"--benchmark_context=" + ok}), "") << ok;
+  for (std::string bad :
+       {"a=b,c", "a=b=c", "=v", "a=1,a=2", "a=1,,b=2", "a=1,", " a=b"}) {
+    const std::string err = error_of({"--benchmark_context=" + bad});
+    EXPECT_TRUE(mentions(err, "--benchmark_context")) << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "key=value")) << bad << ": " << err;
+  }
+  // Its own keys would appear twice in the JSON "context" object.
+  for (std::string own :
+       {"date", "host_name", "executable", "num_cpus", "library_build_type"}) {
+    const std::string err = error_of({"--benchmark_context=" + own + "=x"});
+    EXPECT_TRUE(mentions(err, "'" + own + "'")) << err;
+    EXPECT_TRUE(mentions(err, "Google Benchmark's own")) << err;
+  }
+}
+
+TEST(GoogleBenchmarkFlags, UnknownOrValuelessFlagsAreRefused) {
+  for (std::string bad : {"--benchmark_foo=1", "--benchmark_list_testsx",
+                          "--benchmark_min_time_s=1", "--benchmark_dry_run"}) {
+    const std::string err = error_of({bad});
+    EXPECT_TRUE(mentions(err, "not a Google Benchmark 1.7.1 flag"))
+        << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "--benchmark_filter")) << err;
+  }
+  for (std::string flag :
+       {"--benchmark_min_time", "--benchmark_min_warmup_time",
+        "--benchmark_repetitions", "--benchmark_format", "--benchmark_color",
+        "--benchmark_time_unit", "--benchmark_context",
+        "--benchmark_out_format", "--benchmark_out", "--benchmark_filter",
+        "--v"}) {
+    for (const std::string& arg : {flag, flag + "="}) {
+      EXPECT_TRUE(mentions(error_of({arg}),
+                           flag + ": needs a value, as in " + flag + "="))
+          << arg;
+    }
+  }
 }
 
 }  // namespace
