@@ -399,6 +399,59 @@ void check_outs_differ(const std::vector<std::string>& gb_outs,
   }
 }
 
+// ---- ipcbench's own flags ----------------------------------------------
+
+struct OwnFlag {
+  std::string_view name;
+  bool list;
+  std::string_view accepted;
+};
+
+const std::string kTimeoutForm =
+    "give seconds from 1 to 86400, such as --timeout=60: the timeout covers "
+    "starting the peer, connecting and the whole run of one benchmark, so a "
+    "shorter one would kill healthy peers";
+
+constexpr OwnFlag kOwnFlags[] = {
+    {"--transports", true, "--transports=pipe,fifo"},
+    {"--sizes", true, "--sizes=64,4K"},
+    {"--scenarios", true, "--scenarios=pingpong,stream"},
+    {"--wait", true, "--wait=block,spin"},
+    {"--cpus", true, "--cpus=0,1"},
+    {"--placement", true, "--placement=cross,same"},
+    {"--rate", true, "--rate=10K,100K"},
+    {"--producers", true, "--producers=1,2,4"},
+    {"--timeout", false, ""},
+    {"--pairs", false, "give a whole number from 1 to 64"},
+    {"--out", false, "give a file path, such as --out=results/run.json"},
+    {"--baselines", false, "use memcpy (default) or none"},
+    {"--inject-peer-fault", false,
+     "give action@phase or action@phase:count, such as crash@run:5"},
+};
+
+// Blanks and empty list items, refused with the flag's accepted form before
+// the value itself is read.
+void check_shape(const std::string& key, const std::string& val) {
+  for (const auto& f : kOwnFlags) {
+    if (f.name != key) continue;
+    if (!f.list) {
+      if (padded(val))
+        refuse(key, val, "is not accepted (leading or trailing whitespace)",
+               f.name == "--timeout" ? kTimeoutForm : std::string(f.accepted));
+      return;
+    }
+    const std::string form =
+        "give a comma-separated list without spaces, such as " +
+        std::string(f.accepted);
+    if (std::any_of(val.begin(), val.end(), is_blank))
+      refuse(key, val, "is not accepted (it contains whitespace)", form);
+    if (val.front() == ',' || val.back() == ',' ||
+        val.find(",,") != std::string::npos)
+      refuse(key, val, "is not accepted (an empty item)", form);
+    return;
+  }
+}
+
 // "<digits>[K|M]" (either case) as digits x multiplier, K = kilo and
 // M = kilo x kilo; nullopt for any other shape or more than 15 digits.
 std::optional<long double> scaled_number(const std::string& text,
@@ -505,6 +558,7 @@ Options parse_options(const std::vector<std::string>& args) {
     auto need_value = [&] {
       if (eq == std::string::npos || val.empty())
         throw UsageError(key + ": needs a value, as in " + key + "=...");
+      check_shape(key, val);
     };
     if (key == "--transports")
       need_value(), transports_arg = val;
@@ -532,36 +586,31 @@ Options parse_options(const std::vector<std::string>& args) {
       o.baselines = val == "memcpy";
     } else if (key == "--pairs") {
       need_value();
-      std::size_t used = 0;
-      try {
-        o.pairs = std::stoi(val, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != val.size() || o.pairs < 1 || o.pairs > 64)
+      const auto n = whole_number(val);
+      if (!n || *n < 1 || *n > 64)
         throw UsageError("--pairs: '" + val +
                          "' is not accepted; give a whole number from 1 to 64");
+      o.pairs = static_cast<int>(*n);
     } else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
       need_value(), o.fault = val;
     else if (key == "--timeout") {
       need_value();
-      std::size_t used = 0;
-      try {
-        o.timeout_s = std::stod(val, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != val.size() || !(o.timeout_s > 0) || o.timeout_s > 86400)
-        throw UsageError("--timeout: '" + val +
-                         "' is not accepted; give seconds > 0 and <= 86400");
+      const auto v = plain_decimal(val);
+      if (!v || *v < 1 || *v > kMaxSeconds)
+        refuse("--timeout", val, "is not accepted", kTimeoutForm);
+      o.timeout_s = *v;
     } else if (a == "--list")
       o.list = true;
     else if (a == "--cleanup")
       o.cleanup = true;
     else if (a == "--help" || a == "-h")
       o.help = true;
+    else if (a.rfind("-", 0) != 0)
+      throw UsageError("unexpected argument '" + a +
+                       "'; flags take the form --name=value, and lists are "
+                       "written without spaces, such as --sizes=64,4K");
     else
       throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
   }
@@ -630,9 +679,13 @@ Options parse_options(const std::vector<std::string>& args) {
   o.rates = parse_rates(rates_arg);
   o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {
+    const auto colon = o.fault.find(':');
+    if (colon != std::string::npos && !whole_number(o.fault.substr(colon + 1)))
+      refuse("--inject-peer-fault", o.fault, "is not accepted",
+             "give action@phase or action@phase:count, such as crash@run:5");
     try {
       Fault::parse(o.fault);
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::logic_error& e) {
       throw UsageError(std::string("--inject-peer-fault: ") + e.what());
     }
   }
@@ -645,6 +698,7 @@ std::string usage() {
   return R"(usage: ipcbench [flags] [Google Benchmark flags]
 
 Measures IPC latency and throughput between two pinned processes.
+Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
 
   --transports=a,b     transports to run (default: all; see --list)
   --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
@@ -653,20 +707,22 @@ Measures IPC latency and throughput between two pinned processes.
   --rate=LIST          offered rates for the rate scenario, messages per
                        second (default 10K,100K; here K = 1000)
   --producers=LIST     fanin: producer processes sending to one consumer,
-                       swept (default 1,2,4)
+                       swept, 1 to 64 each (default 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     sweep placements in one run: cross, same, none, A:B
   --baselines=memcpy   also time memcpy of each size, the copy floor
                        (default; none to leave it out)
-  --pairs=N            N independent pairs at once (pingpong, stream):
-                       per-pair and aggregate figures
+  --pairs=N            N independent pairs at once, 1 to 64 (pingpong,
+                       stream): per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several
   --cpus=SPEC          placement: cross (default: first two allowed CPUs),
                        same (one CPU for both), A,B (driver on A, peer on B),
                        none (no pinning)
-  --timeout=SECONDS    per benchmark run; a peer that does not finish in time
-                       is killed and the benchmark fails (default 60)
+  --timeout=SECONDS    per benchmark run, 1 to 86400 (default 60); a peer
+                       that does not finish in time is killed and the
+                       benchmark fails. It covers starting the peer,
+                       connecting and the whole run, so it is at least 1 s
   --out=PATH           results file (default results/<UTC stamp>/results.json)
   --list               list transports and their capabilities, then exit
   --cleanup            remove IPC objects left by ipcbench runs that died

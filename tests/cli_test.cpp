@@ -110,6 +110,25 @@ TEST(Cli, UnusableBenchmarkOutIsRefusedAndNothingCreated) {
             1);
 }
 
+TEST(Cli, ListsWithSpacesAndTinyTimeoutsAreRefused) {
+  expect_refused({"--cpus=0, 1"},
+                 "--cpus: '0, 1' is not accepted (it contains whitespace); "
+                 "give a comma-separated list without spaces, such as "
+                 "--cpus=0,1");
+  expect_refused({"--cpus=0,", "1"}, "such as --cpus=0,1");
+  expect_refused({"--transports=pipe, fifo"}, "such as --transports=");
+  expect_refused({"--sizes=64, 4K"}, "such as --sizes=");
+  expect_refused({"--scenarios=pingpong, stream"}, "such as --scenarios=");
+  expect_refused({"--wait=block, spin"}, "such as --wait=");
+  expect_refused({"--placement=cross, same"}, "such as --placement=");
+  expect_refused({"--rate=10K, 100K"}, "such as --rate=");
+  expect_refused({"--producers=1, 2"}, "such as --producers=");
+  expect_refused({"--timeout= 5"}, "--timeout: ' 5'");
+  expect_refused({"--timeout=0.000001"},
+                 "--timeout: '0.000001' is not accepted");
+  expect_refused({"--pairs=+2"}, "--pairs: '+2'");
+}
+
 TEST(Cli, MemcpyBaselineGivesTheCopyFloorPerSize) {
   ScratchDir dir;
   std::string out = dir.path + "/results.json";

@@ -346,5 +346,83 @@ TEST(GoogleBenchmarkFlags, UnknownOrValuelessFlagsAreRefused) {
   }
 }
 
+TEST(Lists, SpacesAreRefusedWithTheAcceptedForm) {
+  const std::pair<std::string, std::string> spaced[] = {
+      {"--cpus", "0, 1"},        {"--transports", "pipe, fifo"},
+      {"--sizes", "64, 4K"},     {"--scenarios", "pingpong, stream"},
+      {"--wait", "block, spin"}, {"--placement", "same, cross"},
+      {"--rate", "10K, 100K"},   {"--producers", "1, 2"},
+      {"--cpus", "0,\t1"},       {"--sizes", "64 ,4K"}};
+  for (const auto& [flag, value] : spaced) {
+    const std::string err = error_of({flag + "=" + value});
+    EXPECT_TRUE(mentions(err, flag + ": '" + value + "'")) << err;
+    EXPECT_TRUE(mentions(err,
+                         "give a comma-separated list without spaces, "
+                         "such as " +
+                             flag + "="))
+        << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--cpus=0, 1"}), "such as --cpus=0,1"));
+  // What the shell hands over for an unquoted --cpus=0, 1.
+  for (const auto& args : {std::vector<std::string>{"--cpus=0,", "1"},
+                           std::vector<std::string>{"--sizes=64,", "4K"}}) {
+    const std::string err = error_of(args);
+    EXPECT_TRUE(mentions(err, args[0].substr(0, args[0].find('=')) + ": '"))
+        << err;
+    EXPECT_TRUE(mentions(err, "without spaces")) << err;
+  }
+  for (const auto& args : {std::vector<std::string>{"--cpus=0", ",1"},
+                           std::vector<std::string>{"1"}}) {
+    const std::string err = error_of(args);
+    EXPECT_TRUE(mentions(err, "unexpected argument '" + args.back() + "'"))
+        << err;
+    EXPECT_TRUE(mentions(err, "without spaces")) << err;
+  }
+}
+
+TEST(Values, LeadingOrTrailingWhitespaceIsRefused) {
+  const std::pair<std::string, std::string> padded[] = {
+      {"--timeout", " 5"},      {"--timeout", "5 "},
+      {"--pairs", "2 "},        {"--out", " results.json"},
+      {"--baselines", "none "}, {"--inject-peer-fault", "crash@run:5 "}};
+  for (const auto& [flag, value] : padded) {
+    const std::string err = error_of({flag + "=" + value});
+    EXPECT_TRUE(mentions(err, flag + ": '" + value + "'")) << err;
+    EXPECT_TRUE(mentions(err, "leading or trailing whitespace")) << err;
+  }
+}
+
+TEST(Values, TimeoutIsOneSecondToADay) {
+  for (std::string ok : {"1", "1.5", "60", "86400"})
+    EXPECT_EQ(error_of({"--timeout=" + ok}), "") << ok;
+  EXPECT_EQ(parse_options({"--timeout=2.5"}).timeout_s, 2.5);
+  for (std::string bad : {"0.000001", "0.5", "0.999", "0", "-1", "nan", "inf",
+                          "1e9", "86401", "abc", "5s", "0x10", "+5", "1e999"}) {
+    const std::string err = error_of({"--timeout=" + bad});
+    EXPECT_TRUE(mentions(err, "--timeout: '" + bad + "' is not accepted"))
+        << bad << ": " << err;
+    EXPECT_TRUE(mentions(err, "from 1 to 86400")) << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--timeout=0.000001"}), "starting the peer"));
+}
+
+TEST(Values, WholeNumbersHaveNoSignsSpacesOrFractions) {
+  for (std::string bad : {"+2", "2.0", "99999999999", "0x2", "2x", "-1"}) {
+    const std::string err = error_of({"--pairs=" + bad});
+    EXPECT_TRUE(mentions(err, "--pairs: '" + bad + "'")) << err;
+    EXPECT_TRUE(mentions(err, "whole number from 1 to 64")) << err;
+  }
+  for (std::string bad : {"+0,1", "0,+1", "0x0,1"}) {
+    const std::string err = error_of({"--cpus=" + bad});
+    EXPECT_TRUE(mentions(err, "--cpus")) << bad << ": " << err;
+  }
+  EXPECT_TRUE(mentions(error_of({"--placement=+0:1"}), "--placement"));
+  for (std::string bad : {"crash@run:5x", "crash@run:99999999999999999999",
+                          "crash@run:-1", "crash@run:", "crash@run: 5"}) {
+    const std::string err = error_of({"--inject-peer-fault=" + bad});
+    EXPECT_TRUE(mentions(err, "--inject-peer-fault")) << bad << ": " << err;
+  }
+}
+
 }  // namespace
 }  // namespace ipcb::bench
