@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -306,7 +307,8 @@ void check_seconds(const std::string& flag, const std::string& val,
 
 struct GbChecks {
   std::set<std::string> context_keys;
-  std::vector<std::string> outs;  // every --benchmark_out value
+  std::set<std::string_view> given;  // flags given on the command line
+  std::vector<std::pair<std::string, std::string>> outs;  // (label, file)
 };
 
 std::string gb_flag_names() {
@@ -318,26 +320,21 @@ std::string gb_flag_names() {
   return names;
 }
 
-// `arg` is the whole argument, `key` what comes before its first '='.
-void check_benchmark_flag(const std::string& arg, const std::string& key,
-                          GbChecks& checks) {
-  const GbFlag* flag = find_gb_flag(key);
-  if (!flag) {
-    throw UsageError(key + ": not a Google Benchmark 1.7.1 flag; it takes " +
-                     gb_flag_names());
-  }
-  const GbValue kind = flag->value;
-  const bool has_value = arg.size() > key.size();
-  const std::string val = has_value ? arg.substr(key.size() + 1) : "";
+// One value of `flag`, from the command line or the environment. `label`
+// names it in errors; `assign` is how a value is written ("--v" or "V").
+void check_gb_value(const GbFlag& flag, const std::string& label,
+                    const std::string& assign, bool has_value,
+                    const std::string& val, GbChecks& checks) {
+  const GbValue kind = flag.value;
   if (kind == GbValue::kPerfCounters)
-    throw UsageError(key + ": " + gb_accepted(kind));
+    throw UsageError(label + ": " + gb_accepted(kind));
   if (kind == GbValue::kBool && !has_value) return;  // the flag alone: true
   if (kind != GbValue::kBool && val.empty()) {
-    throw UsageError(key + ": needs a value, as in " + key + "=" +
-                     std::string(flag->example) + "; " + gb_accepted(kind));
+    throw UsageError(label + ": needs a value, as in " + assign + "=" +
+                     std::string(flag.example) + "; " + gb_accepted(kind));
   }
   if (padded(val))
-    refuse(key, val, "is not accepted (leading or trailing whitespace)",
+    refuse(label, val, "is not accepted (leading or trailing whitespace)",
            gb_accepted(kind));
   bool ok = true;
   switch (kind) {
@@ -354,15 +351,15 @@ void check_benchmark_flag(const std::string& arg, const std::string& key,
       ok = val == "ns" || val == "us" || val == "ms" || val == "s";
       break;
     case GbValue::kFilter:
-      check_filter(key, val);
+      check_filter(label, val);
       break;
     case GbValue::kOut:
-      check_out_path(key, val);
-      checks.outs.push_back(val);
+      check_out_path(label, val);
+      checks.outs.emplace_back(label, val);
       break;
     case GbValue::kMinTime:
     case GbValue::kWarmup:
-      check_seconds(key, val, kind);
+      check_seconds(label, val, kind);
       break;
     case GbValue::kRepetitions: {
       const auto n = whole_number(val);
@@ -375,25 +372,61 @@ void check_benchmark_flag(const std::string& arg, const std::string& key,
       break;
     }
     case GbValue::kContext:
-      check_context(key, val, checks.context_keys);
+      check_context(label, val, checks.context_keys);
       break;
     case GbValue::kPerfCounters:
       break;
   }
-  if (!ok) refuse(key, val, "is not accepted", gb_accepted(kind));
+  if (!ok) refuse(label, val, "is not accepted", gb_accepted(kind));
+}
+
+// `arg` is the whole argument, `key` what comes before its first '='.
+void check_benchmark_flag(const std::string& arg, const std::string& key,
+                          GbChecks& checks) {
+  const GbFlag* flag = find_gb_flag(key);
+  if (!flag) {
+    throw UsageError(key + ": not a Google Benchmark 1.7.1 flag; it takes " +
+                     gb_flag_names());
+  }
+  checks.given.insert(flag->name);
+  const bool has_value = arg.size() > key.size();
+  check_gb_value(*flag, key, key, has_value,
+                 has_value ? arg.substr(key.size() + 1) : "", checks);
+}
+
+// "--benchmark_format" -> "BENCHMARK_FORMAT", "--v" -> "V".
+std::string gb_env_name(std::string_view flag) {
+  std::string name(flag.substr(2));
+  for (auto& c : name) c = static_cast<char>(std::toupper(c));
+  return name;
+}
+
+// Google Benchmark 1.7.1 takes a flag's default from its environment
+// variable, so a variable whose flag is not given is checked the same way.
+// BENCHMARK_CONTEXT's pairs come before the flag's (`only_context`: check
+// it alone, before the command line).
+void check_gb_environment(GbChecks& checks, bool only_context) {
+  for (const auto& flag : kGbFlags) {
+    if ((flag.value == GbValue::kContext) != only_context) continue;
+    if (checks.given.count(flag.name)) continue;
+    const std::string name = gb_env_name(flag.name);
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) continue;
+    check_gb_value(flag, name + " (environment)", name, true, value, checks);
+  }
 }
 
 // Google Benchmark's file and ipcbench's results file cannot be one file.
-void check_outs_differ(const std::vector<std::string>& gb_outs,
-                       const std::string& out) {
+void check_outs_differ(
+    const std::vector<std::pair<std::string, std::string>>& gb_outs,
+    const std::string& out) {
   std::error_code ec;
   const auto ours = std::filesystem::weakly_canonical(out, ec);
   if (ec) return;
-  for (const auto& gb : gb_outs) {
+  for (const auto& [label, gb] : gb_outs) {
     const auto theirs = std::filesystem::weakly_canonical(gb, ec);
     if (!ec && theirs == ours) {
-      refuse("--benchmark_out", gb,
-             "is not accepted (it is the results file of --out too)",
+      refuse(label, gb, "is not accepted (it is the results file of --out too)",
              "give Google Benchmark's file another name");
     }
   }
@@ -546,6 +579,7 @@ Options parse_options(const std::vector<std::string>& args) {
   std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
   std::string producers_arg = "1,2,4";
   GbChecks gb;
+  check_gb_environment(gb, true);
   for (const auto& a : args) {
     auto eq = a.find('=');
     std::string key = a.substr(0, eq);
@@ -614,6 +648,8 @@ Options parse_options(const std::vector<std::string>& args) {
     else
       throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
   }
+
+  check_gb_environment(gb, false);
 
   std::vector<std::string> all;
   for (const auto& t : transports::all_transports()) all.push_back(t.name);
@@ -747,6 +783,8 @@ Google Benchmark's flags (version 1.7.1) pass through, checked first:
                                   (also yes/no, on/off, 1/0, t/f, y/n)
   --v=N                           Google Benchmark's log verbosity, 0 to 9
   (--benchmark_perf_counters is refused: this build cannot read them)
+Google Benchmark also reads each of these from the environment when the flag
+is not given (BENCHMARK_FORMAT, ..., V); those values are checked the same way.
 )";
 }
 

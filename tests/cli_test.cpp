@@ -92,6 +92,17 @@ TEST(Cli, BadGoogleBenchmarkFlagsAreRefusedBeforeAnythingRuns) {
   expect_refused({"--benchmark_filter"}, "--benchmark_filter: needs a value");
 }
 
+TEST(Cli, BadGoogleBenchmarkEnvironmentVariablesAreRefused) {
+  // Google Benchmark reads BENCHMARK_FORMAT when --benchmark_format is not
+  // given; run_ipcbench hands this process's environment down.
+  ::setenv("BENCHMARK_FORMAT", "xml", 1);
+  expect_refused({}, "ipcbench: BENCHMARK_FORMAT (environment): 'xml'");
+  ::unsetenv("BENCHMARK_FORMAT");
+  ::setenv("BENCHMARK_REPETITIONS", "", 1);
+  expect_refused({}, "BENCHMARK_REPETITIONS (environment): needs a value");
+  ::unsetenv("BENCHMARK_REPETITIONS");
+}
+
 TEST(Cli, UnusableBenchmarkOutIsRefusedAndNothingCreated) {
   ScratchDir dir;
   const std::string file = dir.path + "/file";

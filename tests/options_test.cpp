@@ -346,6 +346,61 @@ TEST(GoogleBenchmarkFlags, UnknownOrValuelessFlagsAreRefused) {
   }
 }
 
+// Google Benchmark 1.7.1 also takes each flag from an environment variable
+// (the flag's name in capitals: BENCHMARK_FORMAT, ..., V) when the flag is
+// not given; --benchmark_context's pairs join the variable's.
+struct ScopedEnv {
+  const char* name;
+  ScopedEnv(const char* n, const char* value) : name(n) {
+    ::setenv(n, value, 1);
+  }
+  ~ScopedEnv() { ::unsetenv(name); }
+};
+
+TEST(GoogleBenchmarkFlags, EnvironmentVariablesAreCheckedLikeTheFlags) {
+  {
+    ScopedEnv env("BENCHMARK_FORMAT", "xml");
+    EXPECT_EQ(error_of({}),
+              "BENCHMARK_FORMAT (environment): 'xml' is not accepted; use "
+              "console, json or csv");
+    EXPECT_EQ(error_of({"--benchmark_format=json"}), "") << "the flag wins";
+  }
+  {
+    ScopedEnv env("BENCHMARK_FORMAT", "csv");
+    EXPECT_EQ(error_of({}), "");
+  }
+  const std::pair<const char*, const char*> bad[] = {
+      {"BENCHMARK_LIST_TESTS", "maybe"}, {"BENCHMARK_COUNTERS_TABULAR", "2"},
+      {"BENCHMARK_COLOR", "purple"},     {"BENCHMARK_FILTER", "("},
+      {"BENCHMARK_MIN_TIME", "abc"},     {"BENCHMARK_REPETITIONS", "1e3"},
+      {"BENCHMARK_TIME_UNIT", "ps"},     {"BENCHMARK_OUT", "/dev/null"},
+      {"BENCHMARK_CONTEXT", "a=1,a=2"},  {"V", "x"}};
+  for (const auto& [name, value] : bad) {
+    ScopedEnv env(name, value);
+    const std::string err = error_of({});
+    EXPECT_TRUE(
+        mentions(err, std::string(name) + " (environment): '" + value + "'"))
+        << err;
+  }
+  {
+    ScopedEnv env("BENCHMARK_REPETITIONS", "");
+    EXPECT_TRUE(mentions(error_of({}),
+                         "BENCHMARK_REPETITIONS (environment): needs a value, "
+                         "as in BENCHMARK_REPETITIONS=5"));
+  }
+  {
+    ScopedEnv env("BENCHMARK_PERF_COUNTERS", "CYCLES");
+    EXPECT_TRUE(mentions(error_of({}), "BENCHMARK_PERF_COUNTERS"));
+  }
+  {
+    ScopedEnv env("BENCHMARK_CONTEXT", "a=1");
+    EXPECT_EQ(error_of({"--benchmark_context=b=2"}), "");
+    const std::string err = error_of({"--benchmark_context=a=2"});
+    EXPECT_TRUE(mentions(err, "--benchmark_context: 'a=2'")) << err;
+    EXPECT_TRUE(mentions(err, "key 'a' given twice")) << err;
+  }
+}
+
 TEST(Lists, SpacesAreRefusedWithTheAcceptedForm) {
   const std::pair<std::string, std::string> spaced[] = {
       {"--cpus", "0, 1"},        {"--transports", "pipe, fifo"},
