@@ -730,6 +730,22 @@ Options parse_options(const std::vector<std::string>& args) {
   return o;
 }
 
+std::string gb_setting(const std::vector<std::string>& passthrough,
+                       const std::string& flag, const std::string& fallback) {
+  std::optional<std::string> value;
+  for (const auto& a : passthrough) {
+    if (a == flag) value = "true";
+    if (a.rfind(flag + "=", 0) == 0) value = a.substr(flag.size() + 1);
+  }
+  if (value) return *value;
+  const char* env = std::getenv(gb_env_name(flag).c_str());
+  return env ? env : fallback;
+}
+
+bool gb_true(const std::string& spelling) {
+  return definite_bool(spelling).value_or(false);
+}
+
 std::string usage() {
   return R"(usage: ipcbench [flags] [Google Benchmark flags]
 

@@ -140,6 +140,38 @@ TEST(Cli, ListsWithSpacesAndTinyTimeoutsAreRefused) {
   expect_refused({"--pairs=+2"}, "--pairs: '+2'");
 }
 
+// ipcbench shows results with its own display reporter, which follows the
+// same format, color and tabular settings Google Benchmark would.
+TEST(Cli, DisplayFollowsFormatColorAndTabularSettings) {
+  auto display = [](std::vector<std::string> extra) {
+    ScratchDir dir;
+    std::vector<std::string> args = {
+        "--transports=pipe", "--sizes=64", "--benchmark_filter=baseline",
+        "--benchmark_min_time=0.01", "--out=" + dir.path + "/results.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_ipcbench(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string plain = display({});
+  EXPECT_EQ(plain.find("\x1b["), std::string::npos) << "stdout is no tty";
+  EXPECT_NE(plain.find("ns_per_copy"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("ns_per_copy="), std::string::npos) << "tabular";
+  EXPECT_NE(display({"--benchmark_color=true"}).find("\x1b["),
+            std::string::npos);
+  EXPECT_NE(
+      display({"--benchmark_counters_tabular=false"}).find("ns_per_copy="),
+      std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(display({"--benchmark_format=json"}))
+                  .contains("benchmarks"));
+  ::setenv("BENCHMARK_FORMAT", "json", 1);
+  const std::string from_env = display({});
+  ::unsetenv("BENCHMARK_FORMAT");
+  EXPECT_TRUE(
+      nlohmann::json::parse(from_env, nullptr, false).contains("benchmarks"))
+      << from_env;
+}
+
 TEST(Cli, MemcpyBaselineGivesTheCopyFloorPerSize) {
   ScratchDir dir;
   std::string out = dir.path + "/results.json";

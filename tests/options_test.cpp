@@ -401,6 +401,19 @@ TEST(GoogleBenchmarkFlags, EnvironmentVariablesAreCheckedLikeTheFlags) {
   }
 }
 
+TEST(GoogleBenchmarkFlags, SettingIsTheLastFlagElseTheEnvironment) {
+  const std::vector<std::string> given = {"--benchmark_format=csv",
+                                          "--benchmark_format=json",
+                                          "--benchmark_counters_tabular"};
+  EXPECT_EQ(gb_setting(given, "--benchmark_format", "console"), "json");
+  EXPECT_EQ(gb_setting(given, "--benchmark_counters_tabular", "false"), "true");
+  EXPECT_EQ(gb_setting(given, "--benchmark_color", "auto"), "auto");
+  ScopedEnv env("BENCHMARK_COLOR", "no");
+  EXPECT_EQ(gb_setting(given, "--benchmark_color", "auto"), "no");
+  EXPECT_FALSE(gb_true("no"));
+  EXPECT_TRUE(gb_true("Yes"));
+}
+
 TEST(Lists, SpacesAreRefusedWithTheAcceptedForm) {
   const std::pair<std::string, std::string> spaced[] = {
       {"--cpus", "0, 1"},        {"--transports", "pipe, fifo"},
