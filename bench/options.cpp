@@ -101,12 +101,12 @@ std::optional<double> plain_decimal(const std::string& s) {
 
 // ---- Google Benchmark 1.7.1's flags ------------------------------------
 //
-// Google Benchmark takes its flags as given and, for a bad value, exits 0
-// with its usage on stdout (formats, time unit, color), takes a definite
-// value from anything (booleans: "maybe" is true), quietly keeps the
-// default (malformed numbers, unusable --benchmark_out until the run
-// starts), or fails only once the run has begun. So every one of them is
-// checked here, with the same rules it applies, before anything runs.
+// Google Benchmark 1.7.1 is lenient with its flags: a bad format, time unit
+// or empty color prints its usage on stdout and exits 0; a boolean takes any
+// spelling ("maybe" is true); a malformed number stays in argv beside a
+// message of its own; an unusable --benchmark_out or a bad filter fails only
+// once the run has begun. So each is checked here, with the rules it
+// applies, before anything runs.
 
 enum class GbValue {
   kBool,
@@ -440,10 +440,15 @@ struct OwnFlag {
   std::string_view accepted;
 };
 
-const std::string kTimeoutForm =
+// The timeout covers starting the peer (fork + exec), connecting and the
+// whole run of one benchmark, which lasts at least --benchmark_min_time
+// (0.5 s by default): below a second it would kill healthy peers.
+constexpr char kTimeoutForm[] =
     "give seconds from 1 to 86400, such as --timeout=60: the timeout covers "
     "starting the peer, connecting and the whole run of one benchmark, so a "
     "shorter one would kill healthy peers";
+constexpr char kFaultForm[] =
+    "give action@phase or action@phase:count, such as crash@run:5";
 
 constexpr OwnFlag kOwnFlags[] = {
     {"--transports", true, "--transports=pipe,fifo"},
@@ -454,12 +459,11 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--placement", true, "--placement=cross,same"},
     {"--rate", true, "--rate=10K,100K"},
     {"--producers", true, "--producers=1,2,4"},
-    {"--timeout", false, ""},
+    {"--timeout", false, kTimeoutForm},
     {"--pairs", false, "give a whole number from 1 to 64"},
     {"--out", false, "give a file path, such as --out=results/run.json"},
     {"--baselines", false, "use memcpy (default) or none"},
-    {"--inject-peer-fault", false,
-     "give action@phase or action@phase:count, such as crash@run:5"},
+    {"--inject-peer-fault", false, kFaultForm},
 };
 
 // Blanks and empty list items, refused with the flag's accepted form before
@@ -470,7 +474,7 @@ void check_shape(const std::string& key, const std::string& val) {
     if (!f.list) {
       if (padded(val))
         refuse(key, val, "is not accepted (leading or trailing whitespace)",
-               f.name == "--timeout" ? kTimeoutForm : std::string(f.accepted));
+               std::string(f.accepted));
       return;
     }
     const std::string form =
@@ -717,8 +721,7 @@ Options parse_options(const std::vector<std::string>& args) {
   if (!o.fault.empty()) {
     const auto colon = o.fault.find(':');
     if (colon != std::string::npos && !whole_number(o.fault.substr(colon + 1)))
-      refuse("--inject-peer-fault", o.fault, "is not accepted",
-             "give action@phase or action@phase:count, such as crash@run:5");
+      refuse("--inject-peer-fault", o.fault, "is not accepted", kFaultForm);
     try {
       Fault::parse(o.fault);
     } catch (const std::logic_error& e) {
