@@ -79,12 +79,13 @@ std::optional<std::string> fragmentation_warning(
          t.caps.fragment_knob;
 }
 
+// Shows results the way Google Benchmark's own display would, from the same
+// (checked) flags and environment: format, color (auto: when stdout is a
+// terminal) and tabular counters (on unless turned off).
 std::unique_ptr<benchmark::BenchmarkReporter> make_display(
     const std::vector<std::string>& passthrough) {
-  std::string format = "console";
-  for (const auto& a : passthrough) {
-    if (a.rfind("--benchmark_format=", 0) == 0) format = a.substr(19);
-  }
+  const std::string format =
+      bench::gb_setting(passthrough, "--benchmark_format", "console");
   if (format == "json") return std::make_unique<benchmark::JSONReporter>();
   if (format == "csv") {
     // Deprecated upstream but still offered by --benchmark_format=csv.
@@ -93,9 +94,17 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
     return std::make_unique<benchmark::CSVReporter>();
 #pragma GCC diagnostic pop
   }
+  const std::string color =
+      bench::gb_setting(passthrough, "--benchmark_color", "auto");
+  const bool use_color =
+      color == "auto" ? ::isatty(STDOUT_FILENO) == 1 : bench::gb_true(color);
+  const bool tabular = bench::gb_true(
+      bench::gb_setting(passthrough, "--benchmark_counters_tabular", "true"));
+  int opts = benchmark::ConsoleReporter::OO_None;
+  if (use_color) opts |= benchmark::ConsoleReporter::OO_Color;
+  if (tabular) opts |= benchmark::ConsoleReporter::OO_Tabular;
   return std::make_unique<benchmark::ConsoleReporter>(
-      ::isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
-                              : benchmark::ConsoleReporter::OO_Tabular);
+      static_cast<benchmark::ConsoleReporter::OutputOptions>(opts));
 }
 
 // Results temporaries a killed driver may have left: "<out>.tmp.<pid>..."

@@ -1,9 +1,20 @@
 #include "bench/options.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <optional>
+#include <regex>
 #include <set>
+#include <string_view>
 
 #include "bench/scenarios.hpp"
 #include "transports/registry.hpp"
@@ -43,25 +54,428 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-// Google Benchmark accepts some malformed numbers silently; refuse them here.
-void check_benchmark_flag(const std::string& key, const std::string& val) {
-  auto number = [&](bool integer) {
-    std::size_t used = 0;
-    double v = -1;
-    try {
-      v = std::stod(val, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    bool ok = used == val.size() && !val.empty() && v > 0 && v < 1e9 &&
-              (!integer || v == static_cast<double>(static_cast<long>(v)));
-    if (!ok) {
-      throw UsageError(key + ": '" + val + "' is not accepted; give " +
-                       (integer ? "a whole number >= 1" : "seconds > 0"));
-    }
+[[noreturn]] void refuse(const std::string& flag, const std::string& value,
+                         const std::string& problem,
+                         const std::string& accepted) {
+  throw UsageError(flag + ": '" + value + "' " + problem + "; " + accepted);
+}
+
+bool is_blank(char c) { return std::isspace(static_cast<unsigned char>(c)); }
+
+bool padded(const std::string& v) {
+  return !v.empty() && (is_blank(v.front()) || is_blank(v.back()));
+}
+
+// Digits only (no sign, blank or fraction), at most nine of them.
+std::optional<long> whole_number(const std::string& s) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  return std::stol(s);
+}
+
+// A plain decimal number: digits with an optional fraction and exponent
+// ("2", "0.5", ".25", "1e-3"); nullopt for signs, blanks, hex, inf, nan,
+// trailing text, or a value out of double's range.
+std::optional<double> plain_decimal(const std::string& s) {
+  if (s.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.'))
+    return std::nullopt;
+  double v = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// ---- Google Benchmark 1.7.1's flags ------------------------------------
+//
+// Google Benchmark 1.7.1 is lenient with its flags: a bad format, time unit
+// or empty color prints its usage on stdout and exits 0; a boolean takes any
+// spelling ("maybe" is true); a malformed number stays in argv beside a
+// message of its own; an unusable --benchmark_out or a bad filter fails only
+// once the run has begun. So each is checked here, with the rules it
+// applies, before anything runs.
+
+enum class GbValue {
+  kBool,
+  kColor,
+  kFormat,
+  kTimeUnit,
+  kFilter,
+  kOut,
+  kMinTime,
+  kWarmup,
+  kRepetitions,
+  kVerbosity,
+  kPerfCounters,
+  kContext
+};
+
+struct GbFlag {
+  std::string_view name;
+  GbValue value;
+  std::string_view example;
+};
+
+// Every flag that Google Benchmark 1.7.1's ParseCommandLineFlags takes.
+constexpr GbFlag kGbFlags[] = {
+    {"--benchmark_list_tests", GbValue::kBool, "true"},
+    {"--benchmark_filter", GbValue::kFilter, "pingpong/pipe"},
+    {"--benchmark_min_time", GbValue::kMinTime, "0.5"},
+    {"--benchmark_min_warmup_time", GbValue::kWarmup, "0.5"},
+    {"--benchmark_repetitions", GbValue::kRepetitions, "5"},
+    {"--benchmark_enable_random_interleaving", GbValue::kBool, "true"},
+    {"--benchmark_report_aggregates_only", GbValue::kBool, "true"},
+    {"--benchmark_display_aggregates_only", GbValue::kBool, "true"},
+    {"--benchmark_format", GbValue::kFormat, "json"},
+    {"--benchmark_out", GbValue::kOut, "gb.json"},
+    {"--benchmark_out_format", GbValue::kFormat, "json"},
+    {"--benchmark_color", GbValue::kColor, "auto"},
+    {"--benchmark_counters_tabular", GbValue::kBool, "true"},
+    {"--benchmark_perf_counters", GbValue::kPerfCounters, ""},
+    {"--benchmark_context", GbValue::kContext, "machine=lab1"},
+    {"--benchmark_time_unit", GbValue::kTimeUnit, "us"},
+    {"--v", GbValue::kVerbosity, "1"},
+};
+
+// The keys Google Benchmark 1.7.1 writes into the JSON "context" itself; a
+// --benchmark_context key among them would appear twice in that object.
+constexpr std::string_view kGbContextKeys[] = {
+    "date",     "host_name",   "executable",
+    "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled",
+    "caches",   "load_avg",    "library_build_type"};
+
+constexpr double kMaxSeconds = 86400;
+constexpr long kMaxRepetitions = 1000000;
+
+const char* const kBoolSpellings =
+    "true or false (also yes/no, on/off, 1/0, t/f, y/n, in any case)";
+
+std::string gb_accepted(GbValue kind) {
+  switch (kind) {
+    case GbValue::kBool:
+      return std::string("use ") + kBoolSpellings +
+             ", or the flag alone for true";
+    case GbValue::kColor:
+      return std::string("use auto, ") + kBoolSpellings;
+    case GbValue::kFormat:
+      return "use console, json or csv";
+    case GbValue::kTimeUnit:
+      return "use ns, us, ms or s";
+    case GbValue::kFilter:
+      return "give a POSIX extended regular expression, such as "
+             "pingpong/pipe, or -REGEX to leave out what it matches";
+    case GbValue::kOut:
+      return "give a file in an existing, writable directory, such as "
+             "--benchmark_out=gb.json";
+    case GbValue::kMinTime:
+      return "give seconds > 0 and <= 86400 as a plain number, such as 0.5";
+    case GbValue::kWarmup:
+      return "give seconds >= 0 and <= 86400 as a plain number, such as 0.5";
+    case GbValue::kRepetitions:
+      return "give a whole number from 1 to " + std::to_string(kMaxRepetitions);
+    case GbValue::kVerbosity:
+      return "give a whole number from 0 to 999999999";
+    case GbValue::kPerfCounters:
+      return "not available: the Google Benchmark ipcbench is built with "
+             "(Debian's 1.7.1, without libpfm) cannot read perf counters; "
+             "leave the flag out";
+    case GbValue::kContext:
+      return "give key=value pairs separated by commas, each key once, such "
+             "as --benchmark_context=machine=lab1,kernel=6.1";
+  }
+  return "";
+}
+
+const GbFlag* find_gb_flag(const std::string& name) {
+  for (const auto& f : kGbFlags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// The definite value of a boolean spelling, as Google Benchmark reads it
+// (IsTruthyFlagValue); nullopt for spellings it would also take as true
+// ("maybe", "2", "00") but that say nothing definite.
+std::optional<bool> definite_bool(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(c));
+  for (const char* t : {"true", "yes", "on", "1", "t", "y"}) {
+    if (v == t) return true;
+  }
+  for (const char* f : {"false", "no", "off", "0", "f", "n"}) {
+    if (v == f) return false;
+  }
+  return std::nullopt;
+}
+
+// Google Benchmark 1.7.1 compiles the filter as std::regex with the
+// POSIX extended grammar; a leading '-' leaves out what the rest matches.
+void check_filter(const std::string& flag, const std::string& val) {
+  const std::string re = val[0] == '-' ? val.substr(1) : val;
+  try {
+    std::regex compiled(re, std::regex_constants::extended);
+  } catch (const std::regex_error& e) {
+    refuse(flag, val,
+           "is not a valid regular expression (" + std::string(e.what()) + ")",
+           gb_accepted(GbValue::kFilter));
+  }
+}
+
+// The file must be one Google Benchmark can open for writing: an existing
+// writable regular file, or a new name in an existing writable directory.
+// Checked with stat and access only: nothing is created.
+void check_out_path(const std::string& flag, const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    refuse(flag, path, "is not accepted (" + why + ")",
+           gb_accepted(GbValue::kOut));
   };
-  if (key == "--benchmark_repetitions") number(true);
-  if (key == "--benchmark_min_time") number(false);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) fail("it is not a regular file");
+    if (::access(path.c_str(), W_OK) != 0)
+      fail(std::string("it is not writable: ") + std::strerror(errno));
+    return;
+  }
+  if (errno != ENOENT && errno != ENOTDIR) fail(std::strerror(errno));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOTDIR)
+      fail("a part of directory '" + dir + "' is not a directory");
+    if (errno == ENOENT) fail("directory '" + dir + "' does not exist");
+    fail("directory '" + dir + "': " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) fail("'" + dir + "' is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    fail("directory '" + dir + "' is not writable: " + std::strerror(errno));
+}
+
+// "k=v,k2=v2", split as Google Benchmark splits it (on ',' then '=').
+// `seen` collects keys across repeated flags: it keeps only the first.
+void check_context(const std::string& flag, const std::string& val,
+                   std::set<std::string>& seen) {
+  auto fail = [&](const std::string& why) {
+    refuse(flag, val, "is not accepted (" + why + ")",
+           gb_accepted(GbValue::kContext));
+  };
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = val.find(',', start);
+    const std::string item = val.substr(start, comma - start);
+    const auto eq = item.find('=');
+    if (item.empty()) fail("an empty item");
+    if (eq == std::string::npos) fail("'" + item + "' has no '='");
+    if (item.find('=', eq + 1) != std::string::npos)
+      fail("'" + item + "' has more than one '='");
+    const std::string key = item.substr(0, eq);
+    if (key.empty() || padded(key)) fail("'" + item + "' has no plain key");
+    for (auto own : kGbContextKeys) {
+      if (key == own)
+        throw UsageError(flag + ": key '" + key +
+                         "' is Google Benchmark's own context entry; choose "
+                         "another key");
+    }
+    if (!seen.insert(key).second) fail("key '" + key + "' given twice");
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+void check_seconds(const std::string& flag, const std::string& val,
+                   GbValue kind) {
+  const auto v = plain_decimal(val);
+  const bool ok =
+      v && *v <= kMaxSeconds && (kind == GbValue::kWarmup ? *v >= 0 : *v > 0);
+  if (ok) return;
+  std::string accepted = gb_accepted(kind);
+  if (!val.empty() && (val.back() == 's' || val.back() == 'x'))
+    accepted += " (no s or x suffix in Google Benchmark 1.7.1)";
+  refuse(flag, val, "is not accepted", accepted);
+}
+
+struct GbChecks {
+  std::set<std::string> context_keys;
+  std::set<std::string_view> given;  // flags given on the command line
+  std::vector<std::pair<std::string, std::string>> outs;  // (label, file)
+};
+
+std::string gb_flag_names() {
+  std::string names;
+  for (const auto& f : kGbFlags) {
+    if (!names.empty()) names += ", ";
+    names += f.name;
+  }
+  return names;
+}
+
+// One value of `flag`, from the command line or the environment. `label`
+// names it in errors; `assign` is how a value is written ("--v" or "V").
+void check_gb_value(const GbFlag& flag, const std::string& label,
+                    const std::string& assign, bool has_value,
+                    const std::string& val, GbChecks& checks) {
+  const GbValue kind = flag.value;
+  if (kind == GbValue::kPerfCounters)
+    throw UsageError(label + ": " + gb_accepted(kind));
+  if (kind == GbValue::kBool && !has_value) return;  // the flag alone: true
+  if (kind != GbValue::kBool && val.empty()) {
+    throw UsageError(label + ": needs a value, as in " + assign + "=" +
+                     std::string(flag.example) + "; " + gb_accepted(kind));
+  }
+  if (padded(val))
+    refuse(label, val, "is not accepted (leading or trailing whitespace)",
+           gb_accepted(kind));
+  bool ok = true;
+  switch (kind) {
+    case GbValue::kBool:
+      ok = definite_bool(val).has_value();
+      break;
+    case GbValue::kColor:
+      ok = val == "auto" || definite_bool(val).has_value();
+      break;
+    case GbValue::kFormat:
+      ok = val == "console" || val == "json" || val == "csv";
+      break;
+    case GbValue::kTimeUnit:
+      ok = val == "ns" || val == "us" || val == "ms" || val == "s";
+      break;
+    case GbValue::kFilter:
+      check_filter(label, val);
+      break;
+    case GbValue::kOut:
+      check_out_path(label, val);
+      checks.outs.emplace_back(label, val);
+      break;
+    case GbValue::kMinTime:
+    case GbValue::kWarmup:
+      check_seconds(label, val, kind);
+      break;
+    case GbValue::kRepetitions: {
+      const auto n = whole_number(val);
+      ok = n && *n >= 1 && *n <= kMaxRepetitions;
+      break;
+    }
+    case GbValue::kVerbosity: {
+      ok = whole_number(val).has_value();  // any level Google Benchmark takes
+      break;
+    }
+    case GbValue::kContext:
+      check_context(label, val, checks.context_keys);
+      break;
+    case GbValue::kPerfCounters:
+      break;
+  }
+  if (!ok) refuse(label, val, "is not accepted", gb_accepted(kind));
+}
+
+// `arg` is the whole argument, `key` what comes before its first '='.
+void check_benchmark_flag(const std::string& arg, const std::string& key,
+                          GbChecks& checks) {
+  const GbFlag* flag = find_gb_flag(key);
+  if (!flag) {
+    throw UsageError(key + ": not a Google Benchmark 1.7.1 flag; it takes " +
+                     gb_flag_names());
+  }
+  checks.given.insert(flag->name);
+  const bool has_value = arg.size() > key.size();
+  check_gb_value(*flag, key, key, has_value,
+                 has_value ? arg.substr(key.size() + 1) : "", checks);
+}
+
+// "--benchmark_format" -> "BENCHMARK_FORMAT", "--v" -> "V".
+std::string gb_env_name(std::string_view flag) {
+  std::string name(flag.substr(2));
+  for (auto& c : name) c = static_cast<char>(std::toupper(c));
+  return name;
+}
+
+// Google Benchmark 1.7.1 takes a flag's default from its environment
+// variable, so a variable whose flag is not given is checked the same way.
+// BENCHMARK_CONTEXT's pairs come before the flag's (`only_context`: check
+// it alone, before the command line).
+void check_gb_environment(GbChecks& checks, bool only_context) {
+  for (const auto& flag : kGbFlags) {
+    if ((flag.value == GbValue::kContext) != only_context) continue;
+    if (checks.given.count(flag.name)) continue;
+    const std::string name = gb_env_name(flag.name);
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) continue;
+    check_gb_value(flag, name + " (environment)", name, true, value, checks);
+  }
+}
+
+// Google Benchmark's file and ipcbench's results file cannot be one file.
+void check_outs_differ(
+    const std::vector<std::pair<std::string, std::string>>& gb_outs,
+    const std::string& out) {
+  std::error_code ec;
+  const auto ours = std::filesystem::weakly_canonical(out, ec);
+  if (ec) return;
+  for (const auto& [label, gb] : gb_outs) {
+    const auto theirs = std::filesystem::weakly_canonical(gb, ec);
+    if (!ec && theirs == ours) {
+      refuse(label, gb, "is not accepted (it is the results file of --out too)",
+             "give Google Benchmark's file another name");
+    }
+  }
+}
+
+// ---- ipcbench's own flags ----------------------------------------------
+
+struct OwnFlag {
+  std::string_view name;
+  bool list;
+  std::string_view accepted;
+};
+
+// The timeout covers starting the peer (fork + exec), connecting and the
+// whole run of one benchmark, which lasts at least --benchmark_min_time
+// (0.5 s by default): below a second it would kill healthy peers.
+constexpr char kTimeoutForm[] =
+    "give seconds from 1 to 86400, such as --timeout=60: the timeout covers "
+    "starting the peer, connecting and the whole run of one benchmark, so a "
+    "shorter one would kill healthy peers";
+constexpr char kFaultForm[] =
+    "give action@phase or action@phase:count, such as crash@run:5";
+
+constexpr OwnFlag kOwnFlags[] = {
+    {"--transports", true, "--transports=pipe,fifo"},
+    {"--sizes", true, "--sizes=64,4K"},
+    {"--scenarios", true, "--scenarios=pingpong,stream"},
+    {"--wait", true, "--wait=block,spin"},
+    {"--cpus", true, "--cpus=0,1"},
+    {"--placement", true, "--placement=cross,same"},
+    {"--rate", true, "--rate=10K,100K"},
+    {"--producers", true, "--producers=1,2,4"},
+    {"--timeout", false, kTimeoutForm},
+    {"--pairs", false, "give a whole number from 1 to 64"},
+    {"--out", false, "give a file path, such as --out=results/run.json"},
+    {"--baselines", false, "use memcpy (default) or none"},
+    {"--inject-peer-fault", false, kFaultForm},
+};
+
+// Blanks and empty list items, refused with the flag's accepted form before
+// the value itself is read.
+void check_shape(const std::string& key, const std::string& val) {
+  for (const auto& f : kOwnFlags) {
+    if (f.name != key) continue;
+    if (!f.list) {
+      if (padded(val))
+        refuse(key, val, "is not accepted (leading or trailing whitespace)",
+               std::string(f.accepted));
+      return;
+    }
+    const std::string form =
+        "give a comma-separated list without spaces, such as " +
+        std::string(f.accepted);
+    if (std::any_of(val.begin(), val.end(), is_blank))
+      refuse(key, val, "is not accepted (it contains whitespace)", form);
+    if (val.front() == ',' || val.back() == ',' ||
+        val.find(",,") != std::string::npos)
+      refuse(key, val, "is not accepted (an empty item)", form);
+    return;
+  }
 }
 
 // "<digits>[K|M]" (either case) as digits x multiplier, K = kilo and
@@ -157,13 +571,21 @@ Options parse_options(const std::vector<std::string>& args) {
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
   std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
   std::string producers_arg = "1,2,4";
+  GbChecks gb;
+  check_gb_environment(gb, true);
   for (const auto& a : args) {
     auto eq = a.find('=');
     std::string key = a.substr(0, eq);
     std::string val = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (key.rfind("--benchmark_", 0) == 0 || key == "--v") {
+      check_benchmark_flag(a, key, gb);
+      o.passthrough.push_back(a);
+      continue;
+    }
     auto need_value = [&] {
       if (eq == std::string::npos || val.empty())
         throw UsageError(key + ": needs a value, as in " + key + "=...");
+      check_shape(key, val);
     };
     if (key == "--transports")
       need_value(), transports_arg = val;
@@ -191,41 +613,36 @@ Options parse_options(const std::vector<std::string>& args) {
       o.baselines = val == "memcpy";
     } else if (key == "--pairs") {
       need_value();
-      std::size_t used = 0;
-      try {
-        o.pairs = std::stoi(val, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != val.size() || o.pairs < 1 || o.pairs > 64)
+      const auto n = whole_number(val);
+      if (!n || *n < 1 || *n > 64)
         throw UsageError("--pairs: '" + val +
                          "' is not accepted; give a whole number from 1 to 64");
+      o.pairs = static_cast<int>(*n);
     } else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
       need_value(), o.fault = val;
     else if (key == "--timeout") {
       need_value();
-      std::size_t used = 0;
-      try {
-        o.timeout_s = std::stod(val, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != val.size() || !(o.timeout_s > 0) || o.timeout_s > 86400)
-        throw UsageError("--timeout: '" + val +
-                         "' is not accepted; give seconds > 0 and <= 86400");
+      const auto v = plain_decimal(val);
+      if (!v || *v < 1 || *v > kMaxSeconds)
+        refuse("--timeout", val, "is not accepted", kTimeoutForm);
+      o.timeout_s = *v;
     } else if (a == "--list")
       o.list = true;
     else if (a == "--cleanup")
       o.cleanup = true;
     else if (a == "--help" || a == "-h")
       o.help = true;
-    else if (a.rfind("--benchmark_", 0) == 0 || a.rfind("--v=", 0) == 0)
-      check_benchmark_flag(key, val), o.passthrough.push_back(a);
+    else if (a.rfind("-", 0) != 0)
+      throw UsageError("unexpected argument '" + a +
+                       "'; flags take the form --name=value, and lists are "
+                       "written without spaces, such as --sizes=64,4K");
     else
       throw UsageError("unknown flag '" + a + "'; see ipcbench --help");
   }
+
+  check_gb_environment(gb, false);
 
   std::vector<std::string> all;
   for (const auto& t : transports::all_transports()) all.push_back(t.name);
@@ -291,19 +708,40 @@ Options parse_options(const std::vector<std::string>& args) {
   o.rates = parse_rates(rates_arg);
   o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {
+    const auto colon = o.fault.find(':');
+    if (colon != std::string::npos && !whole_number(o.fault.substr(colon + 1)))
+      refuse("--inject-peer-fault", o.fault, "is not accepted", kFaultForm);
     try {
       Fault::parse(o.fault);
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::logic_error& e) {
       throw UsageError(std::string("--inject-peer-fault: ") + e.what());
     }
   }
+  if (!o.out.empty()) check_outs_differ(gb.outs, o.out);
   return o;
+}
+
+std::string gb_setting(const std::vector<std::string>& passthrough,
+                       const std::string& flag, const std::string& fallback) {
+  std::optional<std::string> value;
+  for (const auto& a : passthrough) {
+    if (a == flag) value = "true";
+    if (a.rfind(flag + "=", 0) == 0) value = a.substr(flag.size() + 1);
+  }
+  if (value) return *value;
+  const char* env = std::getenv(gb_env_name(flag).c_str());
+  return env ? env : fallback;
+}
+
+bool gb_true(const std::string& spelling) {
+  return definite_bool(spelling).value_or(false);
 }
 
 std::string usage() {
   return R"(usage: ipcbench [flags] [Google Benchmark flags]
 
 Measures IPC latency and throughput between two pinned processes.
+Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
 
   --transports=a,b     transports to run (default: all; see --list)
   --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
@@ -312,20 +750,22 @@ Measures IPC latency and throughput between two pinned processes.
   --rate=LIST          offered rates for the rate scenario, messages per
                        second (default 10K,100K; here K = 1000)
   --producers=LIST     fanin: producer processes sending to one consumer,
-                       swept (default 1,2,4)
+                       swept, 1 to 64 each (default 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     sweep placements in one run: cross, same, none, A:B
   --baselines=memcpy   also time memcpy of each size, the copy floor
                        (default; none to leave it out)
-  --pairs=N            N independent pairs at once (pingpong, stream):
-                       per-pair and aggregate figures
+  --pairs=N            N independent pairs at once, 1 to 64 (pingpong,
+                       stream): per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several
   --cpus=SPEC          placement: cross (default: first two allowed CPUs),
                        same (one CPU for both), A,B (driver on A, peer on B),
                        none (no pinning)
-  --timeout=SECONDS    per benchmark run; a peer that does not finish in time
-                       is killed and the benchmark fails (default 60)
+  --timeout=SECONDS    per benchmark run, 1 to 86400 (default 60); a peer
+                       that does not finish in time is killed and the
+                       benchmark fails. It covers starting the peer,
+                       connecting and the whole run, so it is at least 1 s
   --out=PATH           results file (default results/<UTC stamp>/results.json,
                        in a new directory per run); never replaces anything
                        but a regular file
@@ -334,10 +774,26 @@ Measures IPC latency and throughput between two pinned processes.
                        (objects of running ipcbench processes are kept)
   --help               this text
 
-Google Benchmark's flags pass through: --benchmark_filter=REGEX,
---benchmark_repetitions=N, --benchmark_min_time=SECONDS,
---benchmark_enable_random_interleaving=true, --benchmark_format=console|json|csv,
---benchmark_out=FILE, --benchmark_list_tests=true, ...
+Google Benchmark's flags (version 1.7.1) pass through, checked first:
+  --benchmark_filter=REGEX        POSIX extended regex; -REGEX leaves out
+                                  what it matches
+  --benchmark_repetitions=N       1 to 1000000
+  --benchmark_min_time=SECONDS    > 0, a plain number such as 0.5 (no suffix)
+  --benchmark_min_warmup_time=SECONDS   >= 0
+  --benchmark_format=console|json|csv, --benchmark_out_format=console|json|csv
+  --benchmark_out=FILE            a regular file in an existing, writable
+                                  directory; not the --out file
+  --benchmark_color=auto|true|false
+  --benchmark_time_unit=ns|us|ms|s
+  --benchmark_context=key=value,...   keys other than Google Benchmark's own
+  --benchmark_list_tests, --benchmark_enable_random_interleaving,
+  --benchmark_report_aggregates_only, --benchmark_display_aggregates_only,
+  --benchmark_counters_tabular    booleans: alone for true, or =true|false
+                                  (also yes/no, on/off, 1/0, t/f, y/n)
+  --v=N                           Google Benchmark's log verbosity, 0 or more
+  (--benchmark_perf_counters is refused: this build cannot read them)
+Google Benchmark also reads each of these from the environment when the flag
+is not given (BENCHMARK_FORMAT, ..., V); those values are checked the same way.
 )";
 }
 

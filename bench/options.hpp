@@ -55,6 +55,16 @@ std::vector<int> parse_producers(const std::string& text);
 // args excludes argv[0].
 Options parse_options(const std::vector<std::string>& args);
 
+// The value Google Benchmark takes for `flag` (such as "--benchmark_format"):
+// the last one in `passthrough`, else its environment variable
+// (BENCHMARK_FORMAT), else `fallback`. A boolean flag given alone is "true".
+// For values parse_options has checked.
+std::string gb_setting(const std::vector<std::string>& passthrough,
+                       const std::string& flag, const std::string& fallback);
+
+// The truth of a boolean spelling parse_options accepted ("true", "no", "1").
+bool gb_true(const std::string& spelling);
+
 std::string usage();
 
 }  // namespace ipcb::bench

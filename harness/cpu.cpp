@@ -43,19 +43,17 @@ std::string list(const std::vector<int>& v) {
   return s;
 }
 
+// Digits only: no sign, blank or base prefix, and few enough not to overflow.
 int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
-  std::size_t used = 0;
-  int cpu = -1;
-  try {
-    cpu = std::stoi(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty() || cpu < 0) {
+  const bool digits = !s.empty() && s.size() <= 9 &&
+                      std::all_of(s.begin(), s.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) {
     throw std::invalid_argument("--cpus: '" + s +
                                 "' is not a CPU number; accepted: A,B, same, "
                                 "cross or none");
   }
+  const int cpu = std::stoi(s);
   if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
     throw std::invalid_argument("--cpus: CPU " + s +
                                 " is not in this process's affinity mask "

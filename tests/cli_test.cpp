@@ -2,6 +2,8 @@
 // results file, supervision of a peer that crashes or hangs.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
@@ -21,8 +23,22 @@ void expect_usage_error(const std::vector<std::string>& args,
   auto r = run_ipcbench(all);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find(must_mention), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.rfind("ipcbench: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(must_mention), std::string::npos)
+      << "expected '" << must_mention << "' in: " << r.err;
+  EXPECT_EQ(r.out, "") << "stdout for " << args.back();
   EXPECT_FALSE(std::filesystem::exists(dir.path + "/run")) << "results created";
+}
+
+// Refused input with a small plan in front, so that input which slips
+// through runs for a moment, not the whole default suite.
+void expect_refused(const std::vector<std::string>& args,
+                    const std::string& must_mention) {
+  std::vector<std::string> all = {"--transports=pipe", "--sizes=64",
+                                  "--scenarios=pingpong", "--baselines=none",
+                                  "--benchmark_min_time=0.01"};
+  all.insert(all.end(), args.begin(), args.end());
+  expect_usage_error(all, must_mention);
 }
 
 TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
@@ -39,6 +55,121 @@ TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
   expect_usage_error(
       {"--transports=pipe", "--sizes=64", "--benchmark_filter=matches_nothing"},
       "no benchmark matched");
+}
+
+TEST(Cli, BadGoogleBenchmarkFlagsAreRefusedBeforeAnythingRuns) {
+  expect_refused(
+      {"--benchmark_format=xml"},
+      "ipcbench: --benchmark_format: 'xml' is not accepted; use console, "
+      "json or csv");
+  expect_refused({"--benchmark_out_format=xml"},
+                 "--benchmark_out_format: 'xml'");
+  expect_refused({"--benchmark_color=purple"}, "--benchmark_color: 'purple'");
+  for (std::string flag :
+       {"--benchmark_list_tests", "--benchmark_enable_random_interleaving",
+        "--benchmark_report_aggregates_only",
+        "--benchmark_display_aggregates_only",
+        "--benchmark_counters_tabular"}) {
+    for (std::string v : {"maybe", "2"})
+      expect_refused({flag + "=" + v}, flag + ": '" + v + "'");
+  }
+  expect_refused({"--benchmark_filter=("},
+                 "--benchmark_filter: '(' is not a valid regular expression");
+  expect_refused({"--benchmark_filter=-("}, "--benchmark_filter: '-('");
+  expect_refused({"--benchmark_time_unit=ps"}, "--benchmark_time_unit: 'ps'");
+  expect_refused({"--benchmark_min_warmup_time=-1"},
+                 "--benchmark_min_warmup_time: '-1'");
+  expect_refused({"--benchmark_min_time="}, "--benchmark_min_time: needs");
+  expect_refused({"--benchmark_min_time=0.5s"}, "--benchmark_min_time: '0.5s'");
+  expect_refused({"--benchmark_repetitions=1e3"},
+                 "--benchmark_repetitions: '1e3'");
+  expect_refused({"--benchmark_perf_counters=CYCLES"},
+                 "--benchmark_perf_counters");
+  expect_refused({"--benchmark_context=a=b,c"}, "--benchmark_context: 'a=b,c'");
+  expect_refused({"--benchmark_context=date=today"}, "'date'");
+  expect_refused({"--v=x"}, "--v: 'x'");
+  expect_refused({"--benchmark_foo=1"}, "--benchmark_foo");
+  expect_refused({"--benchmark_filter"}, "--benchmark_filter: needs a value");
+}
+
+TEST(Cli, BadGoogleBenchmarkEnvironmentVariablesAreRefused) {
+  // Google Benchmark reads BENCHMARK_FORMAT when --benchmark_format is not
+  // given; run_ipcbench hands this process's environment down.
+  ::setenv("BENCHMARK_FORMAT", "xml", 1);
+  expect_refused({}, "ipcbench: BENCHMARK_FORMAT (environment): 'xml'");
+  ::unsetenv("BENCHMARK_FORMAT");
+  ::setenv("BENCHMARK_REPETITIONS", "", 1);
+  expect_refused({}, "BENCHMARK_REPETITIONS (environment): needs a value");
+  ::unsetenv("BENCHMARK_REPETITIONS");
+}
+
+TEST(Cli, UnusableBenchmarkOutIsRefusedAndNothingCreated) {
+  ScratchDir dir;
+  const std::string file = dir.path + "/file";
+  std::ofstream(file) << "planted";
+  const std::string missing = dir.path + "/missing";
+  expect_refused({"--benchmark_out=" + missing + "/gb.json"},
+                 "--benchmark_out: '" + missing + "/gb.json'");
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  expect_refused({"--benchmark_out=" + file + "/gb.json"},
+                 "--benchmark_out: '" + file + "/gb.json'");
+  expect_refused({"--benchmark_out=" + dir.path}, "not a regular file");
+  expect_refused({"--benchmark_out=/dev/null"}, "not a regular file");
+  EXPECT_EQ(testing::slurp(file), "planted");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(Cli, ListsWithSpacesAndTinyTimeoutsAreRefused) {
+  expect_refused({"--cpus=0, 1"},
+                 "--cpus: '0, 1' is not accepted (it contains whitespace); "
+                 "give a comma-separated list without spaces, such as "
+                 "--cpus=0,1");
+  expect_refused({"--cpus=0,", "1"}, "such as --cpus=0,1");
+  expect_refused({"--transports=pipe, fifo"}, "such as --transports=");
+  expect_refused({"--sizes=64, 4K"}, "such as --sizes=");
+  expect_refused({"--scenarios=pingpong, stream"}, "such as --scenarios=");
+  expect_refused({"--wait=block, spin"}, "such as --wait=");
+  expect_refused({"--placement=cross, same"}, "such as --placement=");
+  expect_refused({"--rate=10K, 100K"}, "such as --rate=");
+  expect_refused({"--producers=1, 2"}, "such as --producers=");
+  expect_refused({"--timeout= 5"}, "--timeout: ' 5'");
+  expect_refused({"--timeout=0.000001"},
+                 "--timeout: '0.000001' is not accepted");
+  expect_refused({"--pairs=+2"}, "--pairs: '+2'");
+}
+
+// ipcbench shows results with its own display reporter, which follows the
+// same format, color and tabular settings Google Benchmark would.
+TEST(Cli, DisplayFollowsFormatColorAndTabularSettings) {
+  auto display = [](std::vector<std::string> extra) {
+    ScratchDir dir;
+    std::vector<std::string> args = {
+        "--transports=pipe", "--sizes=64", "--benchmark_filter=baseline",
+        "--benchmark_min_time=0.01", "--out=" + dir.path + "/results.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_ipcbench(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string plain = display({});
+  EXPECT_EQ(plain.find("\x1b["), std::string::npos) << "stdout is no tty";
+  EXPECT_NE(plain.find("ns_per_copy"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("ns_per_copy="), std::string::npos) << "tabular";
+  EXPECT_NE(display({"--benchmark_color=true"}).find("\x1b["),
+            std::string::npos);
+  EXPECT_NE(
+      display({"--benchmark_counters_tabular=false"}).find("ns_per_copy="),
+      std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(display({"--benchmark_format=json"}))
+                  .contains("benchmarks"));
+  ::setenv("BENCHMARK_FORMAT", "json", 1);
+  const std::string from_env = display({});
+  ::unsetenv("BENCHMARK_FORMAT");
+  EXPECT_TRUE(
+      nlohmann::json::parse(from_env, nullptr, false).contains("benchmarks"))
+      << from_env;
 }
 
 TEST(Cli, MemcpyBaselineGivesTheCopyFloorPerSize) {
