@@ -65,8 +65,10 @@ void remove_sysv(const std::string& kind, int id, CleanupReport& r) {
 
 void remove_manifest_objects(const std::string& dir, CleanupReport& r) {
   std::ifstream in(dir + "/ipc-objects");
-  std::string kind, name;
-  while (in >> kind >> name) {
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);  // "<kind> <id> <label>" or "mq <name>"
+    std::string kind, name;
+    if (!(fields >> kind >> name)) continue;
     if (kind == "mq") {
       if (::mq_unlink(name.c_str()) == 0)
         r.removed.push_back("POSIX queue " + name);

@@ -58,8 +58,8 @@ TEST(Cleanup, RemovesExactlyTheDeadRunsObjects) {
   int sem = ::semget(IPC_PRIVATE, 2, IPC_CREAT | IPC_EXCL | 0600);
   ASSERT_GE(shm, 0);
   ASSERT_GE(sem, 0);
-  transports::record_sysv_object(dir, "shm", shm);
-  transports::record_sysv_object(dir, "sem", sem);
+  transports::record_sysv_object(dir, "shm", shm, "shm");
+  transports::record_sysv_object(dir, "sem", sem, "sem");
   touch("/dev/shm/" + dead + "-shm");
   touch("/dev/shm/sem." + dead + "-a2b");
   // A live run's objects.
