@@ -98,10 +98,17 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
 int run_cleanup() {
   harness::CleanupReport r = harness::remove_stale_objects();
   for (const auto& what : r.removed) std::cout << "removed " << what << "\n";
+  for (const auto& what : r.refused) std::cout << "refused " << what << "\n";
   for (const auto& what : r.failed)
     std::cerr << "ipcbench: could not remove " << what << "\n";
   std::cout << "ipcbench --cleanup: removed " << r.removed.size()
-            << " stale object(s) of dead ipcbench runs\n";
+            << " stale object(s) of dead ipcbench runs";
+  if (!r.refused.empty()) {
+    std::cout << "; refused " << r.refused.size()
+              << " entr(y/ies) that this user's runs did not make or that "
+                 "are not safe to trust (reasons above)";
+  }
+  std::cout << "\n";
   return r.failed.empty() ? 0 : 1;
 }
 
@@ -210,6 +217,13 @@ int run_driver(int argc, char** argv) {
     warnings.push_back("removed " + std::to_string(stale.removed.size()) +
                        " IPC object(s) left by ipcbench runs that died "
                        "(run ipcbench --cleanup to see them listed)");
+  }
+  if (!stale.refused.empty()) {
+    warnings.push_back(
+        "refused to remove " + std::to_string(stale.refused.size()) +
+        " entr(y/ies) named like IPC objects of dead ipcbench runs that this "
+        "user's runs did not make or that are not safe to trust; run "
+        "ipcbench --cleanup to list them with the reasons");
   }
   block["warnings"] = warnings;
 
