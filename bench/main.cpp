@@ -141,11 +141,18 @@ int run_cleanup() {
     r.removed.push_back("results temporary " + path);
   for (const auto& what : r.removed) std::cout << "removed " << what << "\n";
   for (const auto& what : tmp.refused)
-    std::cout << "refused results temporary " << what << "\n";
+    r.refused.push_back("results temporary " + what);
+  for (const auto& what : r.refused) std::cout << "refused " << what << "\n";
   for (const auto& what : r.failed)
     std::cerr << "ipcbench: could not remove " << what << "\n";
   std::cout << "ipcbench --cleanup: removed " << r.removed.size()
-            << " stale object(s) of dead ipcbench runs\n";
+            << " stale object(s) of dead ipcbench runs";
+  if (!r.refused.empty()) {
+    std::cout << "; refused " << r.refused.size()
+              << " entr(y/ies) that this user's runs did not make or that "
+                 "are not safe to trust (reasons above)";
+  }
+  std::cout << "\n";
   return r.failed.empty() ? 0 : 1;
 }
 
@@ -217,8 +224,11 @@ int run_driver(int argc, char** argv) {
       return 1;
     }
   }
-  for (const auto& path : remove_results_temporaries(opt.out).removed)
+  const results::TemporaryCleanup tmp = remove_results_temporaries(opt.out);
+  for (const auto& path : tmp.removed)
     stale.removed.push_back("results temporary " + path);
+  for (const auto& what : tmp.refused)
+    stale.refused.push_back("results temporary " + what);
 
   harness::ClockInfo clock = harness::measure_clock();
   nlohmann::ordered_json block;
@@ -278,6 +288,13 @@ int run_driver(int argc, char** argv) {
     warnings.push_back("removed " + std::to_string(stale.removed.size()) +
                        " IPC object(s) left by ipcbench runs that died "
                        "(run ipcbench --cleanup to see them listed)");
+  }
+  if (!stale.refused.empty()) {
+    warnings.push_back(
+        "refused to remove " + std::to_string(stale.refused.size()) +
+        " entr(y/ies) named like IPC objects of dead ipcbench runs that this "
+        "user's runs did not make or that are not safe to trust; run "
+        "ipcbench --cleanup to list them with the reasons");
   }
   block["warnings"] = warnings;
 

@@ -1,10 +1,12 @@
 #include "harness/naming.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 
 #include "transports/sys.hpp"
@@ -29,20 +31,68 @@ IpcNames::IpcNames(const std::string& base_dir) : prefix_(unique_prefix()) {
   dir_ = base_dir + "/" + prefix_;
   transports::checked("mkdir", dir_,
                       [&] { return ::mkdir(dir_.c_str(), 0700); });
+  // Exactly 0700 whatever the umask: clean-up trusts no other mode.
+  try {
+    transports::Fd fd(transports::checked("open", dir_, [&] {
+      return ::open(dir_.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    transports::checked("fchmod", dir_,
+                        [&] { return ::fchmod(fd.get(), 0700); });
+  } catch (...) {
+    ::rmdir(dir_.c_str());
+    throw;
+  }
 }
 
 IpcNames::~IpcNames() { remove_private_dir(dir_); }
 
-bool remove_private_dir(const std::string& dir) noexcept {
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      ::unlink((dir + "/" + name).c_str());
-    }
-    ::closedir(d);
+std::vector<EntryLeft> unlink_plain_entries(int dir_fd) {
+  std::vector<EntryLeft> left;
+  const int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    left.push_back({".", errno});
+    return left;
   }
-  return ::rmdir(dir.c_str()) == 0;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    left.push_back({".", errno});
+    ::close(fd);
+    return left;
+  }
+  ::rewinddir(d);
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlinkat(dir_fd, name.c_str(), 0) != 0) left.push_back({name, errno});
+  }
+  ::closedir(d);
+  return left;
+}
+
+bool remove_private_dir(const std::string& dir) noexcept {
+  try {
+    const auto slash = dir.rfind('/');
+    std::string parent = ".", base = dir;
+    if (slash != std::string::npos) {
+      parent = slash == 0 ? "/" : dir.substr(0, slash);
+      base = dir.substr(slash + 1);
+    }
+    transports::Fd up(
+        ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!up) return errno == ENOENT;
+    transports::Fd fd(
+        ::openat(up.get(), base.c_str(),
+                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return errno == ENOENT;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || st.st_uid != ::geteuid()) return false;
+    unlink_plain_entries(fd.get());
+    return ::unlinkat(up.get(), base.c_str(), AT_REMOVEDIR) == 0 ||
+           errno == ENOENT;
+  } catch (...) {
+    return false;
+  }
 }
 
 }  // namespace ipcb::harness

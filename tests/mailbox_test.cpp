@@ -55,9 +55,9 @@ void run_with_peer(const std::string& name, const Hook& during,
 std::vector<std::pair<std::string, int>> sysv_objects(const std::string& dir) {
   std::vector<std::pair<std::string, int>> out;
   std::istringstream in(testing::slurp(dir + "/ipc-objects"));
-  std::string kind;
+  std::string kind, label;
   int id;
-  while (in >> kind >> id) out.emplace_back(kind, id);
+  while (in >> kind >> id >> label) out.emplace_back(kind, id);
   return out;
 }
 

@@ -37,9 +37,9 @@ struct RunOutcome {
 std::vector<int> recorded_msg_ids(const std::string& dir) {
   std::vector<int> ids;
   std::istringstream in(testing::slurp(dir + "/ipc-objects"));
-  std::string kind;
+  std::string kind, label;
   int id;
-  while (in >> kind >> id) {
+  while (in >> kind >> id >> label) {
     if (kind == "msg") ids.push_back(id);
   }
   return ids;

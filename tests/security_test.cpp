@@ -1,8 +1,14 @@
 // Only the driver's own peer gets in: an intruder on the TCP port is
-// rejected; private directories are owner-only; names are unpredictable.
+// rejected; private directories are owner-only (0700 whatever the umask) and
+// removed without following symbolic links; names are unpredictable; an
+// object that already has one of our names or System V keys is refused.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +18,7 @@
 #include <zmq.hpp>
 
 #include "harness/naming.hpp"
+#include "test_util.hpp"
 #include "transports/registry.hpp"
 #include "transports/sys.hpp"
 
@@ -93,6 +100,72 @@ TEST(Security, PrivateDirectoryIsOwnerOnlyAndNamesAreUnpredictable) {
   const std::string pid = std::to_string(::getpid());
   EXPECT_EQ(a.prefix().rfind("ipcb_" + pid + "_", 0), 0u);
   EXPECT_EQ(a.prefix().size(), 5 + pid.size() + 1 + 16);  // 64 random bits
+}
+
+TEST(Security, PrivateDirectoryIsExactly0700WhateverTheUmask) {
+  const mode_t old = ::umask(0777);
+  harness::IpcNames names;
+  ::umask(old);
+  struct stat st {};
+  ASSERT_EQ(::lstat(names.dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+}
+
+// A private directory is removed without following a symbolic link, where
+// it is one or where one is in it.
+TEST(Security, PrivateDirRemovalNeverFollowsASymlink) {
+  testing::ScratchDir scratch;
+  const std::string victim = scratch.path + "/victim";
+  ASSERT_EQ(::mkdir(victim.c_str(), 0700), 0);
+  ASSERT_EQ(::close(::open((victim + "/a").c_str(), O_CREAT | O_WRONLY, 0600)),
+            0);
+  const std::string link = scratch.path + "/link";
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  EXPECT_FALSE(harness::remove_private_dir(link));
+  struct stat st {};
+  EXPECT_EQ(::lstat(link.c_str(), &st), 0) << "the link was removed";
+  EXPECT_EQ(::lstat((victim + "/a").c_str(), &st), 0) << "link followed";
+  const std::string dir = scratch.path + "/private";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink((victim + "/a").c_str(), (dir + "/a").c_str()), 0);
+  EXPECT_TRUE(harness::remove_private_dir(dir));
+  EXPECT_NE(::lstat(dir.c_str(), &st), 0) << "the directory remains";
+  EXPECT_EQ(::lstat((victim + "/a").c_str(), &st), 0) << "link followed";
+}
+
+// System V objects are created under the run's keys, exclusively: someone
+// who made an object with such a key first gets an error, not our data.
+TEST(Security, ExistingSystemVObjectWithOurKeyIsRefused) {
+  for (const auto& [transport, label] :
+       {std::pair<std::string, std::string>{"sysv_mq", "a2b"},
+        {"shm_sysv", "shm"}}) {
+    SCOPED_TRACE(transport);
+    harness::IpcNames names;
+    transports::Config cfg{64, transports::Wait::kBlock, names.dir(),
+                           names.prefix()};
+    const key_t key = transports::sysv_key(names.prefix(), label);
+    const bool queue = transport == "sysv_mq";
+    const int squatter = queue
+                             ? ::msgget(key, IPC_CREAT | IPC_EXCL | 0666)
+                             : ::shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0666);
+    ASSERT_GE(squatter, 0) << std::strerror(errno);
+    auto t = transports::create_transport(transport, cfg);
+    try {
+      t->prepare();
+      ADD_FAILURE() << "prepare() used an object that already had its key";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find(transports::sysv_key_hex(key)),
+                std::string::npos)
+          << e.what();
+    }
+    t->teardown();
+    if (queue)
+      EXPECT_EQ(::msgctl(squatter, IPC_RMID, nullptr), 0);
+    else
+      EXPECT_EQ(::shmctl(squatter, IPC_RMID, nullptr), 0);
+  }
 }
 
 TEST(Security, ExistingObjectWithOurNameIsRefused) {

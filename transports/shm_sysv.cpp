@@ -1,11 +1,14 @@
-// shm_sysv: System V shared memory (shmget IPC_PRIVATE, mode 0600, shmat)
-// carrying the payload, with one System V semaphore set of four (semget
-// IPC_PRIVATE, semop) as the full/empty counters of the mailbox (see
-// mailbox.hpp). Unlike the futex-based POSIX semaphores, every semop is a
-// system call, even when it need not sleep. semop is never restarted after a
-// signal handler, so the harness's SIGUSR1 ends a wait (EINTR). Both ids are
-// recorded with record_sysv_object; teardown removes both with IPC_RMID (the
-// segment itself goes when the last side detaches).
+// shm_sysv: System V shared memory (shmget, mode 0600, shmat) carrying the
+// payload, with one System V semaphore set of four (semget, semop) as the
+// full/empty counters of the mailbox (see mailbox.hpp). Both are created
+// exclusively, by the process that made the run's private directory, under
+// the keys of labels "shm" and "sem" in this run (sysv_key: a hash of the
+// run's name prefix and the label). Unlike the futex-based POSIX semaphores,
+// every semop is a system call, even when it need not sleep. semop is never
+// restarted after a signal handler, so the harness's SIGUSR1 ends a wait
+// (EINTR). Both ids are recorded with their labels by record_sysv_object;
+// teardown removes both with IPC_RMID (the segment itself goes when the last
+// side detaches).
 // Limits: kernel.shmmax (largest segment; checked, the error names it),
 // kernel.shmall (total pages), kernel.shmmni (segments); kernel.sem is
 // "SEMMSL SEMMNS SEMOPM SEMMNI" (this uses one set of four semaphores);
@@ -24,7 +27,8 @@ namespace {
 
 class SysvShmRegion final : public Region {
  public:
-  explicit SysvShmRegion(const Config& c) : dir_(c.dir) {
+  explicit SysvShmRegion(const Config& c)
+      : dir_(c.dir), key_(sysv_key(c.name_prefix, "shm")) {
     what_ = "System V shm";
   }
   ~SysvShmRegion() override {
@@ -32,11 +36,11 @@ class SysvShmRegion final : public Region {
   }
   void create(std::size_t bytes) override {
     check_shmmax(bytes);
-    id_ = checked("shmget", what_, [&] {
-      return ::shmget(IPC_PRIVATE, bytes, IPC_CREAT | IPC_EXCL | 0600);
-    });
+    id_ = create_exclusive(
+        "shmget", what_ + " (key " + sysv_key_hex(key_) + ")",
+        [&] { return ::shmget(key_, bytes, IPC_CREAT | IPC_EXCL | 0600); });
     created_ = true;
-    record_sysv_object(dir_, "shm", id_);
+    record_sysv_object(dir_, "shm", id_, "shm");
     attach_id(bytes);
   }
   void attach(const nlohmann::json& h, std::size_t bytes) override {
@@ -79,19 +83,21 @@ class SysvShmRegion final : public Region {
   }
 
   std::string dir_;
+  key_t key_;
   int id_ = -1;
   bool created_ = false;
 };
 
 class SysvSemNotifier final : public Notifier {
  public:
-  explicit SysvSemNotifier(const Config& c) : dir_(c.dir) {}
+  explicit SysvSemNotifier(const Config& c)
+      : dir_(c.dir), key_(sysv_key(c.name_prefix, "sem")) {}
   void create(std::byte*, const Counts& initial) override {
-    id_ = checked("semget", "System V semaphore set", [] {
-      return ::semget(IPC_PRIVATE, kCounters, IPC_CREAT | IPC_EXCL | 0600);
-    });
+    id_ = create_exclusive(
+        "semget", "System V semaphore set (key " + sysv_key_hex(key_) + ")",
+        [&] { return ::semget(key_, kCounters, IPC_CREAT | IPC_EXCL | 0600); });
     created_ = true;
-    record_sysv_object(dir_, "sem", id_);
+    record_sysv_object(dir_, "sem", id_, "sem");
     name_counters();
     unsigned short values[kCounters];
     for (int i = 0; i < kCounters; ++i)
@@ -130,6 +136,7 @@ class SysvSemNotifier final : public Notifier {
   }
 
   std::string dir_;
+  key_t key_;
   int id_ = -1;
   bool created_ = false;
   std::array<std::string, kCounters> names_;

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -110,16 +112,17 @@ void set_cloexec(int fd, bool on, std::string_view object) {
           [&] { return ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0); });
 }
 
-void record_sysv_object(const std::string& dir, const char* kind, int id) {
-  record_named_object(dir, kind, std::to_string(id));
+void record_sysv_object(const std::string& dir, const char* kind, int id,
+                        const std::string& label) {
+  record_named_object(dir, kind, std::to_string(id) + " " + label);
 }
 
 void record_named_object(const std::string& dir, const char* kind,
                          const std::string& name) {
   std::string path = dir + "/ipc-objects";
   Fd fd(checked("open", path, [&] {
-    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                  0600);
+    return ::open(path.c_str(),
+                  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   }));
   std::string line = kind;
   line += ' ';
@@ -127,6 +130,27 @@ void record_named_object(const std::string& dir, const char* kind,
   line += '\n';
   write_exact(fd.get(), reinterpret_cast<const std::byte*>(line.data()),
               line.size(), path);
+}
+
+key_t sysv_key(std::string_view prefix, std::string_view label) {
+  std::uint32_t h = 2166136261u;  // FNV-1a offset basis
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 16777619u;  // FNV prime
+    }
+  };
+  mix(prefix);
+  mix("/");
+  mix(label);
+  if (h == 0) h = 1;  // 0 is IPC_PRIVATE
+  return static_cast<key_t>(h);
+}
+
+std::string sysv_key_hex(key_t key) {
+  char text[11];
+  std::snprintf(text, sizeof text, "0x%08x", static_cast<std::uint32_t>(key));
+  return text;
 }
 
 std::string read_text_file(const std::string& path) {

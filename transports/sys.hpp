@@ -6,6 +6,8 @@
 // file descriptor. read_exact/write_exact move every byte of a stream.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -111,15 +113,26 @@ auto create_exclusive(std::string_view call, std::string_view object, F&& f) {
   }
 }
 
-// System V objects have no names: transports create them with IPC_PRIVATE
-// (unpredictable ids, mode 0600) and record each id here, in
-// "<dir>/ipc-objects", one "<kind> <id>" line ("shm", "sem" or "msg"), so
-// that the objects of a run that died can be found and removed later.
-void record_sysv_object(const std::string& dir, const char* kind, int id);
+// System V objects are created with a key derived from the run's name
+// prefix and a label naming the object within the run (sysv_key; mode 0600,
+// IPC_CREAT|IPC_EXCL, so an existing key is refused, never reused), and each
+// is recorded here, in "<dir>/ipc-objects", as one "<kind> <id> <label>"
+// line ("shm", "sem" or "msg"), so that the objects of a run that died can
+// be found, checked to be the run's (key, creator and owner) and removed.
+void record_sysv_object(const std::string& dir, const char* kind, int id,
+                        const std::string& label);
 // The same for POSIX message queues when /dev/mqueue may not be mounted:
 // a "mq <name>" line.
 void record_named_object(const std::string& dir, const char* kind,
                          const std::string& name);
+
+// The System V key of the object `label` of the run whose names start with
+// `prefix`: the 32-bit FNV-1a hash of "<prefix>/<label>", never IPC_PRIVATE.
+// Stable across builds and machines (clean-up recomputes it to check that an
+// object listed in a manifest is the run's).
+key_t sysv_key(std::string_view prefix, std::string_view label);
+// "0x1234abcd": a key as ipcs(1) shows it.
+std::string sysv_key_hex(key_t key);
 
 // Reads a small text file such as /proc/sys/fs/pipe-max-size; "" if absent.
 std::string read_text_file(const std::string& path);

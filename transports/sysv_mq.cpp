@@ -1,7 +1,8 @@
 // sysv_mq: two System V message queues (msgget/msgsnd/msgrcv), one per
-// direction, created with IPC_PRIVATE (no name, unpredictable id) and mode
-// 0600; the ids are recorded in the run's private directory and handed to
-// the peer; teardown() removes both with IPC_RMID.
+// direction, created exclusively with mode 0600 under the keys of labels
+// "a2b" and "b2a" in this run (sysv_key: a hash of the run's name prefix and
+// the label); the ids are recorded with their labels in the run's private
+// directory and handed to the peer; teardown() removes both with IPC_RMID.
 // One queue per direction rather than one queue with an mtype per direction:
 // each direction then gets the whole kernel.msgmnb byte budget, and a full
 // a->b queue can never hold back the b->a reply, as with posix_mq.
@@ -36,8 +37,8 @@ class SysvMqTransport final : public Transport {
       : config_(c), spin_(c.wait == Wait::kSpin) {}
 
   void prepare() override {
-    a2b_ = create();
-    b2a_ = create();
+    a2b_ = create("a2b");
+    b2a_ = create("b2a");
     msqid_ds ds{};
     checked("msgctl(IPC_STAT)", name(a2b_),
             [&] { return ::msgctl(a2b_, IPC_STAT, &ds); });
@@ -100,12 +101,18 @@ class SysvMqTransport final : public Transport {
   }
 
  private:
-  int create() {
-    int id = checked("msgget", "IPC_PRIVATE msg queue", [] {
-      return ::msgget(IPC_PRIVATE, IPC_CREAT | IPC_EXCL | 0600);
+  int create(const char* label) {
+    const key_t key = sysv_key(config_.name_prefix, label);
+    std::string what = "System V msg queue ";
+    what += label;
+    what += " (key ";
+    what += sysv_key_hex(key);
+    what += ")";
+    int id = create_exclusive("msgget", what, [key] {
+      return ::msgget(key, IPC_CREAT | IPC_EXCL | 0600);
     });
     created_.push_back(id);
-    record_sysv_object(config_.dir, "msg", id);
+    record_sysv_object(config_.dir, "msg", id, label);
     return id;
   }
   static std::string name(int id) {
