@@ -894,47 +894,15 @@ TEST(Interrupt, SigtermExits143WithIncompleteResults) {
   EXPECT_EQ(doc["ipcbench"]["interrupted"], "SIGTERM");
 }
 
-// Pids whose parent is `parent` (scans /proc/*/stat).
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> kids;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string stat = testing::slurp("/proc/" + name + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    int ppid = 0;
-    char state = 0;
-    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
-        ppid == parent)
-      kids.push_back(std::stoi(name));
-  }
-  return kids;
-}
-
-pid_t start_ipcbench(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::vector<std::string> all = {IPCBENCH_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
+using testing::children_of;
+using testing::spawn_ipcbench;
 
 TEST(Faults, StoppedPeerTimesOutAndIsReported) {
   testing::ScratchDir dir;
   const std::string out = dir.path + "/results.json";
   // The peer stops itself with SIGSTOP at its 5th message: a stopped process
   // that only the timeout can deal with.
-  pid_t driver = start_ipcbench(
+  pid_t driver = spawn_ipcbench(
       {"--transports=fifo,shm_sem", "--sizes=64", "--scenarios=stream",
        "--timeout=2", "--benchmark_min_time=0.01",
        "--inject-peer-fault=stop@run:5", "--baselines=none", "--out=" + out});
@@ -960,7 +928,7 @@ TEST(Faults, KilledDriverLeavesAParseableFileAndCleanableObjects) {
   testing::ScratchDir dir;
   const std::string out = dir.path + "/results.json";
   pid_t driver =
-      start_ipcbench({"--transports=pipe,fifo,unix_stream,tcp", "--sizes=64,4K",
+      spawn_ipcbench({"--transports=pipe,fifo,unix_stream,tcp", "--sizes=64,4K",
                       "--scenarios=pingpong", "--out=" + out});
   // Wait until at least one benchmark is in the file, then kill -9.
   for (int i = 0; i < 600; ++i) {

@@ -136,21 +136,7 @@ TEST(ResultsFile, RunDirectoriesOfTheSameSecondAreDistinct) {
 // Starts ipcbench in `cwd` without waiting for it.
 pid_t spawn_in(const std::string& cwd, const std::vector<std::string>& args,
                const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<std::string> all = {IPCBENCH_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
+  return testing::spawn_ipcbench(args, log, cwd);
 }
 
 int wait_exit(pid_t pid) {

@@ -79,12 +79,14 @@ inline std::vector<std::string> entries_with_prefix(const std::string& dir,
   return found;
 }
 
-// Starts ipcbench with args (stdout and stderr to `log`, or /dev/null)
-// without waiting for it.
+// Starts ipcbench with args (stdout and stderr to `log`, or /dev/null; in
+// directory `cwd` if given) without waiting for it.
 inline pid_t spawn_ipcbench(const std::vector<std::string>& args,
-                            const std::string& log = "/dev/null") {
+                            const std::string& log = "/dev/null",
+                            const std::string& cwd = "") {
   pid_t pid = ::fork();
   if (pid == 0) {
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
