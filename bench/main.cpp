@@ -82,10 +82,11 @@ std::optional<std::string> fragmentation_warning(
 // Shows results the way Google Benchmark's own display would, from the same
 // (checked) flags and environment: format, color (auto: when stdout is a
 // terminal) and tabular counters (on unless turned off).
-std::unique_ptr<benchmark::BenchmarkReporter> make_display(
-    const std::vector<std::string>& passthrough) {
-  const std::string format =
-      bench::gb_setting(passthrough, "--benchmark_format", "console");
+// A Google Benchmark reporter for `format` (console, json or csv); the
+// console's colour and tabular counters as the passthrough flags say.
+std::unique_ptr<benchmark::BenchmarkReporter> make_reporter(
+    const std::string& format, const std::vector<std::string>& passthrough,
+    bool may_use_color) {
   if (format == "json") return std::make_unique<benchmark::JSONReporter>();
   if (format == "csv") {
     // Deprecated upstream but still offered by --benchmark_format=csv.
@@ -97,7 +98,8 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
   const std::string color =
       bench::gb_setting(passthrough, "--benchmark_color", "auto");
   const bool use_color =
-      color == "auto" ? ::isatty(STDOUT_FILENO) == 1 : bench::gb_true(color);
+      may_use_color &&
+      (color == "auto" ? ::isatty(STDOUT_FILENO) == 1 : bench::gb_true(color));
   const bool tabular = bench::gb_true(
       bench::gb_setting(passthrough, "--benchmark_counters_tabular", "true"));
   int opts = benchmark::ConsoleReporter::OO_None;
@@ -105,6 +107,34 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(
   if (tabular) opts |= benchmark::ConsoleReporter::OO_Tabular;
   return std::make_unique<benchmark::ConsoleReporter>(
       static_cast<benchmark::ConsoleReporter::OutputOptions>(opts));
+}
+
+std::unique_ptr<benchmark::BenchmarkReporter> make_display(
+    const std::vector<std::string>& passthrough) {
+  return make_reporter(
+      bench::gb_setting(passthrough, "--benchmark_format", "console"),
+      passthrough, true);
+}
+
+// Google Benchmark would open --benchmark_out itself (following links,
+// truncating whatever is there): ipcbench takes the flag and its format
+// (also from BENCHMARK_OUT / BENCHMARK_OUT_FORMAT) out of Google
+// Benchmark's hands and writes that file as it writes its own.
+struct BenchmarkOut {
+  std::string path, format;
+};
+BenchmarkOut take_benchmark_out(std::vector<std::string>& gb_args,
+                                const std::vector<std::string>& passthrough) {
+  BenchmarkOut out{
+      bench::gb_setting(passthrough, "--benchmark_out", ""),
+      bench::gb_setting(passthrough, "--benchmark_out_format", "json")};
+  std::erase_if(gb_args, [](const std::string& a) {
+    return a.rfind("--benchmark_out=", 0) == 0 ||
+           a.rfind("--benchmark_out_format=", 0) == 0;
+  });
+  ::unsetenv("BENCHMARK_OUT");
+  ::unsetenv("BENCHMARK_OUT_FORMAT");
+  return out;
 }
 
 // Results temporaries a killed driver may have left: "<out>.tmp.<pid>..."
@@ -194,6 +224,7 @@ int run_driver(int argc, char** argv) {
   if (opt.cleanup) return run_cleanup();
   std::vector<std::string> gb_args = {argv[0]};
   gb_args.insert(gb_args.end(), opt.passthrough.begin(), opt.passthrough.end());
+  const BenchmarkOut gb_out = take_benchmark_out(gb_args, opt.passthrough);
   std::vector<char*> gb_argv;
   for (auto& a : gb_args) gb_argv.push_back(a.data());
   int gb_argc = static_cast<int>(gb_argv.size());
@@ -206,6 +237,7 @@ int run_driver(int argc, char** argv) {
   }
   try {
     if (!opt.out.empty()) results::check_target(opt.out);
+    if (!gb_out.path.empty()) results::check_target(gb_out.path);
   } catch (const std::exception& e) {
     std::cerr << "ipcbench: " << e.what() << "\n";
     return 2;
@@ -303,6 +335,10 @@ int run_driver(int argc, char** argv) {
   bench::register_cases(settings, store);
   bench::ResultsReporter reporter(make_display(opt.passthrough), opt.out, block,
                                   store);
+  if (!gb_out.path.empty()) {
+    reporter.add_file_output(
+        gb_out.path, make_reporter(gb_out.format, opt.passthrough, false));
+  }
   settings.on_interrupt = [&reporter, &opt](int sig) {
     reporter.save_interrupted(
         sigabbrev_np(sig) ? std::string("SIG") + sigabbrev_np(sig) : "signal");

@@ -232,7 +232,10 @@ void check_out_path(const std::string& flag, const std::string& path) {
            gb_accepted(GbValue::kOut));
   };
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
+  if (::lstat(path.c_str(), &st) == 0) {
+    // ipcbench writes this file itself, like its own, never through a link.
+    if (S_ISLNK(st.st_mode))
+      fail("it is a symbolic link; give the path of the file itself");
     if (!S_ISREG(st.st_mode)) fail("it is not a regular file");
     if (::access(path.c_str(), W_OK) != 0)
       fail(std::string("it is not writable: ") + std::strerror(errno));

@@ -29,6 +29,7 @@ bool ResultsReporter::ReportContext(const Context& context) {
     std::cerr << "ipcbench: warning: " << w.get<std::string>() << "\n";
   }
   json_.ReportContext(context);
+  if (file_) file_->ReportContext(context);
   save();
   return ok;
 }
@@ -75,6 +76,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
   }
   display_->ReportRuns(clean);
   json_.ReportRuns(clean);
+  if (file_) file_->ReportRuns(clean);
   save();
 }
 
@@ -105,6 +107,24 @@ void ResultsReporter::Finalize() {
   finalized_ = true;
   block_["complete"] = true;
   save();
+  if (!file_) return;
+  file_->Finalize();
+  try {
+    results::write_atomically(file_path_, file_text_.str());
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: could not write --benchmark_out: " << e.what()
+              << "\n";
+    save_error_ = e.what();
+  }
+}
+
+void ResultsReporter::add_file_output(
+    std::string path, std::unique_ptr<benchmark::BenchmarkReporter> file) {
+  std::lock_guard lock(mutex_);
+  file_path_ = std::move(path);
+  file_ = std::move(file);
+  file_->SetOutputStream(&file_text_);
+  file_->SetErrorStream(&file_text_);
 }
 
 std::vector<std::string> ResultsReporter::failure_lines() const {

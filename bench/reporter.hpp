@@ -33,6 +33,12 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
 
+  // Google Benchmark's --benchmark_out: the runs also go to `file` (in its
+  // --benchmark_out_format), written to `path` at the end the way the
+  // results file is (never through a link, never replacing a non-file).
+  void add_file_output(std::string path,
+                       std::unique_ptr<benchmark::BenchmarkReporter> file);
+
   // Marks the results incomplete ("interrupted": signal name) and saves.
   void save_interrupted(const std::string& signal_name);
   // The driver's last resort, from another thread: records `benchmark` as
@@ -68,6 +74,9 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   bool wrote_ = false;
   int failures_ = 0;
   std::string save_error_;
+  std::unique_ptr<benchmark::BenchmarkReporter> file_;  // --benchmark_out
+  std::ostringstream file_text_;
+  std::string file_path_;
   mutable std::timed_mutex mutex_;  // guards everything above
 };
 

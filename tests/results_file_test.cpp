@@ -124,6 +124,41 @@ TEST(ResultsFile, OutThatIsADeviceOrDirectoryIsOneLineExitTwo) {
   EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
+TEST(ResultsFile, BenchmarkOutIsWrittenLikeOursNeverThroughALink) {
+  ScratchDir dir;
+  const std::string victim = dir.path + "/victim";
+  write_file(victim, "precious\n");
+  const std::string link = dir.path + "/gb.json";
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  const std::vector<std::string> run = {
+      "--transports=pipe",         "--sizes=64",
+      "--scenarios=pingpong",      "--baselines=none",
+      "--benchmark_min_time=0.01", "--out=" + dir.path + "/results.json"};
+  auto with = [&](const std::string& gb_out) {
+    auto args = run;
+    args.push_back("--benchmark_out=" + gb_out);
+    return run_ipcbench(args);
+  };
+  auto r = with(link);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("symbolic link"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(victim), "precious\n");
+  // A plain path gets Google Benchmark's JSON of the run, mode as usual.
+  const std::string plain = dir.path + "/gb-plain.json";
+  r = with(plain);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(slurp(plain));
+  ASSERT_EQ(doc["benchmarks"].size(), 1u);
+  EXPECT_EQ(doc["benchmarks"][0]["name"], "pingpong/pipe/64");
+  EXPECT_FALSE(doc["benchmarks"][0].contains("ipcb_record_id"));
+  EXPECT_EQ(
+      mode_of(plain), 0666u & ~[] {
+        const mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+      }());
+}
+
 TEST(ResultsFile, RunDirectoriesOfTheSameSecondAreDistinct) {
   ScratchDir dir;
   std::set<std::string> made;
