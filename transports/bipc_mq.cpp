@@ -35,9 +35,11 @@
 #include <cstring>
 #include <fstream>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/space.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
-#include "transports/shm_space.hpp"
 
 #ifndef BOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING
 #error "build with -DBOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING (CMake)"
@@ -96,7 +98,7 @@ class BipcMqTransport final : public Transport {
     prefault_mapping(in_name_);
     struct stat st {};
     const std::string file = "/dev/shm" + in_name_;
-    checked("stat", file, [&] { return ::stat(file.c_str(), &st); });
+    sys::checked("stat", file, [&] { return ::stat(file.c_str(), &st); });
     shm_bytes_ = st.st_size;
   }
   void send(const std::byte* d, std::size_t n) override {
@@ -144,15 +146,15 @@ class BipcMqTransport final : public Transport {
   // cancels the run. Boost errors become errors naming the queue.
   template <class Op>
   void wait_for(const char* call, const std::string& name, Op&& op) {
-    if (cancelled()) throw_cancelled(call, name);
+    if (sys::cancelled()) sys::throw_cancelled(call, name);
     try {
       if (op(boost::posix_time::ptime())) return;
       while (
           !op(boost::posix_time::microsec_clock::universal_time() + kSlice)) {
-        if (cancelled()) throw_cancelled(call, name);
+        if (sys::cancelled()) sys::throw_cancelled(call, name);
       }
     } catch (const bip::interprocess_exception& e) {
-      if (cancelled()) throw_cancelled(call, name);
+      if (sys::cancelled()) sys::throw_cancelled(call, name);
       throw std::runtime_error(std::string(call) + "(" + name +
                                "): " + e.what());
     }
@@ -161,15 +163,15 @@ class BipcMqTransport final : public Transport {
   // (see the header comment); `created` is set once the name may exist.
   std::unique_ptr<Queue> create(const std::string& name, bool& created) {
     const std::string object = "bipc_mq: message_queue " + name;
-    const SpaceSite site = dev_shm_site();
-    require_free_space(queue_bytes(), object, site);
+    const sys::SpaceSite site = sys::dev_shm_site();
+    sys::require_free_space(queue_bytes(), object, site);
     std::unique_ptr<Queue> q;
     try {
       q = std::make_unique<Queue>(bip::create_only, name.c_str(), kDepth, max_,
                                   bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
-        throw_name_taken("message_queue(create_only)", name);
+        sys::throw_name_taken("message_queue(create_only)", name);
       // Any other failure may come after Boost made the object (it then
       // leaves it 1 byte long): the name is this run's alone, so teardown
       // removes it.
@@ -178,7 +180,7 @@ class BipcMqTransport final : public Transport {
                                "): " + e.what());
     }
     created = true;
-    reserve_space_at("/dev/shm" + name, object, site);
+    sys::reserve_space_at("/dev/shm" + name, object, site);
     return q;
   }
   // The bytes Boost truncates a queue's object to: message_queue's own

@@ -16,6 +16,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -29,11 +33,11 @@ class MemfdRegion final : public FdRegion {
     what_ = "memfd " + label_;
   }
   void create(std::size_t bytes) override {
-    Fd fd(checked("memfd_create", what_, [&] {
+    sys::Fd fd(sys::checked("memfd_create", what_, [&] {
       return ::memfd_create(label_.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
     }));
-    map_new(std::move(fd), bytes, transport_, memfd_site());
-    checked("fcntl(F_ADD_SEALS)", what_, [&] {
+    map_new(std::move(fd), bytes, transport_, sys::memfd_site());
+    sys::checked("fcntl(F_ADD_SEALS)", what_, [&] {
       return ::fcntl(fd_.get(), F_ADD_SEALS,
                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
     });
@@ -41,7 +45,7 @@ class MemfdRegion final : public FdRegion {
   std::vector<int> inherited_fds() const override { return {fd_.get()}; }
   nlohmann::json handoff() const override { return {{"memfd", fd_.get()}}; }
   void attach(const nlohmann::json& h, std::size_t bytes) override {
-    map_existing(Fd(h.at("memfd").get<int>()), bytes);
+    map_existing(sys::Fd(h.at("memfd").get<int>()), bytes);
   }
   void remove() noexcept override {}  // nameless: gone with its last user
 
@@ -61,14 +65,14 @@ class EventfdNotifier final : public Notifier {
   void create(std::byte*, const Counts& initial) override {
     const int flags = EFD_CLOEXEC | (spin_ ? EFD_NONBLOCK : 0);
     for (int i = 0; i < kCounters; ++i) {
-      fds_[i] = Fd(
-          checked("eventfd", names_[i], [&] { return ::eventfd(0, flags); }));
+      fds_[i] = sys::Fd(sys::checked("eventfd", names_[i],
+                                     [&] { return ::eventfd(0, flags); }));
     }
     credit_ = initial;
   }
   std::vector<int> inherited_fds() const override {
     std::vector<int> fds;
-    for (const Fd& fd : fds_) fds.push_back(fd.get());
+    for (const sys::Fd& fd : fds_) fds.push_back(fd.get());
     return fds;
   }
   nlohmann::json handoff() const override { return {{"fds", inherited_fds()}}; }
@@ -84,8 +88,8 @@ class EventfdNotifier final : public Notifier {
   }
   void post(int c) override {
     const std::uint64_t one = 1;
-    checked("write", names_[c],
-            [&] { return ::write(fds_[c].get(), &one, sizeof one); });
+    sys::checked("write", names_[c],
+                 [&] { return ::write(fds_[c].get(), &one, sizeof one); });
   }
   Settings settings() const override {
     return {{"eventfd_nonblocking_spin", spin_}};
@@ -97,21 +101,21 @@ class EventfdNotifier final : public Notifier {
     std::uint64_t v = 0;
     const int fd = fds_[c].get();
     if (!spin_) {
-      checked("read", names_[c], [&] { return ::read(fd, &v, sizeof v); });
+      sys::checked("read", names_[c], [&] { return ::read(fd, &v, sizeof v); });
       return static_cast<std::uint32_t>(v);
     }
     for (;;) {
       if (::read(fd, &v, sizeof v) == sizeof v)
         return static_cast<std::uint32_t>(v);
       if (errno != EAGAIN && errno != EINTR)
-        throw SysError("read", names_[c], errno);
-      if (cancelled()) throw_cancelled("read", names_[c]);
+        throw sys::SysError("read", names_[c], errno);
+      if (sys::cancelled()) sys::throw_cancelled("read", names_[c]);
       cpu_relax();
     }
   }
 
   bool spin_;
-  std::array<Fd, kCounters> fds_;
+  std::array<sys::Fd, kCounters> fds_;
   Counts credit_{};
   std::array<std::string, kCounters> names_;
 };

@@ -9,6 +9,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
+
 namespace ipcb::transports {
 namespace {
 
@@ -199,24 +203,26 @@ FdRegion::~FdRegion() {
   if (base_ != nullptr) ::munmap(base_, size_);
 }
 
-void FdRegion::map_new(Fd fd, std::size_t bytes, const std::string& transport,
-                       const SpaceSite& site) {
-  checked("ftruncate", what_,
-          [&] { return ::ftruncate(fd.get(), static_cast<off_t>(bytes)); });
-  reserve_space(fd.get(), bytes, transport + ": " + what_, site);
+void FdRegion::map_new(sys::Fd fd, std::size_t bytes,
+                       const std::string& transport,
+                       const sys::SpaceSite& site) {
+  sys::checked("ftruncate", what_, [&] {
+    return ::ftruncate(fd.get(), static_cast<off_t>(bytes));
+  });
+  sys::reserve_space(fd.get(), bytes, transport + ": " + what_, site);
   map_existing(std::move(fd), bytes);
 }
 
-void FdRegion::map_existing(Fd fd, std::size_t bytes) {
+void FdRegion::map_existing(sys::Fd fd, std::size_t bytes) {
   struct stat st {};
-  checked("fstat", what_, [&] { return ::fstat(fd.get(), &st); });
+  sys::checked("fstat", what_, [&] { return ::fstat(fd.get(), &st); });
   if (static_cast<std::size_t>(st.st_size) != bytes) {
     throw std::runtime_error(what_ + ": is " + std::to_string(st.st_size) +
                              " B long, expected " + std::to_string(bytes) +
                              " B");
   }
   void* p = nullptr;
-  checked("mmap", what_, [&] {
+  sys::checked("mmap", what_, [&] {
     p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     return p == MAP_FAILED ? -1 : 0;
   });

@@ -34,8 +34,8 @@
 #include <string_view>
 #include <vector>
 
-#include "transports/shm_space.hpp"
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -84,13 +84,13 @@ class FdRegion : public Region {
 
  protected:
   // ftruncate to `bytes` (the kernel zero-fills), reserve every block in
-  // `site` (see shm_space.hpp: a file system too small is an error naming
+  // `site` (see sys/space.hpp: a file system too small is an error naming
   // `transport` and what_, never a SIGBUS later), then mmap MAP_SHARED.
-  void map_new(Fd fd, std::size_t bytes, const std::string& transport,
-               const SpaceSite& site);
+  void map_new(sys::Fd fd, std::size_t bytes, const std::string& transport,
+               const sys::SpaceSite& site);
   // Checks the object is exactly `bytes` long, then mmap MAP_SHARED.
-  void map_existing(Fd fd, std::size_t bytes);
-  Fd fd_;
+  void map_existing(sys::Fd fd, std::size_t bytes);
+  sys::Fd fd_;
   std::size_t size_ = 0;
 };
 

@@ -10,7 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "transports/sys.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::transports {
 
@@ -18,7 +20,7 @@ namespace ipcb::transports {
 // is absent or not a number.
 inline std::int64_t read_limit(const std::string& path, std::int64_t fallback) {
   try {
-    return std::stoll(read_text_file(path));
+    return std::stoll(sys::read_text_file(path));
   } catch (const std::exception&) {
     return fallback;
   }
@@ -32,7 +34,7 @@ auto checked_poll(std::string_view call, std::string_view object, bool poll,
                   int again, F&& f) {
   for (;;) {
     bool retry = false;
-    auto r = checked(call, object, [&] {
+    auto r = sys::checked(call, object, [&] {
       auto v = f();
       if (v == -1 && poll && errno == again) {
         retry = true;
@@ -41,7 +43,7 @@ auto checked_poll(std::string_view call, std::string_view object, bool poll,
       return v;
     });
     if (!retry) return r;
-    if (cancelled()) throw_cancelled(call, object);
+    if (sys::cancelled()) sys::throw_cancelled(call, object);
   }
 }
 

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -37,7 +39,7 @@ timespec slice_deadline() {
 
 // pthread calls return the error number instead of setting errno.
 void check_rc(const char* call, const std::string& object, int rc) {
-  if (rc != 0) throw SysError(call, object, rc);
+  if (rc != 0) throw sys::SysError(call, object, rc);
 }
 
 class RobustMutexNotifier final : public Notifier {
@@ -87,8 +89,8 @@ class RobustMutexNotifier final : public Notifier {
       } else if (rc != 0 && rc != ETIMEDOUT) {
         check_rc("pthread_cond_timedwait", names_[c], rc);
       }
-      if (k.value == 0 && cancelled())
-        throw_cancelled("pthread_cond_timedwait", names_[c]);
+      if (k.value == 0 && sys::cancelled())
+        sys::throw_cancelled("pthread_cond_timedwait", names_[c]);
     }
     --k.value;
   }
@@ -121,7 +123,8 @@ class RobustMutexNotifier final : public Notifier {
     pthread_mutex_t* m = &counters_[c].mutex;
     int rc = ::pthread_mutex_trylock(m);  // the uncontended fast path
     while (rc == EBUSY || rc == ETIMEDOUT) {
-      if (cancelled()) throw_cancelled("pthread_mutex_clocklock", names_[c]);
+      if (sys::cancelled())
+        sys::throw_cancelled("pthread_mutex_clocklock", names_[c]);
       timespec t = slice_deadline();
       rc = ::pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
     }

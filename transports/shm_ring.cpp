@@ -28,10 +28,11 @@
 #include <atomic>
 #include <optional>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "transports/registry.hpp"
-#include "transports/shm_space.hpp"
 #include "transports/spsc_ring.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -42,7 +43,7 @@ class Mapping {
   Mapping() = default;
   Mapping(int fd, std::size_t bytes, const std::string& what) : bytes_(bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) throw SysError("mmap", what, errno);
+    if (p == MAP_FAILED) throw sys::SysError("mmap", what, errno);
     p_ = static_cast<std::byte*>(p);
   }
   Mapping(Mapping&& o) noexcept
@@ -78,16 +79,16 @@ class ShmRingTransport final : public Transport {
   void prepare() override {
     std::string name = config_.name_prefix;
     name += "-ring";  // shows in /proc/<pid>/fd only; not a global name
-    fd_ = Fd(checked("memfd_create", what_, [&] {
+    fd_ = sys::Fd(sys::checked("memfd_create", what_, [&] {
       return ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
     }));
-    checked("ftruncate", what_, [&] {
+    sys::checked("ftruncate", what_, [&] {
       return ::ftruncate(fd_.get(), static_cast<off_t>(2 * ring_bytes_));
     });
-    reserve_space(fd_.get(), 2 * ring_bytes_,
-                  (in_process_ ? "inproc: " : "shm_ring: ") + what_,
-                  memfd_site());
-    checked("fcntl(F_ADD_SEALS)", what_, [&] {
+    sys::reserve_space(fd_.get(), 2 * ring_bytes_,
+                       (in_process_ ? "inproc: " : "shm_ring: ") + what_,
+                       sys::memfd_site());
+    sys::checked("fcntl(F_ADD_SEALS)", what_, [&] {
       return ::fcntl(fd_.get(), F_ADD_SEALS,
                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
     });
@@ -101,8 +102,8 @@ class ShmRingTransport final : public Transport {
     // A peer thread (inproc) shares this process's descriptor table: give it
     // a descriptor of its own, as exec gives a peer process its copy.
     if (in_process_) {
-      fd = checked("fcntl(F_DUPFD_CLOEXEC)", what_,
-                   [&] { return ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0); });
+      fd = sys::checked("fcntl(F_DUPFD_CLOEXEC)", what_,
+                        [&] { return ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0); });
     }
     return {{"fd", fd}, {"ring_capacity_bytes", capacity_}};
   }
@@ -150,7 +151,7 @@ class ShmRingTransport final : public Transport {
   std::size_t capacity_;
   std::size_t ring_bytes_;
   std::string what_;
-  Fd fd_;
+  sys::Fd fd_;
   Mapping map_;
   std::optional<SpscRing> out_, in_;
 };

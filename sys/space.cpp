@@ -1,4 +1,4 @@
-#include "transports/shm_space.hpp"
+#include "sys/space.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,9 +9,11 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "transports/sys.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
-namespace ipcb::transports {
+namespace ipcb::sys {
 namespace {
 
 constexpr const char* kSmaller = "choose smaller --sizes";
@@ -116,4 +118,4 @@ void reserve_space_at(const std::string& path, const std::string& object,
   reserve_space(fd.get(), static_cast<std::size_t>(st.st_size), object, site);
 }
 
-}  // namespace ipcb::transports
+}  // namespace ipcb::sys
