@@ -7,7 +7,7 @@
 // cancelled(). request_stop() (async-signal-safe, for SIGINT/SIGTERM) cancels
 // for good: reset_cancel() does not clear it. The driver's last-resort
 // watcher (harness/rescue.hpp) is told, through an eventfd, of every change
-// and of every sign of progress.
+// and of every sign of progress. cpu_relax() is the pause of spin loops.
 #pragma once
 
 #include <cstdint>
@@ -40,5 +40,14 @@ void set_cancel_watch_fd(int fd) noexcept;
 // call counts as progress for the watcher, as reset_cancel() does.
 void note_progress() noexcept;
 std::uint64_t progress_count() noexcept;
+
+// A pause hint for spin loops (lets the sibling hyperthread run).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 }  // namespace ipcb::sys

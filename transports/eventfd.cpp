@@ -97,21 +97,14 @@ class EventfdNotifier final : public Notifier {
 
  private:
   // Reads (and so resets) counter c: how many posts arrived since last time.
+  // spin: the descriptor is non-blocking, polled with a pause between reads.
   std::uint32_t take(int c) {
     std::uint64_t v = 0;
     const int fd = fds_[c].get();
-    if (!spin_) {
-      sys::checked("read", names_[c], [&] { return ::read(fd, &v, sizeof v); });
-      return static_cast<std::uint32_t>(v);
-    }
-    for (;;) {
-      if (::read(fd, &v, sizeof v) == sizeof v)
-        return static_cast<std::uint32_t>(v);
-      if (errno != EAGAIN && errno != EINTR)
-        throw sys::SysError("read", names_[c], errno);
-      if (sys::cancelled()) sys::throw_cancelled("read", names_[c]);
-      cpu_relax();
-    }
+    sys::checked_poll(
+        "read", names_[c], spin_, EAGAIN,
+        [&] { return ::read(fd, &v, sizeof v); }, [] { sys::cpu_relax(); });
+    return static_cast<std::uint32_t>(v);
   }
 
   bool spin_;

@@ -130,15 +130,6 @@ std::unique_ptr<Transport> make_mailbox(const Config& config,
 Capabilities mailbox_caps(const std::string& limits,
                           std::vector<Wait> waits = {Wait::kBlock});
 
-// A pause hint for spin loops (lets the sibling hyperthread run).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 // "/" + name_prefix + suffix: the name of a kernel-named object.
 std::string kernel_name(const Config& config, const char* suffix);
 

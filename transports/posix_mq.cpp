@@ -85,7 +85,7 @@ class PosixMqTransport final : public Transport {
   void send(const std::byte* d, std::size_t n) override {
     while (n > 0) {
       const std::size_t k = std::min(n, msgsize_);
-      checked_poll("mq_send", out_name_, spin_, EAGAIN, [&] {
+      sys::checked_poll("mq_send", out_name_, spin_, EAGAIN, [&] {
         return ::mq_send(out_.get(), reinterpret_cast<const char*>(d), k, 0);
       });
       d += k;
@@ -97,7 +97,7 @@ class PosixMqTransport final : public Transport {
       const bool direct = n >= msgsize_;
       std::byte* dst = direct ? d : scratch_.data();
       auto r = static_cast<std::size_t>(
-          checked_poll("mq_receive", in_name_, spin_, EAGAIN, [&] {
+          sys::checked_poll("mq_receive", in_name_, spin_, EAGAIN, [&] {
             return ::mq_receive(in_.get(), reinterpret_cast<char*>(dst),
                                 msgsize_, nullptr);
           }));

@@ -130,8 +130,8 @@ class SignalNotifier final : public Notifier {
  private:
   void block() {
     sigset_t old;
-    int rc = ::pthread_sigmask(SIG_BLOCK, &set_, &old);
-    if (rc != 0) throw sys::SysError("pthread_sigmask", names_[0], rc);
+    sys::check_rc("pthread_sigmask", names_[0],
+                  ::pthread_sigmask(SIG_BLOCK, &set_, &old));
     blocked_by_us_ = sigismember(&old, sig_) == 0;
   }
   void check_sigpending(const Counts& initial) const {

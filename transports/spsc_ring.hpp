@@ -229,14 +229,6 @@ class alignas(64) SpscRing {
   }
 
  private:
-  static void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   void copy_in(std::uint64_t pos, const std::byte* src, std::size_t k) {
     const std::size_t off = pos & mask_, first = std::min(k, cap_ - off);
     std::memcpy(data_ + off, src, first);
@@ -271,7 +263,7 @@ class alignas(64) SpscRing {
     if (wait_ == Wait::kSpin) {
       for (int i = 1;; ++i) {
         if (ready()) return;
-        cpu_relax();
+        sys::cpu_relax();
         if (i % kSpinsPerCancelCheck == 0 && sys::cancelled())
           sys::throw_cancelled("spin wait", name_);
       }

@@ -72,8 +72,8 @@ class SysvMqTransport final : public Transport {
     while (n > 0) {
       const std::size_t k = std::min(n, fragment_);
       std::memcpy(buf_.data() + sizeof(long), d, k);
-      checked_poll("msgsnd", out_name_, spin_, EAGAIN,
-                   [&] { return ::msgsnd(out_, buf_.data(), k, flags); });
+      sys::checked_poll("msgsnd", out_name_, spin_, EAGAIN,
+                        [&] { return ::msgsnd(out_, buf_.data(), k, flags); });
       d += k;
       n -= k;
     }
@@ -81,7 +81,7 @@ class SysvMqTransport final : public Transport {
   void recv(std::byte* d, std::size_t n) override {
     const int flags = spin_ ? IPC_NOWAIT : 0;
     while (n > 0) {
-      auto r = static_cast<std::size_t>(checked_poll(
+      auto r = static_cast<std::size_t>(sys::checked_poll(
           "msgrcv", in_name_, spin_, ENOMSG,
           [&] { return ::msgrcv(in_, buf_.data(), fragment_, kType, flags); }));
       if (r == 0 || r > n) throw_size_mismatch("msgrcv", in_name_, r, n);

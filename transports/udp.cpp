@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "sys/cancel.hpp"
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
 #include "transports/registry.hpp"
@@ -202,21 +201,21 @@ class UdpTransport final : public Transport {
 
   // recvmsg in SO_RCVTIMEO slices: cancellable, and silence is loss.
   std::size_t receive(msghdr& m, bool for_credit) {
-    for (int idle = 0;;) {
-      auto r = ::recvmsg(mine_.get(), &m, 0);
-      if (r >= 0) return static_cast<std::size_t>(r);
-      const int err = errno;
-      if (err != EINTR && err != EAGAIN)
-        throw sys::SysError("recvmsg", what_, err);
-      if (sys::cancelled()) sys::throw_cancelled("recvmsg", what_);
-      if (err != EAGAIN || ++idle < kSilenceSlices) continue;
-      if (for_credit) {
-        lost(cat("no flow-control credit for 5 s (", std::to_string(sent_),
-                 " datagrams sent, ", std::to_string(acked_), " credited)"));
-      }
-      lost(cat("no datagram for 5 s while expecting sequence ",
-               std::to_string(received_)));
-    }
+    int idle = 0;
+    const auto r = sys::checked_poll(
+        "recvmsg", what_, true, EAGAIN,
+        [&] { return ::recvmsg(mine_.get(), &m, 0); },
+        [&] {
+          if (++idle < kSilenceSlices) return;
+          if (for_credit) {
+            lost(cat("no flow-control credit for 5 s (", std::to_string(sent_),
+                     " datagrams sent, ", std::to_string(acked_),
+                     " credited)"));
+          }
+          lost(cat("no datagram for 5 s while expecting sequence ",
+                   std::to_string(received_)));
+        });
+    return static_cast<std::size_t>(r);
   }
   void await_credit() {
     Header h{};
