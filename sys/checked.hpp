@@ -6,9 +6,10 @@
 //   -1 + errno               checked(): retries EINTR, unless the harness has
 //                            cancelled the run (cancel.hpp): then Cancelled;
 //                            create_exclusive() also refuses a taken name.
-//   an error number returned check_rc(): pthread_*, posix_fallocate.
+//   an error number returned check_rc(): pthread_* and the like.
 //   a non-blocking poll      checked_poll(): "try again" (EAGAIN, ENOMSG) is
 //                            retried until success or cancellation.
+//   MAP_FAILED               sys::Mapping (memory.hpp).
 // Nothing here allocates unless a call fails, so the helpers may sit in a
 // timed loop.
 #pragma once

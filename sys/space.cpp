@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -97,6 +98,13 @@ void reserve_space(int fd, std::size_t bytes, const std::string& object,
         "); " + site.remedy);
   }
   throw SysError("posix_fallocate", object, rc);
+}
+
+void size_and_reserve(int fd, std::size_t bytes, const std::string& object,
+                      const std::string& owner, const SpaceSite& site) {
+  checked("ftruncate", object,
+          [&] { return ::ftruncate(fd, static_cast<off_t>(bytes)); });
+  reserve_space(fd, bytes, owner + ": " + object, site);
 }
 
 void require_free_space(std::size_t bytes, const std::string& object,

@@ -44,6 +44,12 @@ SpaceSite memfd_site();
 void reserve_space(int fd, std::size_t bytes, const std::string& object,
                    const SpaceSite& site);
 
+// For a new object open on fd, not yet touched: ftruncate to `bytes` (the
+// kernel zero-fills; a failure names `object`), then reserve_space() (a
+// shortage names "<owner>: <object>", e.g. "shm_sem: POSIX shm /ipcb_..").
+void size_and_reserve(int fd, std::size_t bytes, const std::string& object,
+                      const std::string& owner, const SpaceSite& site);
+
 // For an object a library creates, sizes and touches itself (Boost): throws
 // the same error if site.where has fewer than `bytes` free (statvfs) now.
 void require_free_space(std::size_t bytes, const std::string& object,

@@ -24,7 +24,6 @@
 // a peer killed while asleep in the condition variable leaves glibc's condvar
 // with a dead waiter, and a later notify can block; we therefore never touch
 // a queue again once the run is cancelled.
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
+#include "sys/memory.hpp"
 #include "sys/space.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
@@ -55,10 +55,10 @@ constexpr Queue::size_type kDepth = 10;
 const auto kSlice = boost::posix_time::milliseconds(50);
 
 // Boost gives no access to its mapping: find it in /proc/self/maps by the
-// shared memory file's path and populate its page tables writable.
+// shared memory file's path (read-write, as Boost maps a queue) and populate
+// its page tables writable.
 void prefault_mapping(const std::string& shm_name) {
   const std::string path = "/dev/shm" + shm_name;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
@@ -66,10 +66,11 @@ void prefault_mapping(const std::string& shm_name) {
         line.compare(line.size() - path.size(), path.size(), path) != 0)
       continue;
     std::uintptr_t lo = 0, hi = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) != 2) continue;
-    if (::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE))
-      for (auto a = lo; a < hi; a += page)  // kernel < 5.14: read-touch
-        (void)*reinterpret_cast<volatile const char*>(a);
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) != 3 ||
+        perms[1] != 'w')
+      continue;
+    sys::prefault(reinterpret_cast<std::byte*>(lo), hi - lo);
   }
 }
 

@@ -1,4 +1,5 @@
-// eventfd: a memfd (memfd_create, sealed against resizing) carrying the
+// eventfd: a memfd (sys::create_sealed_memfd: sealed against resizing,
+// every page reserved) carrying the
 // payload, mapped MAP_SHARED by both sides (the peer inherits the
 // descriptor across exec), with four eventfds as the full/empty counters of
 // the mailbox (see mailbox.hpp): post writes 1, wait reads the whole
@@ -11,15 +12,13 @@
 // memory flag). Limits: memory (shmem) for the region, reserved up front
 // (posix_fallocate) so that a shortage is an error in prepare(), not a
 // SIGBUS later; no name anywhere, so nothing to unlink; message size any.
-#include <fcntl.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
-#include "sys/space.hpp"
+#include "sys/memory.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -33,14 +32,8 @@ class MemfdRegion final : public FdRegion {
     what_ = "memfd " + label_;
   }
   void create(std::size_t bytes) override {
-    sys::Fd fd(sys::checked("memfd_create", what_, [&] {
-      return ::memfd_create(label_.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    }));
-    map_new(std::move(fd), bytes, transport_, sys::memfd_site());
-    sys::checked("fcntl(F_ADD_SEALS)", what_, [&] {
-      return ::fcntl(fd_.get(), F_ADD_SEALS,
-                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-    });
+    map_existing(sys::create_sealed_memfd(label_, bytes, what_, transport_),
+                 bytes);
   }
   std::vector<int> inherited_fds() const override { return {fd_.get()}; }
   nlohmann::json handoff() const override { return {{"memfd", fd_.get()}}; }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "sys/fd.hpp"
+#include "sys/memory.hpp"
 #include "sys/space.hpp"
 #include "transports/transport.hpp"
 
@@ -79,19 +80,16 @@ class Region {
 
 // A Region mapped from a descriptor: POSIX shm, memfd, regular file.
 class FdRegion : public Region {
- public:
-  ~FdRegion() override;
-
  protected:
   // ftruncate to `bytes` (the kernel zero-fills), reserve every block in
-  // `site` (see sys/space.hpp: a file system too small is an error naming
-  // `transport` and what_, never a SIGBUS later), then mmap MAP_SHARED.
+  // `site` (sys::size_and_reserve: a file system too small is an error
+  // naming `transport` and what_, never a SIGBUS later), then map_existing.
   void map_new(sys::Fd fd, std::size_t bytes, const std::string& transport,
                const sys::SpaceSite& site);
   // Checks the object is exactly `bytes` long, then mmap MAP_SHARED.
   void map_existing(sys::Fd fd, std::size_t bytes);
   sys::Fd fd_;
-  std::size_t size_ = 0;
+  sys::Mapping map_;  // unmapped before fd_ is closed
 };
 
 // How one side tells the other that a slot was filled or emptied: four
