@@ -47,7 +47,8 @@ auto checked(std::string_view call, std::string_view object, F&& f) {
 }
 
 // For calls that return an error number (0: success) instead of setting
-// errno: pthread_*, posix_fallocate.
+// errno: pthread_* and the like (space.cpp retries posix_fallocate's EINTR
+// and reads its ENOSPC itself).
 inline void check_rc(std::string_view call, std::string_view object, int rc) {
   if (rc != 0) throw SysError(call, object, rc);
 }
