@@ -14,6 +14,7 @@
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "harness/stats.hpp"
+#include "sys/cancel.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -667,12 +668,12 @@ void run_case_body(benchmark::State& state, const Case& cs,
 
 void run_case(benchmark::State& state, const Case& cs,
               const RunSettings& settings, RecordStore& store) {
-  if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
+  if (int sig = sys::stop_signal()) settings.on_interrupt(sig);
   if (settings.on_case_start) settings.on_case_start(cs.name);
-  transports::reset_cancel();
+  sys::reset_cancel();
   run_case_body(state, cs, settings, store);  // cleans up everything it made
-  transports::reset_cancel();
-  if (int sig = transports::stop_signal()) settings.on_interrupt(sig);
+  sys::reset_cancel();
+  if (int sig = sys::stop_signal()) settings.on_interrupt(sig);
 }
 
 // The sweeps a scenario adds to each (transport, wait, size): offered rates

@@ -24,6 +24,7 @@
 #include "harness/pair.hpp"
 #include "harness/rescue.hpp"
 #include "results/results_file.hpp"
+#include "sys/cancel.hpp"
 #include "transports/registry.hpp"
 
 namespace {
@@ -186,7 +187,7 @@ int run_cleanup() {
   return r.failed.empty() ? 0 : 1;
 }
 
-void on_stop_signal(int sig) { transports::request_stop(sig); }
+void on_stop_signal(int sig) { sys::request_stop(sig); }
 
 // Ctrl-C, kill, a closed terminal or SSH session, Ctrl-\: each ends the run
 // the same way (results saved and marked, objects removed, 128 + signal).
@@ -366,7 +367,7 @@ int run_driver(int argc, char** argv) {
         "): a library wait that neither the timeout nor a signal ends, such "
         "as a process-shared condition variable whose waiter was killed; "
         "the run was ended";
-    const int sig = transports::stop_signal();
+    const int sig = sys::stop_signal();
     const bool saved = reporter.save_abandoned(
         name, error,
         sig ? std::string("SIG") + sigabbrev_np(sig) : "driver stuck",
@@ -409,7 +410,7 @@ int run_driver(int argc, char** argv) {
   }
   if (reporter.wrote())
     std::cerr << "ipcbench: results written to " << opt.out << "\n";
-  if (int sig = transports::stop_signal()) {
+  if (int sig = sys::stop_signal()) {
     std::cerr << "ipcbench: interrupted by SIG" << sigabbrev_np(sig) << "\n";
     return 128 + sig;
   }

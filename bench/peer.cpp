@@ -5,6 +5,7 @@
 
 #include "bench/scenarios.hpp"
 #include "harness/control.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -23,7 +24,7 @@ transports::Config config_from(const nlohmann::json& j) {
 
 int run_peer(int ctl_fd) {
   ::signal(SIGPIPE, SIG_IGN);
-  harness::Control ctl{transports::Fd(ctl_fd)};
+  harness::Control ctl{sys::Fd(ctl_fd)};
   const char* phase = "setup";
   try {
     nlohmann::json setup = ctl.recv();

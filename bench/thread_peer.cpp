@@ -3,8 +3,8 @@
 #include <sched.h>
 
 #include "harness/cpu.hpp"
+#include "sys/cancel.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::bench {
 
@@ -31,7 +31,7 @@ ThreadPeer::~ThreadPeer() {
       std::lock_guard lock(mu_);
       finished = done_;
     }
-    if (!finished) transports::request_cancel();  // end the peer's waits
+    if (!finished) sys::request_cancel();  // end the peer's waits
     thread_.join();
   }
   if (watchdog_.joinable()) watchdog_.join();
@@ -66,7 +66,7 @@ void ThreadPeer::watch(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   if (!cv_.wait_for(lock, timeout, [&] { return stop_watch_; })) {
     timed_out_ = true;
-    transports::request_cancel();
+    sys::request_cancel();
   }
 }
 

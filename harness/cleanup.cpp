@@ -19,13 +19,14 @@
 #include <functional>
 
 #include "harness/naming.hpp"
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
+#include "sys/manifest.hpp"
 
 namespace ipcb::harness {
 
 namespace {
 
-using transports::Fd;
+using sys::Fd;
 
 constexpr char kManifest[] = "ipc-objects";
 constexpr off_t kManifestMaxBytes = 64 * 1024;
@@ -231,11 +232,11 @@ bool remove_listed_sysv(const std::string& kind, int id,
     s.refused(what, cannot("inspected", err));
     return true;
   }
-  const key_t want = transports::sysv_key(run.id, label);
+  const key_t want = sys::sysv_key(run.id, label);
   if (got.key != want) {
-    s.refused(what, "key " + transports::sysv_key_hex(got.key) +
+    s.refused(what, "key " + sys::sysv_key_hex(got.key) +
                         " is not this run's key for \"" + label + "\" (" +
-                        transports::sysv_key_hex(want) + ")");
+                        sys::sysv_key_hex(want) + ")");
   } else if (got.cuid != s.me) {
     s.refused(what, not_ours("created", got.cuid, s.me));
   } else if (got.uid != s.me) {

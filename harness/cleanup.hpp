@@ -3,7 +3,7 @@
 // Every object ipcbench creates carries its run id "ipcb_<pid>_<16 hex>"
 // (POSIX shm, named semaphores "sem.ipcb_...", Boost.Interprocess objects,
 // POSIX queues, the private directory /tmp/<run id> holding FIFOs and socket
-// files); System V objects (keyed transports::sysv_key(run id, label)) and
+// files); System V objects (keyed sys::sysv_key(run id, label)) and
 // POSIX queues are also listed in the private directory's "ipc-objects"
 // manifest. An object is stale when the process <pid> no longer exists;
 // objects of a live process are left alone.

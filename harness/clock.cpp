@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
@@ -14,7 +14,7 @@ ClockInfo measure_clock() {
   timespec res{};
   ::clock_getres(CLOCK_MONOTONIC, &res);
   info.resolution_ns = res.tv_sec * 1000000000LL + res.tv_nsec;
-  info.source = transports::read_text_file(
+  info.source = sys::read_text_file(
       "/sys/devices/system/clocksource/clocksource0/current_clocksource");
 
   // Cost: time batches of back-to-back reads; keep the median batch.

@@ -6,10 +6,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+
 namespace ipcb::harness {
 
-using transports::checked;
-using transports::Fd;
+using sys::checked;
+using sys::Fd;
 
 namespace {
 // Receives the next packet whole: SOCK_SEQPACKET with MSG_PEEK|MSG_TRUNC

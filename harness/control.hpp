@@ -6,17 +6,17 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
 class Control {
  public:
   Control() = default;
-  explicit Control(transports::Fd fd) : fd_(std::move(fd)) {}
+  explicit Control(sys::Fd fd) : fd_(std::move(fd)) {}
 
   // Creates the pair: [0] stays in the driver, [1] goes to the peer.
-  static std::pair<transports::Fd, transports::Fd> make_pair();
+  static std::pair<sys::Fd, sys::Fd> make_pair();
 
   void send(const nlohmann::json& msg);
   // Blocks for the next message; throws when the other side has closed.
@@ -27,7 +27,7 @@ class Control {
   void close() { fd_.reset(); }
 
  private:
-  transports::Fd fd_;
+  sys::Fd fd_;
 };
 
 }  // namespace ipcb::harness

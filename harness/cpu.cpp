@@ -5,15 +5,15 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "transports/sys.hpp"
+#include "sys/checked.hpp"
 
 namespace ipcb::harness {
 
 std::vector<int> allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  transports::checked("sched_getaffinity", "self",
-                      [&] { return ::sched_getaffinity(0, sizeof set, &set); });
+  sys::checked("sched_getaffinity", "self",
+               [&] { return ::sched_getaffinity(0, sizeof set, &set); });
   std::vector<int> out;
   for (int c = 0; c < CPU_SETSIZE; ++c) {
     if (CPU_ISSET(c, &set)) out.push_back(c);
@@ -111,8 +111,8 @@ void pin_current_thread(int cpu) {
   } else {
     for (int c : initial_cpus()) CPU_SET(c, &set);
   }
-  transports::checked("sched_setaffinity", "cpu " + std::to_string(cpu),
-                      [&] { return ::sched_setaffinity(0, sizeof set, &set); });
+  sys::checked("sched_setaffinity", "cpu " + std::to_string(cpu),
+               [&] { return ::sched_setaffinity(0, sizeof set, &set); });
 }
 
 }  // namespace ipcb::harness

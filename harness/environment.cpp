@@ -8,11 +8,11 @@
 #include <fstream>
 
 #include "harness/cpu.hpp"
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
-using transports::read_text_file;
+using sys::read_text_file;
 
 namespace {
 

@@ -9,7 +9,8 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "transports/sys.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
@@ -17,7 +18,7 @@ std::string unique_prefix() {
   unsigned char bytes[8];
   std::size_t got = 0;
   while (got < sizeof bytes) {
-    auto r = transports::checked("getrandom", "prefix", [&] {
+    auto r = sys::checked("getrandom", "prefix", [&] {
       return ::getrandom(bytes + got, sizeof bytes - got, 0);
     });
     got += static_cast<std::size_t>(r);
@@ -29,16 +30,14 @@ std::string unique_prefix() {
 
 IpcNames::IpcNames(const std::string& base_dir) : prefix_(unique_prefix()) {
   dir_ = base_dir + "/" + prefix_;
-  transports::checked("mkdir", dir_,
-                      [&] { return ::mkdir(dir_.c_str(), 0700); });
+  sys::checked("mkdir", dir_, [&] { return ::mkdir(dir_.c_str(), 0700); });
   // Exactly 0700 whatever the umask: clean-up trusts no other mode.
   try {
-    transports::Fd fd(transports::checked("open", dir_, [&] {
+    sys::Fd fd(sys::checked("open", dir_, [&] {
       return ::open(dir_.c_str(),
                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }));
-    transports::checked("fchmod", dir_,
-                        [&] { return ::fchmod(fd.get(), 0700); });
+    sys::checked("fchmod", dir_, [&] { return ::fchmod(fd.get(), 0700); });
   } catch (...) {
     ::rmdir(dir_.c_str());
     throw;
@@ -78,12 +77,10 @@ bool remove_private_dir(const std::string& dir) noexcept {
       parent = slash == 0 ? "/" : dir.substr(0, slash);
       base = dir.substr(slash + 1);
     }
-    transports::Fd up(
-        ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    sys::Fd up(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!up) return errno == ENOENT;
-    transports::Fd fd(
-        ::openat(up.get(), base.c_str(),
-                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    sys::Fd fd(::openat(up.get(), base.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) return errno == ENOENT;
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || st.st_uid != ::geteuid()) return false;

@@ -15,11 +15,14 @@
 #include <vector>
 
 #include "harness/cpu.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
-using transports::checked;
-using transports::Fd;
+using sys::checked;
+using sys::Fd;
 
 namespace {
 void on_sigusr1(int) {}
@@ -78,14 +81,14 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
 }
 
 Pair::~Pair() {
-  transports::note_progress();
+  sys::note_progress();
   stop_watchdog();
   if (pid_ > 0 && !reaped_) {
     ::kill(pid_, SIGKILL);
     reap(-1);
   }
   transport_.teardown();
-  transports::reset_cancel();
+  sys::reset_cancel();
 }
 
 void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
@@ -151,7 +154,7 @@ void Pair::watch() {
         reaped_ = true;
       }
       peer_gone = true;
-      transports::request_cancel();
+      sys::request_cancel();
     } else if (!peer_gone && r == 0) {
       timed_out_ = true;
       ::kill(pid_, SIGKILL);  // pidfd becomes readable next
@@ -159,7 +162,7 @@ void Pair::watch() {
     }
     if (peer_gone) {
       // Re-assert: another pair ending in this process may have reset it.
-      transports::request_cancel();
+      sys::request_cancel();
       ::pthread_kill(main_thread_, SIGUSR1);
     }
   }
@@ -234,7 +237,7 @@ std::string Pair::status_text() const {
 }
 
 std::string Pair::explain_failure(const std::exception& e) {
-  transports::note_progress();
+  sys::note_progress();
   stop_watchdog();
   const std::string phase = phase_.load();
   std::string peer_error;

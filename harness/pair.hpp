@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "harness/control.hpp"
+#include "sys/fd.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::harness {
@@ -69,7 +70,7 @@ class Pair {
   pid_t peer_pid() const { return pid_; }
 
  private:
-  void spawn(const PeerSpec& spec, transports::Fd peer_end);
+  void spawn(const PeerSpec& spec, sys::Fd peer_end);
   void watch();
   void stop_watchdog() noexcept;
   void reap(int wait_ms) noexcept;
@@ -79,8 +80,8 @@ class Pair {
   transports::Transport& transport_;
   Control ctl_;
   pid_t pid_ = -1;
-  transports::Fd pidfd_;
-  transports::Fd stop_fd_;
+  sys::Fd pidfd_;
+  sys::Fd stop_fd_;
   std::thread watchdog_;
   pthread_t main_thread_;
   std::chrono::milliseconds timeout_;

@@ -8,10 +8,14 @@
 #include <cstdint>
 #include <optional>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+
 namespace ipcb::harness {
 
-using transports::checked;
-using transports::Fd;
+using sys::checked;
+using sys::Fd;
 
 Rescue::Rescue(std::chrono::milliseconds grace, Handler on_stuck)
     : grace_(grace), on_stuck_(std::move(on_stuck)) {
@@ -20,12 +24,12 @@ Rescue::Rescue(std::chrono::milliseconds grace, Handler on_stuck)
   }));
   stop_fd_ = Fd(
       checked("eventfd", "rescue", [] { return ::eventfd(0, EFD_CLOEXEC); }));
-  transports::set_cancel_watch_fd(wake_fd_.get());
+  sys::set_cancel_watch_fd(wake_fd_.get());
   thread_ = std::thread([this] { watch(); });
 }
 
 Rescue::~Rescue() {
-  transports::set_cancel_watch_fd(-1);
+  sys::set_cancel_watch_fd(-1);
   const std::uint64_t one = 1;
   (void)!::write(stop_fd_.get(), &one, sizeof one);
   thread_.join();
@@ -42,17 +46,17 @@ void Rescue::watch() {
   std::uint64_t seen = 0;
   for (;;) {
     // Idle while the run goes normally; a tick while it is cancelled.
-    const int tick_ms = transports::cancelled() ? 100 : -1;
+    const int tick_ms = sys::cancelled() ? 100 : -1;
     pollfd fds[2] = {{wake_fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
     if (::poll(fds, 2, tick_ms) < 0) continue;  // EINTR
     if (fds[1].revents != 0) return;
     std::uint64_t drained = 0;
     (void)!::read(wake_fd_.get(), &drained, sizeof drained);
-    if (!transports::cancelled()) {
+    if (!sys::cancelled()) {
       since.reset();
       continue;
     }
-    const std::uint64_t progress = transports::progress_count();
+    const std::uint64_t progress = sys::progress_count();
     const auto now = Clock::now();
     if (!since || progress != seen) {
       since = now;
@@ -67,7 +71,7 @@ void Rescue::watch() {
 }
 
 std::string cancel_cause() {
-  if (const int sig = transports::stop_signal()) {
+  if (const int sig = sys::stop_signal()) {
     const char* abbrev = ::sigabbrev_np(sig);
     return std::string("interrupted by SIG") + (abbrev ? abbrev : "?");
   }

@@ -10,7 +10,7 @@
 // waiter for ever (Boost.Interprocess message_queue, the robust-mutex
 // mailbox), retrying every signal. Rescue watches from its own thread, idle
 // (blocked in poll) while the run is not cancelled: once it is, and the
-// driver shows no progress (transports::reset_cancel or note_progress) for
+// driver shows no progress (sys::reset_cancel or note_progress) for
 // `grace`, it calls `on_stuck` with what cancelled the run. The handler
 // saves what it can, removes this process's IPC objects and ends the
 // process; it must not return.
@@ -21,7 +21,7 @@
 #include <string>
 #include <thread>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::harness {
 
@@ -38,8 +38,8 @@ class Rescue {
 
   std::chrono::milliseconds grace_;
   Handler on_stuck_;
-  transports::Fd wake_fd_;  // written by the cancel token's changes
-  transports::Fd stop_fd_;  // written by the destructor
+  sys::Fd wake_fd_;  // written by the cancel token's changes
+  sys::Fd stop_fd_;  // written by the destructor
   std::thread thread_;
 };
 

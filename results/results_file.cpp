@@ -14,12 +14,13 @@
 #include <fstream>
 #include <optional>
 
-#include "transports/sys.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::results {
 
-using transports::checked;
-using transports::Fd;
+using sys::checked;
+using sys::Fd;
 
 namespace {
 
@@ -45,7 +46,7 @@ std::optional<mode_t> existing_mode(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::nullopt;
-    throw transports::SysError("lstat", path, errno);
+    throw sys::SysError("lstat", path, errno);
   }
   if (!S_ISREG(st.st_mode)) {
     throw std::runtime_error(
@@ -96,7 +97,7 @@ Fd open_unnamed(const std::string& dir, const std::string& path) {
   int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   if (fd >= 0) return Fd(fd);
   if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return Fd();
-  throw transports::SysError("open(O_TMPFILE)", path, errno);
+  throw sys::SysError("open(O_TMPFILE)", path, errno);
 }
 
 // Gives the unnamed file `fd` the name `name` (never replacing anything).
@@ -160,9 +161,8 @@ void write_atomically(const std::string& path, const std::string& text) {
     }));
   }
   try {
-    transports::write_exact(fd.get(),
-                            reinterpret_cast<const std::byte*>(text.data()),
-                            text.size(), path);
+    sys::write_exact(fd.get(), reinterpret_cast<const std::byte*>(text.data()),
+                     text.size(), path);
     checked("fsync", path, [&] { return ::fsync(fd.get()); });
     checked("fchmod", path, [&] { return ::fchmod(fd.get(), mode); });
     if (unnamed) {
@@ -195,7 +195,7 @@ std::string make_run_directory(const std::string& root) {
   for (int n = 1; n <= 1000; ++n) {
     const std::string dir = n == 1 ? base : base + "-" + std::to_string(n);
     if (::mkdir(dir.c_str(), 0777) == 0) return dir;
-    if (errno != EEXIST) throw transports::SysError("mkdir", dir, errno);
+    if (errno != EEXIST) throw sys::SysError("mkdir", dir, errno);
   }
   throw std::runtime_error("cannot create a run directory " + base +
                            "-N: a thousand runs started in this second");

@@ -33,9 +33,9 @@
 #include <thread>
 
 #include "harness/naming.hpp"
+#include "sys/manifest.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb {
 namespace {
@@ -382,10 +382,10 @@ TEST(Cleanup, RunIdFollowsTheNamingScheme) {
 
 TEST(Cleanup, SysvKeysAreNonZeroAndDifferPerRunAndLabel) {
   const std::string a = harness::unique_prefix(), b = harness::unique_prefix();
-  EXPECT_NE(transports::sysv_key(a, "a2b"), IPC_PRIVATE);
-  EXPECT_EQ(transports::sysv_key(a, "a2b"), transports::sysv_key(a, "a2b"));
-  EXPECT_NE(transports::sysv_key(a, "a2b"), transports::sysv_key(a, "b2a"));
-  EXPECT_NE(transports::sysv_key(a, "a2b"), transports::sysv_key(b, "a2b"));
+  EXPECT_NE(sys::sysv_key(a, "a2b"), IPC_PRIVATE);
+  EXPECT_EQ(sys::sysv_key(a, "a2b"), sys::sysv_key(a, "a2b"));
+  EXPECT_NE(sys::sysv_key(a, "a2b"), sys::sysv_key(a, "b2a"));
+  EXPECT_NE(sys::sysv_key(a, "a2b"), sys::sysv_key(b, "a2b"));
 }
 
 TEST(Cleanup, TransportsRecordKeyedSystemVObjects) {
@@ -417,7 +417,7 @@ TEST(Cleanup, TransportsRecordKeyedSystemVObjects) {
       ASSERT_EQ(::semctl(id, 0, IPC_STAT, &ds), 0) << line;
       key = ds.sem_perm.__key, cuid = ds.sem_perm.cuid;
     }
-    EXPECT_EQ(key, transports::sysv_key(run.prefix, label)) << line;
+    EXPECT_EQ(key, sys::sysv_key(run.prefix, label)) << line;
     EXPECT_EQ(cuid, ::geteuid()) << line;
   }
   EXPECT_EQ(
@@ -640,12 +640,12 @@ TEST(CleanupTrust, ObjectsThatAreNotTheRunsAreRefused) {
         // Keyed like this run's objects, but made by nobody, or by this
         // process instead of the run's.
         int foreign = -1, other_pid = -1;
-        const key_t msg_key = transports::sysv_key(id, "b2a");
+        const key_t msg_key = sys::sysv_key(id, "b2a");
         EXPECT_TRUE(in_child_as_nobody([&] {
           return ::msgget(msg_key, IPC_CREAT | IPC_EXCL | 0600) >= 0;
         }));
         foreign = ::msgget(msg_key, 0);
-        other_pid = ::shmget(transports::sysv_key(id, "shm"), 4096,
+        other_pid = ::shmget(sys::sysv_key(id, "shm"), 4096,
                              IPC_CREAT | IPC_EXCL | 0600);
         EXPECT_GE(foreign, 0);
         EXPECT_GE(other_pid, 0);

@@ -21,6 +21,7 @@
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "peer_exchange.hpp"
+#include "sys/cancel.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
 
@@ -213,9 +214,9 @@ TEST(Mailbox, RobustMutexWaitEndsWhenTheHarnessCancels) {
   SharedState shared(n->shared_bytes());
   ASSERT_NE(shared.p, MAP_FAILED);
   n->create(shared.data(), {0, 1, 0, 1});
-  transports::request_cancel();
-  EXPECT_THROW(n->wait(transports::kFullB2A), transports::Cancelled);
-  transports::reset_cancel();
+  sys::request_cancel();
+  EXPECT_THROW(n->wait(transports::kFullB2A), sys::Cancelled);
+  sys::reset_cancel();
 }
 
 TEST(Mailbox, SlotCountIsBoundedByCountAndMemory) {

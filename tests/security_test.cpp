@@ -18,9 +18,10 @@
 #include <zmq.hpp>
 
 #include "harness/naming.hpp"
+#include "sys/checked.hpp"
+#include "sys/manifest.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb {
 namespace {
@@ -143,7 +144,7 @@ TEST(Security, ExistingSystemVObjectWithOurKeyIsRefused) {
     harness::IpcNames names;
     transports::Config cfg{64, transports::Wait::kBlock, names.dir(),
                            names.prefix()};
-    const key_t key = transports::sysv_key(names.prefix(), label);
+    const key_t key = sys::sysv_key(names.prefix(), label);
     const bool queue = transport == "sysv_mq";
     const int squatter = queue
                              ? ::msgget(key, IPC_CREAT | IPC_EXCL | 0666)
@@ -156,7 +157,7 @@ TEST(Security, ExistingSystemVObjectWithOurKeyIsRefused) {
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos)
           << e.what();
-      EXPECT_NE(std::string(e.what()).find(transports::sysv_key_hex(key)),
+      EXPECT_NE(std::string(e.what()).find(sys::sysv_key_hex(key)),
                 std::string::npos)
           << e.what();
     }
@@ -178,7 +179,7 @@ TEST(Security, ExistingObjectWithOurNameIsRefused) {
   try {
     t->prepare();
     FAIL() << "prepare() reused an existing FIFO";
-  } catch (const transports::SysError& e) {
+  } catch (const sys::SysError& e) {
     EXPECT_NE(std::string(e.what()).find("mkfifo"), std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("File exists"), std::string::npos)

@@ -15,6 +15,7 @@
 #include "bench/scenarios.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
+#include "sys/cancel.hpp"
 #include "test_util.hpp"
 #include "transports/registry.hpp"
 #include "transports/spsc_ring.hpp"
@@ -187,7 +188,7 @@ TEST(RingBlock, SleepingWriterWakesWhenItsRemainderFits) {
 
 TEST_P(Ring, CancellationUnblocksAWaitingReader) {
   harness::install_driver_signals();  // SIGUSR1 without SA_RESTART
-  transports::reset_cancel();
+  sys::reset_cancel();
   RingMemory m(4096);
   SpscRing w = m.view(GetParam());
   std::atomic<pid_t> tid{0};
@@ -198,7 +199,7 @@ TEST_P(Ring, CancellationUnblocksAWaitingReader) {
     std::byte b[1];
     try {
       r.read(b, 1);  // nobody ever writes
-    } catch (const transports::Cancelled&) {
+    } catch (const sys::Cancelled&) {
       was_cancelled = true;
     }
   });
@@ -209,10 +210,10 @@ TEST_P(Ring, CancellationUnblocksAWaitingReader) {
   } else {
     wait_until([&] { return tid != 0; });
   }
-  transports::request_cancel();
+  sys::request_cancel();
   ::pthread_kill(reader.native_handle(), SIGUSR1);
   reader.join();
-  transports::reset_cancel();
+  sys::reset_cancel();
   EXPECT_TRUE(was_cancelled);
 }
 
@@ -261,7 +262,7 @@ void driver_writing_when_peer_is_killed(Wait wait) {
         t->send(out.data(), 65536);
       t->recv(ack, 1);
       ADD_FAILURE() << "the run completed although the peer was killed";
-    } catch (const transports::Cancelled& e) {
+    } catch (const sys::Cancelled& e) {
       why = pair.explain_failure(e);
     }
   }

@@ -4,8 +4,7 @@
 // and nothing of the run is left behind. The real ipcbench runs in a private
 // mount namespace whose /dev/shm and /tmp are 1 MiB tmpfs mounts, so it
 // plants nothing outside and can run beside other tests. The helpers of
-// transports/shm_space.hpp are checked on their own first.
-#include "transports/shm_space.hpp"
+// sys/space.hpp are checked on their own first.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -23,8 +22,9 @@
 #include <utility>
 #include <vector>
 
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "test_util.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb {
 namespace {
@@ -67,15 +67,14 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }
 
 TEST(ShmSpace, ReservingAllocatesEveryBlockUpFront) {
-  transports::Fd fd(::memfd_create("ipcbtest-space", MFD_CLOEXEC));
+  sys::Fd fd(::memfd_create("ipcbtest-space", MFD_CLOEXEC));
   ASSERT_TRUE(fd);
   constexpr std::size_t kBytes = 1 << 20;
   ASSERT_EQ(::ftruncate(fd.get(), kBytes), 0);
   struct stat st {};
   ASSERT_EQ(::fstat(fd.get(), &st), 0);
   EXPECT_EQ(st.st_blocks, 0) << "ftruncate made a sparse file";
-  transports::reserve_space(fd.get(), kBytes, "test: memfd",
-                            transports::memfd_site());
+  sys::reserve_space(fd.get(), kBytes, "test: memfd", sys::memfd_site());
   ASSERT_EQ(::fstat(fd.get(), &st), 0);
   EXPECT_GE(static_cast<std::size_t>(st.st_blocks) * 512, kBytes);
 }
@@ -83,8 +82,7 @@ TEST(ShmSpace, ReservingAllocatesEveryBlockUpFront) {
 TEST(ShmSpace, TooLittleFreeSpaceNamesNeededAndAvailable) {
   const std::size_t huge = std::size_t{1} << 62;  // more than any /dev/shm
   try {
-    transports::require_free_space(huge, "test: POSIX shm /x",
-                                   transports::dev_shm_site());
+    sys::require_free_space(huge, "test: POSIX shm /x", sys::dev_shm_site());
     FAIL() << "no error for " << huge << " bytes";
   } catch (const std::runtime_error& e) {
     auto p = parse_no_space(e.what());
@@ -97,8 +95,8 @@ TEST(ShmSpace, TooLittleFreeSpaceNamesNeededAndAvailable) {
     EXPECT_TRUE(ends_with(p->remedy, "choose smaller --sizes")) << e.what();
   }
   // Space that memory, not a mount, bounds is not checked beforehand.
-  EXPECT_NO_THROW(transports::require_free_space(huge, "test: memfd",
-                                                 transports::memfd_site()));
+  EXPECT_NO_THROW(
+      sys::require_free_space(huge, "test: memfd", sys::memfd_site()));
 }
 
 // A scratch directory that the small mounts do not hide.

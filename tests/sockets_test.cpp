@@ -16,10 +16,10 @@
 #include <thread>
 
 #include "bench/scenarios.hpp"
+#include "sys/cancel.hpp"
 #include "test_util.hpp"
 #include "transports/message_socket.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb {
 namespace {
@@ -231,9 +231,9 @@ TEST(Udp, WaitingEndsWhenTheHarnessCancels) {
   testing::ScratchDir dir;
   LocalPair p("udp", config_in(dir.path));
   std::byte b[64];
-  transports::request_cancel();
-  EXPECT_THROW(p.driver->recv(b, sizeof b), transports::Cancelled);
-  transports::reset_cancel();
+  sys::request_cancel();
+  EXPECT_THROW(p.driver->recv(b, sizeof b), sys::Cancelled);
+  sys::reset_cancel();
 }
 
 // Every AF_INET socket of this process: bound and connected on 127.0.0.1;

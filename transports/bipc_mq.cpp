@@ -24,7 +24,6 @@
 // a peer killed while asleep in the condition variable leaves glibc's condvar
 // with a dead waiter, and a later notify can block; we therefore never touch
 // a queue again once the run is cancelled.
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,9 +34,12 @@
 #include <cstring>
 #include <fstream>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/memory.hpp"
+#include "sys/space.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
-#include "transports/shm_space.hpp"
 
 #ifndef BOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING
 #error "build with -DBOOST_INTERPROCESS_ENABLE_TIMEOUT_WHEN_LOCKING (CMake)"
@@ -53,10 +55,10 @@ constexpr Queue::size_type kDepth = 10;
 const auto kSlice = boost::posix_time::milliseconds(50);
 
 // Boost gives no access to its mapping: find it in /proc/self/maps by the
-// shared memory file's path and populate its page tables writable.
+// shared memory file's path (read-write, as Boost maps a queue) and populate
+// its page tables writable.
 void prefault_mapping(const std::string& shm_name) {
   const std::string path = "/dev/shm" + shm_name;
-  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
@@ -64,10 +66,11 @@ void prefault_mapping(const std::string& shm_name) {
         line.compare(line.size() - path.size(), path.size(), path) != 0)
       continue;
     std::uintptr_t lo = 0, hi = 0;
-    if (std::sscanf(line.c_str(), "%lx-%lx", &lo, &hi) != 2) continue;
-    if (::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE))
-      for (auto a = lo; a < hi; a += page)  // kernel < 5.14: read-touch
-        (void)*reinterpret_cast<volatile const char*>(a);
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, perms) != 3 ||
+        perms[1] != 'w')
+      continue;
+    sys::prefault(reinterpret_cast<std::byte*>(lo), hi - lo);
   }
 }
 
@@ -96,7 +99,7 @@ class BipcMqTransport final : public Transport {
     prefault_mapping(in_name_);
     struct stat st {};
     const std::string file = "/dev/shm" + in_name_;
-    checked("stat", file, [&] { return ::stat(file.c_str(), &st); });
+    sys::checked("stat", file, [&] { return ::stat(file.c_str(), &st); });
     shm_bytes_ = st.st_size;
   }
   void send(const std::byte* d, std::size_t n) override {
@@ -144,15 +147,15 @@ class BipcMqTransport final : public Transport {
   // cancels the run. Boost errors become errors naming the queue.
   template <class Op>
   void wait_for(const char* call, const std::string& name, Op&& op) {
-    if (cancelled()) throw_cancelled(call, name);
+    if (sys::cancelled()) sys::throw_cancelled(call, name);
     try {
       if (op(boost::posix_time::ptime())) return;
       while (
           !op(boost::posix_time::microsec_clock::universal_time() + kSlice)) {
-        if (cancelled()) throw_cancelled(call, name);
+        if (sys::cancelled()) sys::throw_cancelled(call, name);
       }
     } catch (const bip::interprocess_exception& e) {
-      if (cancelled()) throw_cancelled(call, name);
+      if (sys::cancelled()) sys::throw_cancelled(call, name);
       throw std::runtime_error(std::string(call) + "(" + name +
                                "): " + e.what());
     }
@@ -161,15 +164,15 @@ class BipcMqTransport final : public Transport {
   // (see the header comment); `created` is set once the name may exist.
   std::unique_ptr<Queue> create(const std::string& name, bool& created) {
     const std::string object = "bipc_mq: message_queue " + name;
-    const SpaceSite site = dev_shm_site();
-    require_free_space(queue_bytes(), object, site);
+    const sys::SpaceSite site = sys::dev_shm_site();
+    sys::require_free_space(queue_bytes(), object, site);
     std::unique_ptr<Queue> q;
     try {
       q = std::make_unique<Queue>(bip::create_only, name.c_str(), kDepth, max_,
                                   bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
-        throw_name_taken("message_queue(create_only)", name);
+        sys::throw_name_taken("message_queue(create_only)", name);
       // Any other failure may come after Boost made the object (it then
       // leaves it 1 byte long): the name is this run's alone, so teardown
       // removes it.
@@ -178,7 +181,7 @@ class BipcMqTransport final : public Transport {
                                "): " + e.what());
     }
     created = true;
-    reserve_space_at("/dev/shm" + name, object, site);
+    sys::reserve_space_at("/dev/shm" + name, object, site);
     return q;
   }
   // The bytes Boost truncates a queue's object to: message_queue's own

@@ -28,9 +28,11 @@
 #include <new>
 #include <optional>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/space.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
-#include "transports/shm_space.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -50,14 +52,14 @@ class BoostRegion final : public Region {
   void create(std::size_t bytes) override {
     const std::size_t segment_bytes = bytes + kSegmentOverhead;
     const std::string object = "bipc_shm: " + what_;
-    const SpaceSite site = dev_shm_site();
-    require_free_space(segment_bytes, object, site);
+    const sys::SpaceSite site = sys::dev_shm_site();
+    sys::require_free_space(segment_bytes, object, site);
     try {
       segment_.emplace(bip::create_only, name_.c_str(), segment_bytes, nullptr,
                        bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
-        throw_name_taken("managed_shared_memory(create_only)", name_);
+        sys::throw_name_taken("managed_shared_memory(create_only)", name_);
       // Any other failure may come after Boost made the object (it then
       // leaves it 1 byte long): the name is this run's alone, so remove()
       // unlinks it.
@@ -65,7 +67,7 @@ class BoostRegion final : public Region {
       fail("managed_shared_memory(create_only)", e);
     }
     created_ = true;
-    reserve_space_at("/dev/shm" + name_, object, site);
+    sys::reserve_space_at("/dev/shm" + name_, object, site);
     void* p = segment_->allocate_aligned(bytes, kBlockAlign);
     segment_->construct<Handle>(kBlockName)(
         segment_->get_handle_from_address(p));
@@ -147,7 +149,7 @@ class BoostSemNotifier final : public Notifier {
         } catch (const bip::interprocess_exception& e) {
           if (e.get_native_error() != EINTR) throw;
         }
-        if (cancelled()) throw_cancelled("timed_wait", names_[c]);
+        if (sys::cancelled()) sys::throw_cancelled("timed_wait", names_[c]);
       }
     } catch (const bip::interprocess_exception& e) {
       throw std::runtime_error(names_[c] + ": wait: " + e.what());

@@ -1,4 +1,5 @@
-// eventfd: a memfd (memfd_create, sealed against resizing) carrying the
+// eventfd: a memfd (sys::create_sealed_memfd: sealed against resizing,
+// every page reserved) carrying the
 // payload, mapped MAP_SHARED by both sides (the peer inherits the
 // descriptor across exec), with four eventfds as the full/empty counters of
 // the mailbox (see mailbox.hpp): post writes 1, wait reads the whole
@@ -11,11 +12,13 @@
 // memory flag). Limits: memory (shmem) for the region, reserved up front
 // (posix_fallocate) so that a shortage is an error in prepare(), not a
 // SIGBUS later; no name anywhere, so nothing to unlink; message size any.
-#include <fcntl.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/memory.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -29,19 +32,13 @@ class MemfdRegion final : public FdRegion {
     what_ = "memfd " + label_;
   }
   void create(std::size_t bytes) override {
-    Fd fd(checked("memfd_create", what_, [&] {
-      return ::memfd_create(label_.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    }));
-    map_new(std::move(fd), bytes, transport_, memfd_site());
-    checked("fcntl(F_ADD_SEALS)", what_, [&] {
-      return ::fcntl(fd_.get(), F_ADD_SEALS,
-                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-    });
+    map_existing(sys::create_sealed_memfd(label_, bytes, what_, transport_),
+                 bytes);
   }
   std::vector<int> inherited_fds() const override { return {fd_.get()}; }
   nlohmann::json handoff() const override { return {{"memfd", fd_.get()}}; }
   void attach(const nlohmann::json& h, std::size_t bytes) override {
-    map_existing(Fd(h.at("memfd").get<int>()), bytes);
+    map_existing(sys::Fd(h.at("memfd").get<int>()), bytes);
   }
   void remove() noexcept override {}  // nameless: gone with its last user
 
@@ -61,14 +58,14 @@ class EventfdNotifier final : public Notifier {
   void create(std::byte*, const Counts& initial) override {
     const int flags = EFD_CLOEXEC | (spin_ ? EFD_NONBLOCK : 0);
     for (int i = 0; i < kCounters; ++i) {
-      fds_[i] = Fd(
-          checked("eventfd", names_[i], [&] { return ::eventfd(0, flags); }));
+      fds_[i] = sys::Fd(sys::checked("eventfd", names_[i],
+                                     [&] { return ::eventfd(0, flags); }));
     }
     credit_ = initial;
   }
   std::vector<int> inherited_fds() const override {
     std::vector<int> fds;
-    for (const Fd& fd : fds_) fds.push_back(fd.get());
+    for (const sys::Fd& fd : fds_) fds.push_back(fd.get());
     return fds;
   }
   nlohmann::json handoff() const override { return {{"fds", inherited_fds()}}; }
@@ -84,8 +81,8 @@ class EventfdNotifier final : public Notifier {
   }
   void post(int c) override {
     const std::uint64_t one = 1;
-    checked("write", names_[c],
-            [&] { return ::write(fds_[c].get(), &one, sizeof one); });
+    sys::checked("write", names_[c],
+                 [&] { return ::write(fds_[c].get(), &one, sizeof one); });
   }
   Settings settings() const override {
     return {{"eventfd_nonblocking_spin", spin_}};
@@ -93,25 +90,18 @@ class EventfdNotifier final : public Notifier {
 
  private:
   // Reads (and so resets) counter c: how many posts arrived since last time.
+  // spin: the descriptor is non-blocking, polled with a pause between reads.
   std::uint32_t take(int c) {
     std::uint64_t v = 0;
     const int fd = fds_[c].get();
-    if (!spin_) {
-      checked("read", names_[c], [&] { return ::read(fd, &v, sizeof v); });
-      return static_cast<std::uint32_t>(v);
-    }
-    for (;;) {
-      if (::read(fd, &v, sizeof v) == sizeof v)
-        return static_cast<std::uint32_t>(v);
-      if (errno != EAGAIN && errno != EINTR)
-        throw SysError("read", names_[c], errno);
-      if (cancelled()) throw_cancelled("read", names_[c]);
-      cpu_relax();
-    }
+    sys::checked_poll(
+        "read", names_[c], spin_, EAGAIN,
+        [&] { return ::read(fd, &v, sizeof v); }, [] { sys::cpu_relax(); });
+    return static_cast<std::uint32_t>(v);
   }
 
   bool spin_;
-  std::array<Fd, kCounters> fds_;
+  std::array<sys::Fd, kCounters> fds_;
   Counts credit_{};
   std::array<std::string, kCounters> names_;
 };

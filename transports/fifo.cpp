@@ -6,8 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -18,9 +19,9 @@ class FifoTransport final : public Transport {
       : a2b_(c.dir + "/fifo-a2b"), b2a_(c.dir + "/fifo-b2a") {}
 
   void prepare() override {
-    checked("mkfifo", a2b_, [&] { return ::mkfifo(a2b_.c_str(), 0600); });
+    sys::checked("mkfifo", a2b_, [&] { return ::mkfifo(a2b_.c_str(), 0600); });
     created_ = true;
-    checked("mkfifo", b2a_, [&] { return ::mkfifo(b2a_.c_str(), 0600); });
+    sys::checked("mkfifo", b2a_, [&] { return ::mkfifo(b2a_.c_str(), 0600); });
   }
   void connect(Role role) override {
     // Both sides open a->b first, so the blocking opens pair up.
@@ -33,10 +34,10 @@ class FifoTransport final : public Transport {
     }
   }
   void send(const std::byte* d, std::size_t n) override {
-    write_exact(out_.get(), d, n, a2b_);
+    sys::write_exact(out_.get(), d, n, a2b_);
   }
   void recv(std::byte* d, std::size_t n) override {
-    read_exact(in_.get(), d, n, b2a_);
+    sys::read_exact(in_.get(), d, n, b2a_);
   }
   void teardown() noexcept override {
     if (!created_) return;
@@ -50,15 +51,15 @@ class FifoTransport final : public Transport {
   }
 
  private:
-  static Fd open_fifo(const std::string& path, int mode) {
-    return Fd(checked("open", path, [&] {
+  static sys::Fd open_fifo(const std::string& path, int mode) {
+    return sys::Fd(sys::checked("open", path, [&] {
       return ::open(path.c_str(), mode | O_CLOEXEC | O_NOFOLLOW);
     }));
   }
 
   std::string a2b_, b2a_;
   bool created_ = false;
-  Fd out_, in_;
+  sys::Fd out_, in_;
 };
 
 }  // namespace

@@ -1,13 +1,16 @@
 #include "transports/mailbox.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
+
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/memory.hpp"
+#include "sys/space.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -94,7 +97,8 @@ class MailboxTransport final : public Transport {
   void connect(Role role) override {
     out_ = role == Role::kDriver ? 0 : 1;
     in_ = 1 - out_;
-    prefault();
+    // Page tables writable before timing.
+    sys::prefault(region_->base(), layout_.total_bytes);
     notifier_->connect(role);
   }
   void send(const std::byte* d, std::size_t n) override {
@@ -151,17 +155,6 @@ class MailboxTransport final : public Transport {
                                "or slot count differ from this side's)");
     }
   }
-  // Page tables writable before timing: one MADV_POPULATE_WRITE (Linux
-  // 5.14+; it changes no byte), else an atomic add of 0 on every page.
-  void prefault() const {
-    std::byte* base = region_->base();
-    if (::madvise(base, layout_.total_bytes, MADV_POPULATE_WRITE) == 0) return;
-    for (std::size_t off = 0; off < layout_.total_bytes; off += kPage) {
-      std::atomic_ref<unsigned char>(
-          *reinterpret_cast<unsigned char*>(base + off))
-          .fetch_add(0, std::memory_order_relaxed);
-    }
-  }
   [[noreturn]] void throw_too_big(std::size_t n) const {
     throw std::length_error(region_->what() + ": message of " +
                             std::to_string(n) + " B exceeds the slot size " +
@@ -195,33 +188,23 @@ std::size_t mailbox_slots(std::size_t max_message_bytes) {
   return std::clamp(kRingBudgetBytes / stride, kMinSlots, kMaxSlots);
 }
 
-FdRegion::~FdRegion() {
-  if (base_ != nullptr) ::munmap(base_, size_);
-}
-
-void FdRegion::map_new(Fd fd, std::size_t bytes, const std::string& transport,
-                       const SpaceSite& site) {
-  checked("ftruncate", what_,
-          [&] { return ::ftruncate(fd.get(), static_cast<off_t>(bytes)); });
-  reserve_space(fd.get(), bytes, transport + ": " + what_, site);
+void FdRegion::map_new(sys::Fd fd, std::size_t bytes,
+                       const std::string& transport,
+                       const sys::SpaceSite& site) {
+  sys::size_and_reserve(fd.get(), bytes, what_, transport, site);
   map_existing(std::move(fd), bytes);
 }
 
-void FdRegion::map_existing(Fd fd, std::size_t bytes) {
+void FdRegion::map_existing(sys::Fd fd, std::size_t bytes) {
   struct stat st {};
-  checked("fstat", what_, [&] { return ::fstat(fd.get(), &st); });
+  sys::checked("fstat", what_, [&] { return ::fstat(fd.get(), &st); });
   if (static_cast<std::size_t>(st.st_size) != bytes) {
     throw std::runtime_error(what_ + ": is " + std::to_string(st.st_size) +
                              " B long, expected " + std::to_string(bytes) +
                              " B");
   }
-  void* p = nullptr;
-  checked("mmap", what_, [&] {
-    p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    return p == MAP_FAILED ? -1 : 0;
-  });
-  base_ = static_cast<std::byte*>(p);
-  size_ = bytes;
+  map_ = sys::Mapping(fd.get(), bytes, what_);
+  base_ = map_.get();
   fd_ = std::move(fd);
 }
 

@@ -34,8 +34,9 @@
 #include <string_view>
 #include <vector>
 
-#include "transports/shm_space.hpp"
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
+#include "sys/memory.hpp"
+#include "sys/space.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -79,19 +80,16 @@ class Region {
 
 // A Region mapped from a descriptor: POSIX shm, memfd, regular file.
 class FdRegion : public Region {
- public:
-  ~FdRegion() override;
-
  protected:
   // ftruncate to `bytes` (the kernel zero-fills), reserve every block in
-  // `site` (see shm_space.hpp: a file system too small is an error naming
-  // `transport` and what_, never a SIGBUS later), then mmap MAP_SHARED.
-  void map_new(Fd fd, std::size_t bytes, const std::string& transport,
-               const SpaceSite& site);
+  // `site` (sys::size_and_reserve: a file system too small is an error
+  // naming `transport` and what_, never a SIGBUS later), then map_existing.
+  void map_new(sys::Fd fd, std::size_t bytes, const std::string& transport,
+               const sys::SpaceSite& site);
   // Checks the object is exactly `bytes` long, then mmap MAP_SHARED.
-  void map_existing(Fd fd, std::size_t bytes);
-  Fd fd_;
-  std::size_t size_ = 0;
+  void map_existing(sys::Fd fd, std::size_t bytes);
+  sys::Fd fd_;
+  sys::Mapping map_;  // unmapped before fd_ is closed
 };
 
 // How one side tells the other that a slot was filled or emptied: four
@@ -129,15 +127,6 @@ std::unique_ptr<Transport> make_mailbox(const Config& config,
 // (the region is sized from max_message_bytes), plus its own limits.
 Capabilities mailbox_caps(const std::string& limits,
                           std::vector<Wait> waits = {Wait::kBlock});
-
-// A pause hint for spin loops (lets the sibling hyperthread run).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 // "/" + name_prefix + suffix: the name of a kernel-named object.
 std::string kernel_name(const Config& config, const char* suffix);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+
 namespace ipcb::transports {
 
 namespace {
@@ -26,7 +29,7 @@ std::size_t unix_fragment_bytes(int sndbuf_bytes) {
 std::size_t unix_default_fragment_bytes() {
   int wmem = 212992;  // the kernel's default, if /proc cannot be read
   try {
-    wmem = std::stoi(read_text_file("/proc/sys/net/core/wmem_default"));
+    wmem = std::stoi(sys::read_text_file("/proc/sys/net/core/wmem_default"));
   } catch (const std::exception&) {
   }
   return unix_fragment_bytes(wmem);
@@ -36,8 +39,9 @@ void send_fragmented(int fd, const std::byte* d, std::size_t n,
                      std::size_t fragment, std::string_view object) {
   while (n > 0) {
     const std::size_t len = std::min(n, fragment);
-    checked("send", object,
-            [&] { return ::send(fd, d, len, MSG_NOSIGNAL); });  // all or error
+    sys::checked("send", object, [&] {
+      return ::send(fd, d, len, MSG_NOSIGNAL);
+    });  // all or error
     d += len;
     n -= len;
   }
@@ -47,8 +51,8 @@ void recv_fragmented(int fd, std::byte* d, std::size_t n,
                      std::string_view object) {
   while (n > 0) {
     // MSG_TRUNC: the result is the datagram's real length, even if longer.
-    auto r = static_cast<std::size_t>(
-        checked("recv", object, [&] { return ::recv(fd, d, n, MSG_TRUNC); }));
+    auto r = static_cast<std::size_t>(sys::checked(
+        "recv", object, [&] { return ::recv(fd, d, n, MSG_TRUNC); }));
     if (r == 0) {
       throw std::runtime_error("recv(" + std::string(object) +
                                "): the other side closed the connection with " +
@@ -67,8 +71,9 @@ void recv_fragmented(int fd, std::byte* d, std::size_t n,
 
 void UnixMessageSocketTransport::prepare() {
   int fds[2];
-  checked("socketpair", what_,
-          [&] { return ::socketpair(AF_UNIX, type_ | SOCK_CLOEXEC, 0, fds); });
+  sys::checked("socketpair", what_, [&] {
+    return ::socketpair(AF_UNIX, type_ | SOCK_CLOEXEC, 0, fds);
+  });
   mine_.reset(fds[0]);
   theirs_.reset(fds[1]);
 }

@@ -17,7 +17,7 @@
 
 #include <string>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -63,7 +63,7 @@ class UnixMessageSocketTransport : public Transport {
  private:
   int type_;
   std::string what_;
-  Fd mine_, theirs_;
+  sys::Fd mine_, theirs_;
   std::size_t fragment_ = 0;
 };
 

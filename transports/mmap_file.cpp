@@ -19,6 +19,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -28,11 +31,11 @@ namespace {
 class FileRegion final : public FdRegion {
  public:
   explicit FileRegion(const Config& c)
-      : path_(c.dir + "/mailbox"), site_(directory_site(c.dir)) {
+      : path_(c.dir + "/mailbox"), site_(sys::directory_site(c.dir)) {
     what_ = "mapped file " + path_;
   }
   void create(std::size_t bytes) override {
-    Fd fd(create_exclusive("open", path_, [&] {
+    sys::Fd fd(sys::create_exclusive("open", path_, [&] {
       return ::open(path_.c_str(),
                     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     }));
@@ -41,11 +44,12 @@ class FileRegion final : public FdRegion {
     record_fs();
   }
   void attach(const nlohmann::json&, std::size_t bytes) override {
-    map_existing(Fd(checked("open", path_,
-                            [&] {
-                              return ::open(path_.c_str(),
+    map_existing(sys::Fd(sys::checked("open", path_,
+                                      [&] {
+                                        return ::open(
+                                            path_.c_str(),
                                             O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-                            })),
+                                      })),
                  bytes);
     record_fs();
   }
@@ -61,12 +65,12 @@ class FileRegion final : public FdRegion {
  private:
   void record_fs() {
     struct statfs sf {};
-    checked("fstatfs", what_, [&] { return ::fstatfs(fd_.get(), &sf); });
+    sys::checked("fstatfs", what_, [&] { return ::fstatfs(fd_.get(), &sf); });
     fs_magic_ = static_cast<std::int64_t>(sf.f_type);
   }
 
   std::string path_;
-  SpaceSite site_;
+  sys::SpaceSite site_;
   bool created_ = false;
   std::int64_t fs_magic_ = 0;
 };

@@ -7,8 +7,9 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -44,10 +45,10 @@ class PipeTransport final : public Transport {
     }
   }
   void send(const std::byte* d, std::size_t n) override {
-    write_exact(out_, d, n, "pipe");
+    sys::write_exact(out_, d, n, "pipe");
   }
   void recv(std::byte* d, std::size_t n) override {
-    read_exact(in_, d, n, "pipe");
+    sys::read_exact(in_, d, n, "pipe");
   }
   void teardown() noexcept override {}  // nothing named
   std::map<std::string, std::int64_t> applied_settings() const override {
@@ -57,15 +58,15 @@ class PipeTransport final : public Transport {
   }
 
  private:
-  static void make_pipe(Fd& r, Fd& w, const char* what) {
+  static void make_pipe(sys::Fd& r, sys::Fd& w, const char* what) {
     int fds[2];
-    checked("pipe2", what, [&] { return ::pipe2(fds, O_CLOEXEC); });
+    sys::checked("pipe2", what, [&] { return ::pipe2(fds, O_CLOEXEC); });
     r.reset(fds[0]);
     w.reset(fds[1]);
   }
 
   Config config_;
-  Fd a2b_read_, a2b_write_, b2a_read_, b2a_write_;
+  sys::Fd a2b_read_, a2b_write_, b2a_read_, b2a_write_;
   int out_ = -1, in_ = -1;
 };
 

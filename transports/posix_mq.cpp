@@ -23,6 +23,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/manifest.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
 
@@ -74,15 +77,15 @@ class PosixMqTransport final : public Transport {
       out_ = open(out_name_, O_WRONLY);
       in_ = open(in_name_, O_RDONLY);
     }
-    checked("mq_getattr", in_name_,
-            [&] { return ::mq_getattr(in_.get(), &attr_); });
+    sys::checked("mq_getattr", in_name_,
+                 [&] { return ::mq_getattr(in_.get(), &attr_); });
     msgsize_ = static_cast<std::size_t>(attr_.mq_msgsize);
     scratch_.assign(msgsize_, std::byte{0});  // allocated and touched
   }
   void send(const std::byte* d, std::size_t n) override {
     while (n > 0) {
       const std::size_t k = std::min(n, msgsize_);
-      checked_poll("mq_send", out_name_, spin_, EAGAIN, [&] {
+      sys::checked_poll("mq_send", out_name_, spin_, EAGAIN, [&] {
         return ::mq_send(out_.get(), reinterpret_cast<const char*>(d), k, 0);
       });
       d += k;
@@ -94,7 +97,7 @@ class PosixMqTransport final : public Transport {
       const bool direct = n >= msgsize_;
       std::byte* dst = direct ? d : scratch_.data();
       auto r = static_cast<std::size_t>(
-          checked_poll("mq_receive", in_name_, spin_, EAGAIN, [&] {
+          sys::checked_poll("mq_receive", in_name_, spin_, EAGAIN, [&] {
             return ::mq_receive(in_.get(), reinterpret_cast<char*>(dst),
                                 msgsize_, nullptr);
           }));
@@ -120,19 +123,20 @@ class PosixMqTransport final : public Transport {
  private:
   // mqd_t is a file descriptor on Linux (mq_close is close), opened with
   // O_CLOEXEC by glibc: Fd owns it.
-  Fd create(const std::string& name, int mode, mq_attr& attr, bool& created) {
-    Fd fd(create_exclusive("mq_open", name, [&] {
+  sys::Fd create(const std::string& name, int mode, mq_attr& attr,
+                 bool& created) {
+    sys::Fd fd(sys::create_exclusive("mq_open", name, [&] {
       return ::mq_open(name.c_str(), open_flags(mode) | O_CREAT | O_EXCL, 0600,
                        &attr);
     }));
     created = true;
     // /dev/mqueue is not always mounted: list the queue so that the
     // clean-up of a run that died can find it.
-    record_named_object(config_.dir, "mq", name);
+    sys::record_named_object(config_.dir, "mq", name);
     return fd;
   }
-  Fd open(const std::string& name, int mode) const {
-    return Fd(checked("mq_open", name, [&] {
+  sys::Fd open(const std::string& name, int mode) const {
+    return sys::Fd(sys::checked("mq_open", name, [&] {
       return ::mq_open(name.c_str(), open_flags(mode));
     }));
   }
@@ -142,7 +146,7 @@ class PosixMqTransport final : public Transport {
   std::string a2b_, b2a_, out_name_, in_name_;
   bool spin_;
   bool created_a2b_ = false, created_b2a_ = false;
-  Fd out_, in_;
+  sys::Fd out_, in_;
   mq_attr attr_{};
   std::size_t msgsize_ = 0;
   std::vector<std::byte> scratch_;

@@ -1,16 +1,16 @@
 // Helpers shared by the message-queue transports (posix_mq, sysv_mq,
-// bipc_mq): reading a numeric kernel limit, a polling variant of checked()
-// for the spin strategy, and the error for a name that is already taken.
+// bipc_mq): reading a numeric kernel limit, and the error for a queue
+// message whose size the receiver did not expect. (Their spin strategy polls
+// with sys::checked_poll.)
 #pragma once
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 
 namespace ipcb::transports {
 
@@ -18,30 +18,9 @@ namespace ipcb::transports {
 // is absent or not a number.
 inline std::int64_t read_limit(const std::string& path, std::int64_t fallback) {
   try {
-    return std::stoll(read_text_file(path));
+    return std::stoll(sys::read_text_file(path));
   } catch (const std::exception&) {
     return fallback;
-  }
-}
-
-// As checked(), and when `poll` is set a failure with errno `again` (EAGAIN
-// for a non-blocking call, ENOMSG for msgrcv(IPC_NOWAIT)) is retried at once
-// until it succeeds or the harness cancels the run: the spin strategy.
-template <class F>
-auto checked_poll(std::string_view call, std::string_view object, bool poll,
-                  int again, F&& f) {
-  for (;;) {
-    bool retry = false;
-    auto r = checked(call, object, [&] {
-      auto v = f();
-      if (v == -1 && poll && errno == again) {
-        retry = true;
-        return decltype(v){0};
-      }
-      return v;
-    });
-    if (!retry) return r;
-    if (cancelled()) throw_cancelled(call, object);
   }
 }
 

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -35,11 +37,6 @@ timespec slice_deadline() {
   return t;
 }
 
-// pthread calls return the error number instead of setting errno.
-void check_rc(const char* call, const std::string& object, int rc) {
-  if (rc != 0) throw SysError(call, object, rc);
-}
-
 class RobustMutexNotifier final : public Notifier {
  public:
   RobustMutexNotifier() {
@@ -55,18 +52,19 @@ class RobustMutexNotifier final : public Notifier {
     counters_ = reinterpret_cast<RobustCounter*>(shared);
     pthread_mutexattr_t ma;
     pthread_condattr_t ca;
-    check_rc("pthread_mutexattr_init", names_[0],
-             ::pthread_mutexattr_init(&ma));
-    check_rc("pthread_condattr_init", names_[0], ::pthread_condattr_init(&ca));
+    sys::check_rc("pthread_mutexattr_init", names_[0],
+                  ::pthread_mutexattr_init(&ma));
+    sys::check_rc("pthread_condattr_init", names_[0],
+                  ::pthread_condattr_init(&ca));
     ::pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
     ::pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
     ::pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
     ::pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     for (int i = 0; i < kCounters; ++i) {
-      check_rc("pthread_mutex_init", names_[i],
-               ::pthread_mutex_init(&counters_[i].mutex, &ma));
-      check_rc("pthread_cond_init", names_[i],
-               ::pthread_cond_init(&counters_[i].cond, &ca));
+      sys::check_rc("pthread_mutex_init", names_[i],
+                    ::pthread_mutex_init(&counters_[i].mutex, &ma));
+      sys::check_rc("pthread_cond_init", names_[i],
+                    ::pthread_cond_init(&counters_[i].cond, &ca));
       counters_[i].value = initial[i];
     }
     ::pthread_mutexattr_destroy(&ma);
@@ -85,18 +83,18 @@ class RobustMutexNotifier final : public Notifier {
       if (rc == EOWNERDEAD) {
         make_consistent(c);
       } else if (rc != 0 && rc != ETIMEDOUT) {
-        check_rc("pthread_cond_timedwait", names_[c], rc);
+        sys::check_rc("pthread_cond_timedwait", names_[c], rc);
       }
-      if (k.value == 0 && cancelled())
-        throw_cancelled("pthread_cond_timedwait", names_[c]);
+      if (k.value == 0 && sys::cancelled())
+        sys::throw_cancelled("pthread_cond_timedwait", names_[c]);
     }
     --k.value;
   }
   void post(int c) override {
     Lock lock(*this, c);
     ++counters_[c].value;
-    check_rc("pthread_cond_signal", names_[c],
-             ::pthread_cond_signal(&counters_[c].cond));
+    sys::check_rc("pthread_cond_signal", names_[c],
+                  ::pthread_cond_signal(&counters_[c].cond));
   }
   Settings settings() const override {
     return {{"robust_mutex_owner_deaths", owner_deaths_}};
@@ -121,7 +119,8 @@ class RobustMutexNotifier final : public Notifier {
     pthread_mutex_t* m = &counters_[c].mutex;
     int rc = ::pthread_mutex_trylock(m);  // the uncontended fast path
     while (rc == EBUSY || rc == ETIMEDOUT) {
-      if (cancelled()) throw_cancelled("pthread_mutex_clocklock", names_[c]);
+      if (sys::cancelled())
+        sys::throw_cancelled("pthread_mutex_clocklock", names_[c]);
       timespec t = slice_deadline();
       rc = ::pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &t);
     }
@@ -133,15 +132,15 @@ class RobustMutexNotifier final : public Notifier {
           ": not recoverable: a process died holding it and the "
           "next owner did not mark it consistent");
     } else {
-      check_rc("pthread_mutex_lock", names_[c], rc);
+      sys::check_rc("pthread_mutex_lock", names_[c], rc);
     }
   }
   // The previous owner died holding the mutex; the count is one word, so
   // the protected state is consistent as it stands.
   void make_consistent(int c) {
     ++owner_deaths_;
-    check_rc("pthread_mutex_consistent", names_[c],
-             ::pthread_mutex_consistent(&counters_[c].mutex));
+    sys::check_rc("pthread_mutex_consistent", names_[c],
+                  ::pthread_mutex_consistent(&counters_[c].mutex));
   }
 
   RobustCounter* counters_ = nullptr;

@@ -5,7 +5,7 @@
 // waits: spin (busy-poll, burns a CPU on each side) and block (futex sleep
 // only when a ring is empty/full).
 //
-// The region is a memfd (memfd_create, MFD_CLOEXEC), inherited by the peer
+// The region is a memfd (sys::create_sealed_memfd), inherited by the peer
 // across exec and mapped MAP_SHARED by both sides: it has no name in
 // /dev/shm, so nothing can be left behind even if the driver itself is
 // killed, and no other process can open it by name (only through
@@ -13,7 +13,7 @@
 // shrinking/growing so a mapping can never fault with SIGBUS, and its
 // pages reserved (posix_fallocate) in prepare(), so that memory too short
 // is an error there rather than a SIGBUS at a later touch. Pre-faulted
-// (every page touched) in connect().
+// (sys::prefault: page tables present and writable) in connect().
 //
 // Limits: ring capacity per direction is a power of two >= max(2 x the
 // message, 1 MiB), at most 16 MiB (spsc_ring.hpp says why); larger
@@ -22,46 +22,17 @@
 // With spin, both sides on one CPU (--cpus=same) only progress when the
 // scheduler preempts the spinner: expect time slices, not nanoseconds.
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <optional>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/memory.hpp"
 #include "transports/registry.hpp"
-#include "transports/shm_space.hpp"
 #include "transports/spsc_ring.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::transports {
 namespace {
-
-// Move-only owner of a MAP_SHARED mapping of a whole file descriptor.
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(int fd, std::size_t bytes, const std::string& what) : bytes_(bytes) {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) throw SysError("mmap", what, errno);
-    p_ = static_cast<std::byte*>(p);
-  }
-  Mapping(Mapping&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_) {}
-  Mapping& operator=(Mapping&& o) noexcept {
-    std::swap(p_, o.p_);
-    std::swap(bytes_, o.bytes_);
-    return *this;
-  }
-  ~Mapping() {
-    if (p_) ::munmap(p_, bytes_);
-  }
-  std::byte* get() const { return p_; }
-  explicit operator bool() const { return p_ != nullptr; }
-
- private:
-  std::byte* p_ = nullptr;
-  std::size_t bytes_ = 0;
-};
 
 class ShmRingTransport final : public Transport {
  public:
@@ -78,20 +49,9 @@ class ShmRingTransport final : public Transport {
   void prepare() override {
     std::string name = config_.name_prefix;
     name += "-ring";  // shows in /proc/<pid>/fd only; not a global name
-    fd_ = Fd(checked("memfd_create", what_, [&] {
-      return ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    }));
-    checked("ftruncate", what_, [&] {
-      return ::ftruncate(fd_.get(), static_cast<off_t>(2 * ring_bytes_));
-    });
-    reserve_space(fd_.get(), 2 * ring_bytes_,
-                  (in_process_ ? "inproc: " : "shm_ring: ") + what_,
-                  memfd_site());
-    checked("fcntl(F_ADD_SEALS)", what_, [&] {
-      return ::fcntl(fd_.get(), F_ADD_SEALS,
-                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-    });
-    map_ = Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    fd_ = sys::create_sealed_memfd(name, 2 * ring_bytes_, what_,
+                                   in_process_ ? "inproc" : "shm_ring");
+    map_ = sys::Mapping(fd_.get(), 2 * ring_bytes_, what_);
     SpscRing::init(map_.get(), capacity_);
     SpscRing::init(map_.get() + ring_bytes_, capacity_);
   }
@@ -101,8 +61,8 @@ class ShmRingTransport final : public Transport {
     // A peer thread (inproc) shares this process's descriptor table: give it
     // a descriptor of its own, as exec gives a peer process its copy.
     if (in_process_) {
-      fd = checked("fcntl(F_DUPFD_CLOEXEC)", what_,
-                   [&] { return ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0); });
+      fd = sys::checked("fcntl(F_DUPFD_CLOEXEC)", what_,
+                        [&] { return ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0); });
     }
     return {{"fd", fd}, {"ring_capacity_bytes", capacity_}};
   }
@@ -114,9 +74,9 @@ class ShmRingTransport final : public Transport {
                                "ring capacity");
   }
   void connect(Role role) override {
-    if (!map_) map_ = Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    if (!map_) map_ = sys::Mapping(fd_.get(), 2 * ring_bytes_, what_);
     fd_.reset();  // the mapping keeps the memory; the peer has its own fd
-    prefault();
+    sys::prefault(map_.get(), 2 * ring_bytes_);
     std::byte* a2b = map_.get();
     std::byte* b2a = map_.get() + ring_bytes_;
     const bool driver = role == Role::kDriver;
@@ -134,24 +94,13 @@ class ShmRingTransport final : public Transport {
   }
 
  private:
-  // Touches every page with an atomic no-op write (fetch_or 0): allocates
-  // the memfd's pages and maps them writable in this process, without
-  // changing a byte even while the other side does the same.
-  void prefault() {
-    for (std::size_t off = 0; off < 2 * ring_bytes_; off += 4096) {
-      std::atomic_ref<unsigned char>(
-          reinterpret_cast<unsigned char&>(map_.get()[off]))
-          .fetch_or(0, std::memory_order_relaxed);
-    }
-  }
-
   bool in_process_;
   Config config_;
   std::size_t capacity_;
   std::size_t ring_bytes_;
   std::string what_;
-  Fd fd_;
-  Mapping map_;
+  sys::Fd fd_;
+  sys::Mapping map_;
   std::optional<SpscRing> out_, in_;
 };
 

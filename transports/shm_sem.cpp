@@ -18,6 +18,9 @@
 #include <semaphore.h>
 #include <sys/mman.h>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/space.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -31,16 +34,16 @@ class PosixShmRegion final : public FdRegion {
     what_ = "POSIX shm " + name_;
   }
   void create(std::size_t bytes) override {
-    Fd fd(create_exclusive("shm_open", name_, [&] {
+    sys::Fd fd(sys::create_exclusive("shm_open", name_, [&] {
       return ::shm_open(name_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
                         0600);
     }));
     created_ = true;
-    map_new(std::move(fd), bytes, transport_, dev_shm_site());
+    map_new(std::move(fd), bytes, transport_, sys::dev_shm_site());
   }
   void attach(const nlohmann::json&, std::size_t bytes) override {
     map_existing(
-        Fd(checked(
+        sys::Fd(sys::checked(
             "shm_open", name_,
             [&] { return ::shm_open(name_.c_str(), O_RDWR | O_CLOEXEC, 0); })),
         bytes);
@@ -75,8 +78,8 @@ class PosixSemNotifier final : public Notifier {
   void create(std::byte* shared, const Counts& initial) override {
     sems_ = reinterpret_cast<PaddedSem*>(shared);
     for (int i = 0; i < kCounters; ++i) {
-      checked("sem_init", names_[i],
-              [&] { return ::sem_init(&sems_[i].sem, 1, initial[i]); });
+      sys::checked("sem_init", names_[i],
+                   [&] { return ::sem_init(&sems_[i].sem, 1, initial[i]); });
     }
   }
   void attach(const nlohmann::json&, std::byte* shared,
@@ -84,10 +87,12 @@ class PosixSemNotifier final : public Notifier {
     sems_ = reinterpret_cast<PaddedSem*>(shared);
   }
   void wait(int c) override {
-    checked("sem_wait", names_[c], [&] { return ::sem_wait(&sems_[c].sem); });
+    sys::checked("sem_wait", names_[c],
+                 [&] { return ::sem_wait(&sems_[c].sem); });
   }
   void post(int c) override {
-    checked("sem_post", names_[c], [&] { return ::sem_post(&sems_[c].sem); });
+    sys::checked("sem_post", names_[c],
+                 [&] { return ::sem_post(&sems_[c].sem); });
   }
 
  private:

@@ -19,6 +19,9 @@
 
 #include <array>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+#include "sys/manifest.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -28,7 +31,7 @@ namespace {
 class SysvShmRegion final : public Region {
  public:
   explicit SysvShmRegion(const Config& c)
-      : dir_(c.dir), key_(sysv_key(c.name_prefix, "shm")) {
+      : dir_(c.dir), key_(sys::sysv_key(c.name_prefix, "shm")) {
     what_ = "System V shm";
   }
   ~SysvShmRegion() override {
@@ -36,11 +39,11 @@ class SysvShmRegion final : public Region {
   }
   void create(std::size_t bytes) override {
     check_shmmax(bytes);
-    id_ = create_exclusive(
-        "shmget", what_ + " (key " + sysv_key_hex(key_) + ")",
+    id_ = sys::create_exclusive(
+        "shmget", what_ + " (key " + sys::sysv_key_hex(key_) + ")",
         [&] { return ::shmget(key_, bytes, IPC_CREAT | IPC_EXCL | 0600); });
     created_ = true;
-    record_sysv_object(dir_, "shm", id_, "shm");
+    sys::record_sysv_object(dir_, "shm", id_, "shm");
     attach_id(bytes);
   }
   void attach(const nlohmann::json& h, std::size_t bytes) override {
@@ -57,21 +60,21 @@ class SysvShmRegion final : public Region {
   void attach_id(std::size_t bytes) {
     what_ = "System V shm id " + std::to_string(id_);
     shmid_ds ds{};
-    checked("shmctl(IPC_STAT)", what_,
-            [&] { return ::shmctl(id_, IPC_STAT, &ds); });
+    sys::checked("shmctl(IPC_STAT)", what_,
+                 [&] { return ::shmctl(id_, IPC_STAT, &ds); });
     if (ds.shm_segsz != bytes) {
       throw std::runtime_error(what_ + ": is " + std::to_string(ds.shm_segsz) +
                                " B, expected " + std::to_string(bytes) + " B");
     }
     void* p = nullptr;
-    checked("shmat", what_, [&] {
+    sys::checked("shmat", what_, [&] {
       p = ::shmat(id_, nullptr, 0);
       return p == reinterpret_cast<void*>(-1) ? -1 : 0;
     });
     base_ = static_cast<std::byte*>(p);
   }
   static void check_shmmax(std::size_t bytes) {
-    std::string text = read_text_file("/proc/sys/kernel/shmmax");
+    std::string text = sys::read_text_file("/proc/sys/kernel/shmmax");
     if (text.empty()) return;
     unsigned long long max = std::stoull(text);
     if (bytes > max) {
@@ -91,13 +94,14 @@ class SysvShmRegion final : public Region {
 class SysvSemNotifier final : public Notifier {
  public:
   explicit SysvSemNotifier(const Config& c)
-      : dir_(c.dir), key_(sysv_key(c.name_prefix, "sem")) {}
+      : dir_(c.dir), key_(sys::sysv_key(c.name_prefix, "sem")) {}
   void create(std::byte*, const Counts& initial) override {
-    id_ = create_exclusive(
-        "semget", "System V semaphore set (key " + sysv_key_hex(key_) + ")",
+    id_ = sys::create_exclusive(
+        "semget",
+        "System V semaphore set (key " + sys::sysv_key_hex(key_) + ")",
         [&] { return ::semget(key_, kCounters, IPC_CREAT | IPC_EXCL | 0600); });
     created_ = true;
-    record_sysv_object(dir_, "sem", id_, "sem");
+    sys::record_sysv_object(dir_, "sem", id_, "sem");
     name_counters();
     unsigned short values[kCounters];
     for (int i = 0; i < kCounters; ++i)
@@ -108,8 +112,8 @@ class SysvSemNotifier final : public Notifier {
       unsigned short* array;
     } arg{};
     arg.array = values;
-    checked("semctl(SETALL)", names_[0],
-            [&] { return ::semctl(id_, 0, SETALL, arg); });
+    sys::checked("semctl(SETALL)", names_[0],
+                 [&] { return ::semctl(id_, 0, SETALL, arg); });
   }
   nlohmann::json handoff() const override { return {{"semid", id_}}; }
   void attach(const nlohmann::json& h, std::byte*, const Counts&) override {
@@ -126,7 +130,7 @@ class SysvSemNotifier final : public Notifier {
  private:
   void op(int c, short delta, const char* call) {
     sembuf b{static_cast<unsigned short>(c), delta, 0};  // no SEM_UNDO
-    checked(call, names_[c], [&] { return ::semop(id_, &b, 1); });
+    sys::checked(call, names_[c], [&] { return ::semop(id_, &b, 1); });
   }
   void name_counters() {
     for (int i = 0; i < kCounters; ++i) {

@@ -26,6 +26,8 @@
 #include <cstring>
 #include <new>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
 #include "transports/mailbox.hpp"
 #include "transports/registry.hpp"
 
@@ -70,8 +72,8 @@ class SignalNotifier final : public Notifier {
     ends_->tid[me].store(::gettid(), std::memory_order_release);
     while ((other_tid_ = ends_->tid[1 - me].load(std::memory_order_acquire)) ==
            0) {
-      if (cancelled())
-        throw_cancelled("connect", "signal: the other side's thread id");
+      if (sys::cancelled())
+        sys::throw_cancelled("connect", "signal: the other side's thread id");
       timespec ms{0, 1'000'000};
       ::nanosleep(&ms, nullptr);
     }
@@ -80,8 +82,8 @@ class SignalNotifier final : public Notifier {
   void wait(int c) override {
     while (credit_[c] == 0) {
       siginfo_t info;
-      checked("sigwaitinfo", names_[c],
-              [&] { return ::sigwaitinfo(&set_, &info); });
+      sys::checked("sigwaitinfo", names_[c],
+                   [&] { return ::sigwaitinfo(&set_, &info); });
       const int k = info.si_value.sival_int;
       if (info.si_code == SI_QUEUE && info.si_pid == other_pid_ && k >= 0 &&
           k < kCounters)
@@ -97,7 +99,7 @@ class SignalNotifier final : public Notifier {
     info.si_pid = my_pid_;
     info.si_uid = my_uid_;
     info.si_value.sival_int = c;
-    checked("rt_tgsigqueueinfo", names_[c], [&] {
+    sys::checked("rt_tgsigqueueinfo", names_[c], [&] {
       return ::syscall(SYS_rt_tgsigqueueinfo, other_pid_, other_tid_, sig_,
                        &info);
     });
@@ -128,14 +130,14 @@ class SignalNotifier final : public Notifier {
  private:
   void block() {
     sigset_t old;
-    int rc = ::pthread_sigmask(SIG_BLOCK, &set_, &old);
-    if (rc != 0) throw SysError("pthread_sigmask", names_[0], rc);
+    sys::check_rc("pthread_sigmask", names_[0],
+                  ::pthread_sigmask(SIG_BLOCK, &set_, &old));
     blocked_by_us_ = sigismember(&old, sig_) == 0;
   }
   void check_sigpending(const Counts& initial) const {
     rlimit rl{};
-    checked("getrlimit", "RLIMIT_SIGPENDING",
-            [&] { return ::getrlimit(RLIMIT_SIGPENDING, &rl); });
+    sys::checked("getrlimit", "RLIMIT_SIGPENDING",
+                 [&] { return ::getrlimit(RLIMIT_SIGPENDING, &rl); });
     const rlim_t need = 2 * (initial[kEmptyA2B] + initial[kEmptyB2A]);
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
       throw std::runtime_error(

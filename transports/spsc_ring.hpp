@@ -15,7 +15,7 @@
 //
 // Waiting, chosen per view (Wait from transport.hpp):
 //   kSpin   busy-polls the other side's index with a pause instruction and
-//           no system call at all; polls transports::cancelled() every
+//           no system call at all; polls sys::cancelled() every
 //           kSpinsPerCancelCheck rounds.
 //   kBlock  sleeps in FUTEX_WAIT only when the ring is empty (reader) or
 //           full (writer: less room than the rest of its message and than
@@ -24,7 +24,7 @@
 //           call. Shared (not FUTEX_PRIVATE_FLAG) futexes: the words may be
 //           shared between processes. Sleeps are sliced (kWaitSliceNs,
 //           100 ms) as a safety net.
-// Both end with a Cancelled exception once transports::cancelled() is set;
+// Both end with a Cancelled exception once sys::cancelled() is set;
 // a blocked thread is interrupted by a signal without SA_RESTART (EINTR), as
 // the harness's watchdog does with SIGUSR1.
 #pragma once
@@ -45,7 +45,8 @@
 #include <string>
 #include <type_traits>
 
-#include "transports/sys.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -228,14 +229,6 @@ class alignas(64) SpscRing {
   }
 
  private:
-  static void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   void copy_in(std::uint64_t pos, const std::byte* src, std::size_t k) {
     const std::size_t off = pos & mask_, first = std::min(k, cap_ - off);
     std::memcpy(data_ + off, src, first);
@@ -270,9 +263,9 @@ class alignas(64) SpscRing {
     if (wait_ == Wait::kSpin) {
       for (int i = 1;; ++i) {
         if (ready()) return;
-        cpu_relax();
-        if (i % kSpinsPerCancelCheck == 0 && cancelled())
-          throw_cancelled("spin wait", name_);
+        sys::cpu_relax();
+        if (i % kSpinsPerCancelCheck == 0 && sys::cancelled())
+          sys::throw_cancelled("spin wait", name_);
       }
     }
     // The announce / re-check / sleep protocol. Lost wake-ups are the classic
@@ -305,10 +298,10 @@ class alignas(64) SpscRing {
       // EINTR: a signal (the harness's SIGUSR1 once the run is cancelled);
       // EAGAIN: woken before we slept; ETIMEDOUT: the safety-net slice.
       if (r == -1 && errno != EINTR && errno != EAGAIN && errno != ETIMEDOUT)
-        throw SysError("futex(FUTEX_WAIT)", name_, errno);
-      if (cancelled()) {
+        throw sys::SysError("futex(FUTEX_WAIT)", name_, errno);
+      if (sys::cancelled()) {
         waiter.store(0, std::memory_order_relaxed);
-        throw_cancelled("futex(FUTEX_WAIT)", name_);
+        sys::throw_cancelled("futex(FUTEX_WAIT)", name_);
       }
     }
   }
@@ -337,7 +330,7 @@ class alignas(64) SpscRing {
     if (waiter.exchange(0, std::memory_order_relaxed) == 0) return;
     if (::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&waiter),
                   FUTEX_WAKE, 1, nullptr, nullptr, 0) == -1)
-      throw SysError("futex(FUTEX_WAKE)", name_, errno);
+      throw sys::SysError("futex(FUTEX_WAKE)", name_, errno);
   }
 
   SpscRingHeader* h_;

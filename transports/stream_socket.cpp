@@ -3,23 +3,26 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
+
 namespace ipcb::transports {
 
 void StreamSocketTransport::send(const std::byte* d, std::size_t n) {
   while (n > 0) {
-    auto w = checked("send", what_,
-                     [&] { return ::send(conn_.get(), d, n, MSG_NOSIGNAL); });
+    auto w = sys::checked(
+        "send", what_, [&] { return ::send(conn_.get(), d, n, MSG_NOSIGNAL); });
     d += w;
     n -= static_cast<std::size_t>(w);
   }
 }
 
 void StreamSocketTransport::recv(std::byte* d, std::size_t n) {
-  read_exact(conn_.get(), d, n, what_);
+  sys::read_exact(conn_.get(), d, n, what_);
 }
 
 void StreamSocketTransport::accept_peer() {
-  conn_ = Fd(checked("accept4", what_, [&] {
+  conn_ = sys::Fd(sys::checked("accept4", what_, [&] {
     return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
   }));
   listener_.reset();
@@ -28,10 +31,11 @@ void StreamSocketTransport::accept_peer() {
 
 void StreamSocketTransport::connect_to(const sockaddr* addr, socklen_t len,
                                        int family) {
-  conn_ = Fd(checked("socket", what_, [&] {
+  conn_ = sys::Fd(sys::checked("socket", what_, [&] {
     return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   }));
-  checked("connect", what_, [&] { return ::connect(conn_.get(), addr, len); });
+  sys::checked("connect", what_,
+               [&] { return ::connect(conn_.get(), addr, len); });
   tune(conn_.get());
 }
 

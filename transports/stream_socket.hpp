@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "transports/sys.hpp"
+#include "sys/fd.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -25,8 +25,8 @@ class StreamSocketTransport : public Transport {
   void connect_to(const sockaddr* addr, socklen_t len, int family);
   virtual void tune(int fd) { (void)fd; }
 
-  Fd listener_;
-  Fd conn_;
+  sys::Fd listener_;
+  sys::Fd conn_;
   std::string what_;  // names the object in errors: "unix socket /tmp/..."
 };
 

@@ -21,6 +21,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sys/checked.hpp"
+#include "sys/manifest.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
 
@@ -40,8 +42,8 @@ class SysvMqTransport final : public Transport {
     a2b_ = create("a2b");
     b2a_ = create("b2a");
     msqid_ds ds{};
-    checked("msgctl(IPC_STAT)", name(a2b_),
-            [&] { return ::msgctl(a2b_, IPC_STAT, &ds); });
+    sys::checked("msgctl(IPC_STAT)", name(a2b_),
+                 [&] { return ::msgctl(a2b_, IPC_STAT, &ds); });
     fragment_ = std::min<std::size_t>(
         {std::max<std::size_t>(config_.max_message_bytes, 1),
          static_cast<std::size_t>(read_limit(kMsgmax, 8192)),
@@ -60,8 +62,8 @@ class SysvMqTransport final : public Transport {
     in_ = role == Role::kDriver ? b2a_ : a2b_;
     out_name_ = name(out_);
     in_name_ = name(in_);
-    checked("msgctl(IPC_STAT)", in_name_,
-            [&] { return ::msgctl(in_, IPC_STAT, &stat_); });
+    sys::checked("msgctl(IPC_STAT)", in_name_,
+                 [&] { return ::msgctl(in_, IPC_STAT, &stat_); });
     buf_.assign(sizeof(long) + fragment_, std::byte{0});  // touched
     std::memcpy(buf_.data(), &kType, sizeof kType);
   }
@@ -70,8 +72,8 @@ class SysvMqTransport final : public Transport {
     while (n > 0) {
       const std::size_t k = std::min(n, fragment_);
       std::memcpy(buf_.data() + sizeof(long), d, k);
-      checked_poll("msgsnd", out_name_, spin_, EAGAIN,
-                   [&] { return ::msgsnd(out_, buf_.data(), k, flags); });
+      sys::checked_poll("msgsnd", out_name_, spin_, EAGAIN,
+                        [&] { return ::msgsnd(out_, buf_.data(), k, flags); });
       d += k;
       n -= k;
     }
@@ -79,7 +81,7 @@ class SysvMqTransport final : public Transport {
   void recv(std::byte* d, std::size_t n) override {
     const int flags = spin_ ? IPC_NOWAIT : 0;
     while (n > 0) {
-      auto r = static_cast<std::size_t>(checked_poll(
+      auto r = static_cast<std::size_t>(sys::checked_poll(
           "msgrcv", in_name_, spin_, ENOMSG,
           [&] { return ::msgrcv(in_, buf_.data(), fragment_, kType, flags); }));
       if (r == 0 || r > n) throw_size_mismatch("msgrcv", in_name_, r, n);
@@ -102,17 +104,17 @@ class SysvMqTransport final : public Transport {
 
  private:
   int create(const char* label) {
-    const key_t key = sysv_key(config_.name_prefix, label);
+    const key_t key = sys::sysv_key(config_.name_prefix, label);
     std::string what = "System V msg queue ";
     what += label;
     what += " (key ";
-    what += sysv_key_hex(key);
+    what += sys::sysv_key_hex(key);
     what += ")";
-    int id = create_exclusive("msgget", what, [key] {
+    int id = sys::create_exclusive("msgget", what, [key] {
       return ::msgget(key, IPC_CREAT | IPC_EXCL | 0600);
     });
     created_.push_back(id);
-    record_sysv_object(config_.dir, "msg", id, label);
+    sys::record_sysv_object(config_.dir, "msg", id, label);
     return id;
   }
   static std::string name(int id) {

@@ -16,6 +16,9 @@
 #include <array>
 #include <cstring>
 
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
 #include "transports/stream_socket.hpp"
 
@@ -27,24 +30,24 @@ class TcpTransport final : public StreamSocketTransport {
   explicit TcpTransport(const Config&) { what_ = "tcp 127.0.0.1"; }
 
   void prepare() override {
-    listener_ = Fd(checked("socket", what_, [&] {
+    listener_ = sys::Fd(sys::checked("socket", what_, [&] {
       return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     }));
     sockaddr_in addr = loopback(0);
-    checked("bind", what_, [&] {
+    sys::checked("bind", what_, [&] {
       return ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
                     sizeof addr);
     });
-    checked("listen", what_, [&] { return ::listen(listener_.get(), 1); });
+    sys::checked("listen", what_, [&] { return ::listen(listener_.get(), 1); });
     socklen_t len = sizeof addr;
-    checked("getsockname", what_, [&] {
+    sys::checked("getsockname", what_, [&] {
       return ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
                            &len);
     });
     port_ = ntohs(addr.sin_port);
     what_ = "tcp 127.0.0.1:" + std::to_string(port_);
-    checked("getrandom", "tcp token",
-            [&] { return ::getrandom(token_.data(), token_.size(), 0); });
+    sys::checked("getrandom", "tcp token",
+                 [&] { return ::getrandom(token_.data(), token_.size(), 0); });
   }
   nlohmann::json handoff() const override {
     std::vector<int> token(token_.begin(), token_.end());
@@ -63,9 +66,9 @@ class TcpTransport final : public StreamSocketTransport {
     } else {
       sockaddr_in addr = loopback(port_);
       connect_to(reinterpret_cast<sockaddr*>(&addr), sizeof addr, AF_INET);
-      write_exact(conn_.get(),
-                  reinterpret_cast<const std::byte*>(token_.data()),
-                  token_.size(), what_);
+      sys::write_exact(conn_.get(),
+                       reinterpret_cast<const std::byte*>(token_.data()),
+                       token_.size(), what_);
     }
   }
   void teardown() noexcept override {}  // nothing named
@@ -84,7 +87,7 @@ class TcpTransport final : public StreamSocketTransport {
  protected:
   void tune(int fd) override {
     int one = 1;
-    checked("setsockopt(TCP_NODELAY)", what_, [&] {
+    sys::checked("setsockopt(TCP_NODELAY)", what_, [&] {
       return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     });
   }
@@ -101,7 +104,7 @@ class TcpTransport final : public StreamSocketTransport {
   // Accepts connections until one presents the token; others are closed.
   void accept_authenticated() {
     for (;;) {
-      Fd c(checked("accept4", what_, [&] {
+      sys::Fd c(sys::checked("accept4", what_, [&] {
         return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
       }));
       if (presents_token(c.get())) {
@@ -119,9 +122,9 @@ class TcpTransport final : public StreamSocketTransport {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     std::array<unsigned char, 16> got{};
     try {
-      read_exact(fd, reinterpret_cast<std::byte*>(got.data()), got.size(),
-                 what_);
-    } catch (const Cancelled&) {
+      sys::read_exact(fd, reinterpret_cast<std::byte*>(got.data()), got.size(),
+                      what_);
+    } catch (const sys::Cancelled&) {
       throw;
     } catch (const std::exception&) {
       return false;  // closed, timed out or reset: not our peer

@@ -23,8 +23,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
-#include "transports/sys.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -56,7 +57,7 @@ std::string cat(const Parts&... parts) {
 }
 
 int sysctl_int(const char* path) {
-  std::string s = read_text_file(path);
+  std::string s = sys::read_text_file(path);
   return s.empty() ? 4 << 20 : std::stoi(s);
 }
 
@@ -98,7 +99,8 @@ class UdpTransport final : public Transport {
       msghdr m{};
       m.msg_iov = iov;
       m.msg_iovlen = 2;
-      checked("sendmsg", what_, [&] { return ::sendmsg(mine_.get(), &m, 0); });
+      sys::checked("sendmsg", what_,
+                   [&] { return ::sendmsg(mine_.get(), &m, 0); });
       ++sent_;
       d += len;
       n -= len;
@@ -146,30 +148,31 @@ class UdpTransport final : public Transport {
   }
 
  private:
-  Fd open_bound() {
-    Fd s(checked("socket", "udp 127.0.0.1", [] {
+  sys::Fd open_bound() {
+    sys::Fd s(sys::checked("socket", "udp 127.0.0.1", [] {
       return ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     }));
     set_int(s.get(), SO_RCVBUF, sysctl_int("/proc/sys/net/core/rmem_max"));
     set_int(s.get(), SO_SNDBUF, sysctl_int("/proc/sys/net/core/wmem_max"));
     timeval slice{0, kSliceMs * 1000};
-    checked("setsockopt(SO_RCVTIMEO)", "udp 127.0.0.1", [&] {
+    sys::checked("setsockopt(SO_RCVTIMEO)", "udp 127.0.0.1", [&] {
       return ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &slice,
                           sizeof slice);
     });
     sockaddr_in a = loopback(0);
-    checked("bind", "udp 127.0.0.1", [&] {
+    sys::checked("bind", "udp 127.0.0.1", [&] {
       return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
     });
     return s;
   }
   static void set_int(int fd, int option, int v) {
-    checked("setsockopt", "udp 127.0.0.1",
-            [&] { return ::setsockopt(fd, SOL_SOCKET, option, &v, sizeof v); });
+    sys::checked("setsockopt", "udp 127.0.0.1", [&] {
+      return ::setsockopt(fd, SOL_SOCKET, option, &v, sizeof v);
+    });
   }
   static void connect_to(int fd, int port) {
     sockaddr_in a = loopback(port);
-    checked("connect", "udp 127.0.0.1", [&] {
+    sys::checked("connect", "udp 127.0.0.1", [&] {
       return ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
     });
   }
@@ -185,7 +188,7 @@ class UdpTransport final : public Transport {
     sockaddr_in a{};
     socklen_t len = sizeof a;
     auto* p = reinterpret_cast<sockaddr*>(&a);
-    checked(remote ? "getpeername" : "getsockname", "udp 127.0.0.1", [&] {
+    sys::checked(remote ? "getpeername" : "getsockname", "udp 127.0.0.1", [&] {
       return remote ? ::getpeername(fd, p, &len) : ::getsockname(fd, p, &len);
     });
     return ntohs(a.sin_port);
@@ -198,20 +201,21 @@ class UdpTransport final : public Transport {
 
   // recvmsg in SO_RCVTIMEO slices: cancellable, and silence is loss.
   std::size_t receive(msghdr& m, bool for_credit) {
-    for (int idle = 0;;) {
-      auto r = ::recvmsg(mine_.get(), &m, 0);
-      if (r >= 0) return static_cast<std::size_t>(r);
-      const int err = errno;
-      if (err != EINTR && err != EAGAIN) throw SysError("recvmsg", what_, err);
-      if (cancelled()) throw_cancelled("recvmsg", what_);
-      if (err != EAGAIN || ++idle < kSilenceSlices) continue;
-      if (for_credit) {
-        lost(cat("no flow-control credit for 5 s (", std::to_string(sent_),
-                 " datagrams sent, ", std::to_string(acked_), " credited)"));
-      }
-      lost(cat("no datagram for 5 s while expecting sequence ",
-               std::to_string(received_)));
-    }
+    int idle = 0;
+    const auto r = sys::checked_poll(
+        "recvmsg", what_, true, EAGAIN,
+        [&] { return ::recvmsg(mine_.get(), &m, 0); },
+        [&] {
+          if (++idle < kSilenceSlices) return;
+          if (for_credit) {
+            lost(cat("no flow-control credit for 5 s (", std::to_string(sent_),
+                     " datagrams sent, ", std::to_string(acked_),
+                     " credited)"));
+          }
+          lost(cat("no datagram for 5 s while expecting sequence ",
+                   std::to_string(received_)));
+        });
+    return static_cast<std::size_t>(r);
   }
   void await_credit() {
     Header h{};
@@ -233,8 +237,8 @@ class UdpTransport final : public Transport {
   }
   void send_credit() {
     Header h{kCredit, received_};
-    checked("send", what_,
-            [&] { return ::send(mine_.get(), &h, sizeof h, 0); });
+    sys::checked("send", what_,
+                 [&] { return ::send(mine_.get(), &h, sizeof h, 0); });
   }
   // Loss: what was seen, and which knob to raise.
   [[noreturn]] void lost(const std::string& seen) const {
@@ -242,12 +246,12 @@ class UdpTransport final : public Transport {
         cat(what_, ": ", seen,
             "; datagrams were dropped (receive buffer overflow) or the other "
             "side stopped sending: raise net.core.rmem_max (now ",
-            read_text_file("/proc/sys/net/core/rmem_max"),
+            sys::read_text_file("/proc/sys/net/core/rmem_max"),
             ") so that a larger SO_RCVBUF applies (applied: ",
             std::to_string(sock_int(mine_.get(), SO_RCVBUF)), " B)"));
   }
 
-  Fd mine_, theirs_;
+  sys::Fd mine_, theirs_;
   std::string what_ = "udp 127.0.0.1";
   std::uint32_t window_ = 1, credit_every_ = 1;
   std::uint32_t sent_ = 0, acked_ = 0, received_ = 0;

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 #include "transports/registry.hpp"
 #include "transports/stream_socket.hpp"
 
@@ -24,15 +26,15 @@ class UnixStreamTransport final : public StreamSocketTransport {
   }
 
   void prepare() override {
-    listener_ = Fd(checked("socket", what_, [&] {
+    listener_ = sys::Fd(sys::checked("socket", what_, [&] {
       return ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     }));
-    checked("bind", what_, [&] {
+    sys::checked("bind", what_, [&] {
       return ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr_),
                     sizeof addr_);
     });
     bound_ = true;
-    checked("listen", what_, [&] { return ::listen(listener_.get(), 1); });
+    sys::checked("listen", what_, [&] { return ::listen(listener_.get(), 1); });
   }
   void connect(Role role) override {
     if (role == Role::kDriver) {

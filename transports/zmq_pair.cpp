@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "transports/sys.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
 
 namespace ipcb::transports {
 
@@ -38,8 +39,8 @@ void ZmqPairTransport::prepare() {
   } catch (const zmq::error_t& e) {
     fail("zmq_bind", e);
   }
-  checked("getrandom", "zmq token",
-          [&] { return ::getrandom(token_.data(), token_.size(), 0); });
+  sys::checked("getrandom", "zmq token",
+               [&] { return ::getrandom(token_.data(), token_.size(), 0); });
 }
 
 nlohmann::json ZmqPairTransport::handoff() const {
@@ -61,7 +62,7 @@ void ZmqPairTransport::connect(Role role) {
       std::array<unsigned char, 16> got{};
       try {
         recv(reinterpret_cast<std::byte*>(got.data()), got.size());
-      } catch (const Cancelled&) {
+      } catch (const sys::Cancelled&) {
         throw;
       } catch (const std::exception&) {
         got.fill(0);
@@ -92,7 +93,7 @@ void ZmqPairTransport::send(const std::byte* d, std::size_t n) {
       return;
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) fail("zmq_send", e);
-      if (cancelled()) throw_cancelled("zmq_send", endpoint_);
+      if (sys::cancelled()) sys::throw_cancelled("zmq_send", endpoint_);
     }
   }
 }
@@ -108,7 +109,7 @@ void ZmqPairTransport::recv(std::byte* d, std::size_t n) {
                                " were expected");
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) fail("zmq_recv", e);
-      if (cancelled()) throw_cancelled("zmq_recv", endpoint_);
+      if (sys::cancelled()) sys::throw_cancelled("zmq_recv", endpoint_);
     }
   }
 }

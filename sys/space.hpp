@@ -4,9 +4,9 @@
 // Why. ftruncate makes a sparse file: tmpfs allocates a page only on its
 // first touch, and a touch that the file system cannot back (a full or small
 // /dev/shm: Docker's default is 64 MiB) kills the process with SIGBUS, with no
-// message. Reserving every block up front turns that into an error at
-// prepare(), naming the object, the bytes needed and available, and what to
-// do: "shm_sem: POSIX shm /ipcb_..-shm needs 7876608 bytes in /dev/shm,
+// message. Reserving every block up front turns that into an error when the
+// object is made, naming the object, the bytes needed and available, and what
+// to do: "shm_sem: POSIX shm /ipcb_..-shm needs 7876608 bytes in /dev/shm,
 // 1048576 available; enlarge /dev/shm (mount -o remount,size=...) or choose
 // smaller --sizes".
 //
@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <string>
 
-namespace ipcb::transports {
+namespace ipcb::sys {
 
 // Where an object's bytes come from, for the checks and their messages.
 struct SpaceSite {
@@ -44,6 +44,12 @@ SpaceSite memfd_site();
 void reserve_space(int fd, std::size_t bytes, const std::string& object,
                    const SpaceSite& site);
 
+// For a new object open on fd, not yet touched: ftruncate to `bytes` (the
+// kernel zero-fills; a failure names `object`), then reserve_space() (a
+// shortage names "<owner>: <object>", e.g. "shm_sem: POSIX shm /ipcb_..").
+void size_and_reserve(int fd, std::size_t bytes, const std::string& object,
+                      const std::string& owner, const SpaceSite& site);
+
 // For an object a library creates, sizes and touches itself (Boost): throws
 // the same error if site.where has fewer than `bytes` free (statvfs) now.
 void require_free_space(std::size_t bytes, const std::string& object,
@@ -54,4 +60,4 @@ void require_free_space(std::size_t bytes, const std::string& object,
 void reserve_space_at(const std::string& path, const std::string& object,
                       const SpaceSite& site);
 
-}  // namespace ipcb::transports
+}  // namespace ipcb::sys

@@ -1,17 +1,20 @@
-#include "transports/shm_space.hpp"
+#include "sys/space.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
-#include "transports/sys.hpp"
+#include "sys/cancel.hpp"
+#include "sys/checked.hpp"
+#include "sys/fd.hpp"
 
-namespace ipcb::transports {
+namespace ipcb::sys {
 namespace {
 
 constexpr const char* kSmaller = "choose smaller --sizes";
@@ -97,6 +100,13 @@ void reserve_space(int fd, std::size_t bytes, const std::string& object,
   throw SysError("posix_fallocate", object, rc);
 }
 
+void size_and_reserve(int fd, std::size_t bytes, const std::string& object,
+                      const std::string& owner, const SpaceSite& site) {
+  checked("ftruncate", object,
+          [&] { return ::ftruncate(fd, static_cast<off_t>(bytes)); });
+  reserve_space(fd, bytes, owner + ": " + object, site);
+}
+
 void require_free_space(std::size_t bytes, const std::string& object,
                         const SpaceSite& site) {
   if (!site.is_path) return;
@@ -116,4 +126,4 @@ void reserve_space_at(const std::string& path, const std::string& object,
   reserve_space(fd.get(), static_cast<std::size_t>(st.st_size), object, site);
 }
 
-}  // namespace ipcb::transports
+}  // namespace ipcb::sys
