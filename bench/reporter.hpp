@@ -19,7 +19,7 @@
 #include <sstream>
 #include <string>
 
-#include "bench/cases.hpp"
+#include "bench/record_store.hpp"
 
 namespace ipcb::bench {
 

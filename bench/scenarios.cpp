@@ -1,10 +1,7 @@
 #include "bench/scenarios.hpp"
 
 #include <sched.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "bench/report.hpp"
 #include "harness/clock.hpp"
 #include "harness/stats.hpp"
 
@@ -19,183 +17,6 @@ namespace ipcb::bench {
 
 using harness::now_ns;
 using transports::Transport;
-
-namespace {
-
-// A cache-line aligned, pre-faulted message buffer.
-class Buffer {
- public:
-  explicit Buffer(std::size_t n)
-      : n_(std::max<std::size_t>(n, 1)),
-        p_(static_cast<std::byte*>(
-            std::aligned_alloc(64, (n_ + 63) / 64 * 64))) {
-    if (!p_) throw std::bad_alloc();
-    std::memset(p_.get(), 0, n_);
-  }
-  std::byte* data() { return p_.get(); }
-
- private:
-  struct Free {
-    void operator()(std::byte* p) const { std::free(p); }
-  };
-  std::size_t n_;
-  std::unique_ptr<std::byte, Free> p_;
-};
-
-// Message layout (see scenarios.hpp).
-constexpr std::size_t kTsA = 0, kTsB = 8, kSeq = 16, kSum = 24, kHeader = 32;
-
-inline void put64(std::byte* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
-inline std::uint64_t get64(const std::byte* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-// 64-bit FNV-1a over 8-byte words: cheap, order-sensitive.
-std::uint64_t checksum(const std::byte* p, std::size_t n) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) h = (h ^ get64(p + i)) * 0x100000001b3ULL;
-  for (; i < n; ++i)
-    h = (h ^ static_cast<std::uint8_t>(p[i])) * 0x100000001b3ULL;
-  return h;
-}
-
-}  // namespace
-
-nlohmann::json Job::to_json() const {
-  return {{"scenario", scenario},     {"message_bytes", message_bytes},
-          {"iterations", iterations}, {"warmup", warmup},
-          {"batch", batch},           {"verify", verify},
-          {"rate_per_s", rate_per_s}, {"sizes", sizes},
-          {"producers", producers},   {"producer", producer}};
-}
-
-Job Job::from_json(const nlohmann::json& j) {
-  Job job;
-  job.scenario = j.at("scenario").get<std::string>();
-  job.message_bytes = j.at("message_bytes").get<std::size_t>();
-  job.iterations = j.at("iterations").get<std::int64_t>();
-  job.warmup = j.at("warmup").get<std::int64_t>();
-  job.batch = j.at("batch").get<std::int64_t>();
-  job.verify = j.at("verify").get<bool>();
-  job.rate_per_s = j.at("rate_per_s").get<double>();
-  job.sizes = j.at("sizes").get<std::vector<std::size_t>>();
-  job.producers = j.value("producers", 0);
-  job.producer = j.value("producer", 0);
-  return job;
-}
-
-nlohmann::json Integrity::to_json() const {
-  return {{"checked", checked},
-          {"corrupt", corrupt},
-          {"gaps", gaps},
-          {"duplicates", duplicates}};
-}
-
-Integrity Integrity::from_json(const nlohmann::json& j) {
-  Integrity i;
-  i.checked = j.value("checked", 0);
-  i.corrupt = j.value("corrupt", 0);
-  i.gaps = j.value("gaps", 0);
-  i.duplicates = j.value("duplicates", 0);
-  return i;
-}
-
-std::string Integrity::describe() const {
-  return std::to_string(corrupt) + " corrupt, " + std::to_string(gaps) +
-         " missing (gaps), " + std::to_string(duplicates) +
-         " duplicated or reordered, in " + std::to_string(checked) +
-         " messages checked";
-}
-
-void Verifier::stamp(std::byte* p, std::uint64_t seq) const {
-  if (n_ >= kHeader) {
-    put64(p + kSeq, seq);
-    put64(p + kSum, checksum(p + kHeader, n_ - kHeader));
-  } else {
-    fill_pattern(p, n_, static_cast<std::uint32_t>(seq));
-  }
-}
-
-void Verifier::check(const std::byte* p) {
-  ++counts_.checked;
-  if (n_ < kHeader) {
-    if (check_pattern(p, n_, static_cast<std::uint32_t>(expected_)) >= 0)
-      ++counts_.corrupt;
-    ++expected_;
-    return;
-  }
-  const std::uint64_t seq = get64(p + kSeq);
-  if (seq < expected_) {
-    ++counts_.duplicates;
-    return;
-  }
-  if (seq > expected_)
-    counts_.gaps += static_cast<std::int64_t>(seq - expected_);
-  expected_ = seq + 1;
-  if (get64(p + kSum) != checksum(p + kHeader, n_ - kHeader)) ++counts_.corrupt;
-}
-
-CpuCost CpuCost::now(bool whole_process) {
-  rusage ru{};
-  ::getrusage(whole_process ? RUSAGE_SELF : RUSAGE_THREAD, &ru);
-  auto ns = [](const timeval& tv) {
-    return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
-  };
-  return {ns(ru.ru_utime), ns(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
-}
-
-CpuCost CpuCost::operator-(const CpuCost& o) const {
-  return {user_ns - o.user_ns, system_ns - o.system_ns,
-          voluntary_switches - o.voluntary_switches,
-          involuntary_switches - o.involuntary_switches};
-}
-
-nlohmann::json CpuCost::to_json() const {
-  return {{"user_ns", user_ns},
-          {"system_ns", system_ns},
-          {"voluntary_switches", voluntary_switches},
-          {"involuntary_switches", involuntary_switches}};
-}
-
-CpuCost CpuCost::from_json(const nlohmann::json& j) {
-  return {j.value("user_ns", std::int64_t{0}),
-          j.value("system_ns", std::int64_t{0}),
-          j.value("voluntary_switches", std::int64_t{0}),
-          j.value("involuntary_switches", std::int64_t{0})};
-}
-
-Fault Fault::parse(const std::string& spec) {
-  Fault f;
-  if (spec.empty()) return f;
-  auto at = spec.find('@');
-  if (at == std::string::npos)
-    throw std::invalid_argument("fault: need action@phase");
-  f.action = spec.substr(0, at);
-  std::string rest = spec.substr(at + 1);
-  auto colon = rest.find(':');
-  f.phase = rest.substr(0, colon);
-  if (colon != std::string::npos) f.after = std::stoll(rest.substr(colon + 1));
-  if (f.action != "exit" && f.action != "crash" && f.action != "kill" &&
-      f.action != "hang" && f.action != "stop" && f.action != "corrupt")
-    throw std::invalid_argument(
-        "fault: action must be exit, crash, kill, hang, stop or corrupt");
-  if (f.phase != "connect" && f.phase != "run")
-    throw std::invalid_argument("fault: phase must be connect or run");
-  return f;
-}
-
-void Fault::fire() const {
-  if (action == "crash") ::kill(::getpid(), SIGSEGV);
-  if (action == "kill") ::kill(::getpid(), SIGKILL);
-  if (action == "stop") ::kill(::getpid(), SIGSTOP);  // until SIGKILLed
-  if (action == "hang") {
-    for (;;) ::pause();
-  }
-  ::_exit(3);
-}
 
 std::vector<std::string> scenario_names() {
   return {"pingpong", "stream", "oneway", "rate", "fanin"};
@@ -215,59 +36,6 @@ std::string size_problem(const std::string& scenario, std::size_t bytes,
   if (stamped && verify && bytes < kHeader)
     return scenario + " with --verify needs messages of at least 32 B";
   return "";
-}
-
-std::int64_t warmup_count(std::size_t message_bytes) {
-  const std::int64_t by_volume = static_cast<std::int64_t>(
-      (16u << 20) / std::max<std::size_t>(message_bytes, 1));
-  return std::clamp<std::int64_t>(by_volume, 10, 1000);
-}
-
-void fill_pattern(std::byte* p, std::size_t n, std::uint32_t seed) {
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    x = x * 1103515245u + 12345u;
-    p[i] = static_cast<std::byte>(x >> 24);
-  }
-}
-
-std::int64_t check_pattern(const std::byte* p, std::size_t n,
-                           std::uint32_t seed) {
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    x = x * 1103515245u + 12345u;
-    if (p[i] != static_cast<std::byte>(x >> 24))
-      return static_cast<std::int64_t>(i);
-  }
-  return -1;
-}
-
-std::uint64_t word_sum(const std::byte* p, std::size_t n) {
-  std::uint64_t sum = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    sum += w;
-  }
-  for (; i < n; ++i) sum += static_cast<std::uint8_t>(p[i]);
-  return sum;
-}
-
-nlohmann::ordered_json latency_json(const harness::Distribution& d) {
-  nlohmann::ordered_json p = nlohmann::ordered_json::object();
-  for (const auto& [q, v] : d.percentiles) {
-    char key[16];
-    std::snprintf(key, sizeof key, "%g", q);
-    p[key] = v;
-  }
-  return {{"unit", "ns"},
-          {"count", d.summary.count},
-          {"mean_ns", d.summary.mean},
-          {"stddev_ns", d.summary.stddev},
-          {"min_ns", d.summary.min},
-          {"max_ns", d.summary.max},
-          {"percentiles_ns", p}};
 }
 
 namespace {

@@ -23,12 +23,6 @@
 //           and its word sum must equal what the producers report sending.
 // conformance (tests) byte-exact round trips of a list of sizes.
 //
-// Message layout when a scenario needs it: bytes [0,8) timestamp A (oneway:
-// driver send time; rate: intended send time; fanin: producer's send time),
-// [8,16) timestamp B (oneway: peer send time) or the producer's index
-// (fanin); with --verify, [16,24) sequence number and [24,32) a
-// checksum of bytes [32,n). Messages under 32 B are verified against a
-// pattern derived from their sequence number instead.
 // No allocation, logging or throwing of our own inside a timed loop.
 #pragma once
 
@@ -40,97 +34,18 @@
 #include <string>
 #include <vector>
 
-#include "harness/stats.hpp"
+#include "bench/cpu_cost.hpp"
+#include "bench/framing.hpp"
+#include "bench/job.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
-
-struct Job {
-  std::string scenario;
-  std::size_t message_bytes = 0;
-  std::int64_t iterations = 0;     // timed samples (pingpong) or messages
-  std::int64_t warmup = 0;         // untimed messages or round trips before
-  std::int64_t batch = 1;          // pingpong: round trips per sample
-  bool verify = false;             // integrity framing on every message
-  double rate_per_s = 0;           // rate: offered messages per second
-  std::vector<std::size_t> sizes;  // conformance only
-  int producers = 0;               // fanin: producers sending at once
-  int producer = 0;                // fanin, on a producer: its index
-
-  // Round trips (pingpong, oneway) or messages the peer must serve.
-  std::int64_t timed_messages() const { return iterations * batch; }
-  nlohmann::json to_json() const;
-  static Job from_json(const nlohmann::json& j);
-};
-
-// Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
-// action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
-// stop (SIGSTOP itself) |
-// corrupt (pingpong: flip a bit of one reply; fanin: of one message each
-// producer sends), phase connect|run; in phase
-// run the fault fires after <count> messages, warm-up messages included.
-struct Fault {
-  std::string action;
-  std::string phase;
-  std::int64_t after = 0;
-  static Fault parse(const std::string& spec);  // throws std::invalid_argument
-  bool armed_for(const char* p) const { return !action.empty() && phase == p; }
-  [[noreturn]] void fire() const;
-};
 
 std::vector<std::string> scenario_names();  // the public ones
 bool is_scenario(const std::string& name);
 // Empty when the scenario can run with this size, else why not.
 std::string size_problem(const std::string& scenario, std::size_t bytes,
                          bool verify);
-
-// Untimed warm-up messages for a size: ~16 MiB of traffic, 10..1000 messages.
-std::int64_t warmup_count(std::size_t message_bytes);
-
-// Deterministic payload pattern; fill_pattern and check_pattern agree.
-void fill_pattern(std::byte* p, std::size_t n, std::uint32_t seed);
-// Index of the first wrong byte, or -1.
-std::int64_t check_pattern(const std::byte* p, std::size_t n,
-                           std::uint32_t seed);
-// Sum of the buffer as little-endian 64-bit words plus tail bytes (mod 2^64).
-std::uint64_t word_sum(const std::byte* p, std::size_t n);
-
-// Counts kept by --verify on each receiving side.
-struct Integrity {
-  std::int64_t checked = 0;
-  std::int64_t corrupt = 0;     // checksum or pattern mismatch
-  std::int64_t gaps = 0;        // messages skipped over (sequence jumped)
-  std::int64_t duplicates = 0;  // sequence went backwards or repeated
-  bool ok() const { return corrupt == 0 && gaps == 0 && duplicates == 0; }
-  nlohmann::json to_json() const;
-  static Integrity from_json(const nlohmann::json& j);
-  std::string describe() const;  // "2 corrupt, 1 gap, 0 duplicates in 1000"
-};
-
-// Integrity framing: stamp() before sending message `seq`, check() on the
-// receiving side, which expects consecutive sequence numbers from 0.
-class Verifier {
- public:
-  explicit Verifier(std::size_t n) : n_(n) {}
-  void stamp(std::byte* p, std::uint64_t seq) const;
-  void check(const std::byte* p);
-  const Integrity& counts() const { return counts_; }
-
- private:
-  std::size_t n_;
-  std::uint64_t expected_ = 0;
-  Integrity counts_;
-};
-
-// CPU time and context switches of one side (getrusage deltas).
-struct CpuCost {
-  std::int64_t user_ns = 0, system_ns = 0;
-  std::int64_t voluntary_switches = 0, involuntary_switches = 0;
-  static CpuCost now(bool whole_process);
-  CpuCost operator-(const CpuCost& o) const;
-  nlohmann::json to_json() const;
-  static CpuCost from_json(const nlohmann::json& j);
-};
 
 // What a driver-side scenario measured.
 struct Measurement {
@@ -154,10 +69,6 @@ struct Measurement {
   CpuCost driver_cpu;                // main thread, warm-up included
   Integrity integrity;               // driver side, with --verify
 };
-
-// A latency distribution as recorded in the results file (count, mean,
-// stddev, min, max, percentiles_ns keyed "0".."100").
-nlohmann::ordered_json latency_json(const harness::Distribution& d);
 
 // A fixed-count stand-in for benchmark::State, used by the extra driver
 // threads of --pairs: the same loops run against either.

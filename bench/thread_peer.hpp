@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench/scenarios.hpp"
+#include "bench/job.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
