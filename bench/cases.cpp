@@ -355,35 +355,22 @@ void report_fanin(benchmark::State& state, const Job& job, Measurement& m,
   const double secs = static_cast<double>(m.elapsed_ns) * 1e-9;
   const double msgs = static_cast<double>(job.iterations);
   const double bytes = msgs * static_cast<double>(job.message_bytes);
-  std::int64_t at_first_done = 0;
-  for (std::size_t p = 0; p < producers; ++p)
-    at_first_done += m.shares_at_first_done[p];
+  // Shares while all were competing; rates over each one's own time.
+  const std::vector<double> shares =
+      harness::shares_of({m.shares_at_first_done.data(), producers});
+  std::vector<double> rates;
   ordered_json per = ordered_json::array();
-  double min_share = 1, max_share = 0, sum_rate = 0, sum_rate_sq = 0;
   for (std::size_t p = 0; p < producers; ++p) {
-    const double share = at_first_done > 0
-                             ? static_cast<double>(m.shares_at_first_done[p]) /
-                                   static_cast<double>(at_first_done)
-                             : 0;
-    const double rate =
-        m.producer_done_ns[p] > 0
-            ? static_cast<double>(m.per_producer[p]) /
-                  (static_cast<double>(m.producer_done_ns[p]) * 1e-9)
-            : 0;
-    min_share = std::min(min_share, share);
-    max_share = std::max(max_share, share);
-    sum_rate += rate;
-    sum_rate_sq += rate * rate;
+    rates.push_back(
+        harness::per_second(m.per_producer[p], m.producer_done_ns[p]));
     per.push_back({{"producer", p},
                    {"messages", m.per_producer[p]},
                    {"finished_after_ns", m.producer_done_ns[p]},
-                   {"msgs_per_s", rate},
-                   {"share", share}});
+                   {"msgs_per_s", rates[p]},
+                   {"share", shares[p]}});
   }
-  const double jain =
-      sum_rate_sq > 0
-          ? sum_rate * sum_rate / (static_cast<double>(producers) * sum_rate_sq)
-          : 0;
+  const harness::ShareRange range = harness::share_range(shares);
+  const double jain = harness::jain_index(rates);
   harness::Distribution d = harness::describe(m.oneway_ns);
   state.counters["producers"] = static_cast<double>(producers);
   state.counters["msgs_per_s"] = msgs / secs;
@@ -401,8 +388,8 @@ void report_fanin(benchmark::State& state, const Job& job, Measurement& m,
       {"producers", job.producers},
       {"per_producer", per},
       {"fairness",
-       {{"min_share", min_share},
-        {"max_share", max_share},
+       {{"min_share", range.min},
+        {"max_share", range.max},
         {"jain_index", jain},
         {"share_basis",
          "messages each producer had delivered when the first one finished"},
