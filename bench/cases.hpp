@@ -1,11 +1,12 @@
-// Registers one Google Benchmark case per scenario x transport[:wait] x size
-// and runs each case: a fresh peer per invocation, the scenario's timed loop,
-// counters, and a record (distribution, CPUs, applied settings) for the
-// results file, linked to Google Benchmark's run by the ipcb_record_id counter.
+// Registers one Google Benchmark case per planned case (bench/plan.hpp) and
+// runs each: a fresh run of the scenario per invocation (with --pairs, one
+// per pair, at once), its counters, and a record (settings, distribution,
+// CPUs, applied settings) for the results file, linked to Google
+// Benchmark's run by the ipcb_record_id counter.
 #pragma once
 
-#include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "bench/options.hpp"
@@ -20,16 +21,14 @@ struct RunSettings {
   // signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT): saves the partial results and
   // exits 128 + signal.
   std::function<void(int signal_number)> on_interrupt;
-  // Called with the case's name before it starts (may be empty).
-  std::function<void(const std::string& name)> on_case_start;
+  // Called before a case starts with its name and the settings that tell
+  // its record apart (may be empty).
+  std::function<void(const std::string& name,
+                     const nlohmann::ordered_json& settings)>
+      on_case_start;
 };
 
 // Returns the number of cases registered.
 int register_cases(const RunSettings& settings, RecordStore& store);
-
-// The benchmark name: "pingpong/pipe/64", "pingpong/shm_ring:spin/64".
-std::string case_name(const std::string& scenario, const std::string& transport,
-                      const std::string& wait, bool show_wait,
-                      std::size_t bytes);
 
 }  // namespace ipcb::bench

@@ -20,6 +20,15 @@ std::uint64_t checksum(const std::byte* p, std::size_t n) {
 
 }  // namespace
 
+std::string stamped_size_problem(const std::string& scenario, std::size_t bytes,
+                                 bool verify) {
+  if (bytes < 16)
+    return scenario + " needs messages of at least 16 B to carry timestamps";
+  if (verify && bytes < kHeader)
+    return scenario + " with --verify needs messages of at least 32 B";
+  return "";
+}
+
 Buffer::Buffer(std::size_t n)
     : n_(std::max<std::size_t>(n, 1)),
       p_(static_cast<std::byte*>(std::aligned_alloc(64, (n_ + 63) / 64 * 64))) {

@@ -30,6 +30,11 @@ inline std::uint64_t get64(const std::byte* p) {
   return v;
 }
 
+// Empty when messages of `bytes` hold the two stamped words of `scenario`
+// (and, with --verify, the sequence number and checksum), else why not.
+std::string stamped_size_problem(const std::string& scenario, std::size_t bytes,
+                                 bool verify);
+
 // A cache-line aligned, pre-faulted message buffer of at least one byte.
 class Buffer {
  public:

@@ -350,15 +350,20 @@ int run_driver(int argc, char** argv) {
   };
   std::mutex case_mutex;
   std::string current_case;
-  settings.on_case_start = [&](const std::string& name) {
+  nlohmann::ordered_json current_settings;
+  settings.on_case_start = [&](const std::string& name,
+                               const nlohmann::ordered_json& case_settings) {
     std::lock_guard lock(case_mutex);
     current_case = name;
+    current_settings = case_settings;
   };
   harness::Rescue rescue(kStuckGrace, [&](const std::string& cause) {
     std::string name;
+    nlohmann::ordered_json case_settings;
     {
       std::lock_guard lock(case_mutex);
       name = current_case;
+      case_settings = current_settings;
     }
     const std::string error =
         "the driver stayed stuck for " + std::to_string(kStuckGrace.count()) +
@@ -368,7 +373,7 @@ int run_driver(int argc, char** argv) {
         "the run was ended";
     const int sig = transports::stop_signal();
     const bool saved = reporter.save_abandoned(
-        name, error,
+        name, case_settings, error,
         sig ? std::string("SIG") + sigabbrev_np(sig) : "driver stuck",
         std::chrono::seconds(2));
     const auto removed = harness::remove_objects_of(::getpid());

@@ -2,7 +2,7 @@
 
 #include <sched.h>
 
-#include "bench/scenarios.hpp"
+#include "bench/scenario.hpp"
 #include "harness/cpu.hpp"
 #include "transports/registry.hpp"
 #include "transports/sys.hpp"
