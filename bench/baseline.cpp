@@ -1,9 +1,11 @@
 #include "bench/baseline.hpp"
 
+#include <benchmark/benchmark.h>
+
 #include <cstring>
 #include <vector>
 
-#include "bench/scenarios.hpp"
+#include "bench/framing.hpp"
 #include "harness/clock.hpp"
 #include "harness/cpu.hpp"
 

@@ -16,7 +16,8 @@
 #include <set>
 #include <string_view>
 
-#include "bench/scenarios.hpp"
+#include "bench/job.hpp"
+#include "bench/scenarios/registry.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -749,7 +750,8 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
   --transports=a,b     transports to run (default: all; see --list)
   --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
                        (default 64,256,1K,4K,16K,64K,256K,1M)
-  --scenarios=a,b      pingpong, stream, oneway, rate, fanin (default: all)
+  --scenarios=a,b      )" +
+         join(scenario_names()) + R"( (default: all)
   --rate=LIST          offered rates for the rate scenario, messages per
                        second (default 10K,100K; here K = 1000)
   --producers=LIST     fanin: producer processes sending to one consumer,

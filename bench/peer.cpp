@@ -3,7 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 
-#include "bench/scenarios.hpp"
+#include "bench/scenario.hpp"
 #include "harness/control.hpp"
 #include "sys/fd.hpp"
 #include "transports/registry.hpp"

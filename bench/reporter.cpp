@@ -145,6 +145,7 @@ void ResultsReporter::save_interrupted(const std::string& signal_name) {
 }
 
 bool ResultsReporter::save_abandoned(const std::string& benchmark,
+                                     const nlohmann::ordered_json& settings,
                                      const std::string& error,
                                      const std::string& cause,
                                      std::chrono::milliseconds wait) {
@@ -152,7 +153,13 @@ bool ResultsReporter::save_abandoned(const std::string& benchmark,
   if (!lock.try_lock_for(wait)) return false;
   ++failures_;
   block_["failures"].push_back({{"name", benchmark}, {"error", error}});
-  block_["benchmarks"].push_back({{"name", benchmark}, {"error", error}});
+  nlohmann::ordered_json entry = {{"name", benchmark}};
+  if (settings.is_object()) {
+    for (const auto& [key, value] : settings.items())
+      if (key != "name") entry[key] = value;
+  }
+  entry["error"] = error;
+  block_["benchmarks"].push_back(std::move(entry));
   block_["complete"] = false;
   block_["interrupted"] = cause;
   return try_save();

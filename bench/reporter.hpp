@@ -19,7 +19,7 @@
 #include <sstream>
 #include <string>
 
-#include "bench/cases.hpp"
+#include "bench/record_store.hpp"
 
 namespace ipcb::bench {
 
@@ -41,12 +41,15 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
 
   // Marks the results incomplete ("interrupted": signal name) and saves.
   void save_interrupted(const std::string& signal_name);
-  // The driver's last resort, from another thread: records `benchmark` as
-  // failed with `error`, marks the results incomplete ("interrupted":
-  // `cause`) and saves. False if the results could not be saved (the writer
-  // was busy for `wait`, or the write failed).
-  bool save_abandoned(const std::string& benchmark, const std::string& error,
-                      const std::string& cause, std::chrono::milliseconds wait);
+  // The driver's last resort, from another thread: records `benchmark`
+  // (with the settings that tell its record apart) as failed with `error`,
+  // marks the results incomplete ("interrupted": `cause`) and saves. False
+  // if the results could not be saved (the writer was busy for `wait`, or
+  // the write failed).
+  bool save_abandoned(const std::string& benchmark,
+                      const nlohmann::ordered_json& settings,
+                      const std::string& error, const std::string& cause,
+                      std::chrono::milliseconds wait);
 
   // Empty when the last write of the results file succeeded, else why not.
   std::string save_error() const;

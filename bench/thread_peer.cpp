@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include "bench/scenario.hpp"
 #include "harness/cpu.hpp"
 #include "sys/cancel.hpp"
 #include "transports/registry.hpp"

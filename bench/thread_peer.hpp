@@ -8,7 +8,8 @@
 // finish() joins it and returns its report, or rethrows its error. A
 // deadline (the --timeout) sets the cancel token, which ends every wait of
 // both sides, so a bug can never hang the suite. Faults are not injected
-// here: they would hit the driver's process.
+// here: they would hit the driver's process. There is no warm-up gate (no
+// in-process transport offers fan-in): warm_gate() does nothing.
 #pragma once
 
 #include <chrono>
@@ -16,14 +17,16 @@
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
 
-#include "bench/scenarios.hpp"
+#include "bench/job.hpp"
+#include "bench/peer_link.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
 
-class ThreadPeer {
+class ThreadPeer final : public PeerLink {
  public:
   ThreadPeer(const std::string& transport, const transports::Config& config,
              const nlohmann::json& handoff, const Job& job, int cpu,
@@ -32,8 +35,12 @@ class ThreadPeer {
   ThreadPeer(const ThreadPeer&) = delete;
   ThreadPeer& operator=(const ThreadPeer&) = delete;
 
-  void start_gate();
-  nlohmann::json finish();
+  void start_gate() override;
+  void warm_gate() override {}
+  nlohmann::json finish() override;
+  std::string explain_failure(const std::exception& e) override {
+    return e.what();
+  }
 
  private:
   void body(std::string transport, transports::Config config,

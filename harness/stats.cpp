@@ -55,4 +55,35 @@ Distribution describe(std::vector<std::int64_t>& samples) {
   return d;
 }
 
+std::vector<double> shares_of(std::span<const std::int64_t> counts) {
+  std::int64_t total = 0;
+  for (auto c : counts) total += c;
+  std::vector<double> out;
+  for (auto c : counts) {
+    out.push_back(
+        total > 0 ? static_cast<double>(c) / static_cast<double>(total) : 0);
+  }
+  return out;
+}
+
+ShareRange share_range(std::span<const double> shares) {
+  if (shares.empty()) return {};
+  const auto [lo, hi] = std::minmax_element(shares.begin(), shares.end());
+  return {*lo, *hi};
+}
+
+double jain_index(std::span<const double> x) {
+  double sum = 0, sum_sq = 0;
+  for (double v : x) {
+    sum += v;
+    sum_sq += v * v;
+  }
+  return sum_sq > 0 ? sum * sum / (static_cast<double>(x.size()) * sum_sq) : 0;
+}
+
+double per_second(std::int64_t count, std::int64_t ns) {
+  return ns > 0 ? static_cast<double>(count) / (static_cast<double>(ns) * 1e-9)
+                : 0;
+}
+
 }  // namespace ipcb::harness

@@ -37,4 +37,22 @@ struct Distribution {
 // Sorts `samples` in place and describes them. Empty input: count 0.
 Distribution describe(std::vector<std::int64_t>& samples);
 
+// ---- Fairness among senders that compete for one receiver (fan-in).
+
+// Each count's share of their sum, in order; all 0 when the sum is 0.
+std::vector<double> shares_of(std::span<const std::int64_t> counts);
+
+struct ShareRange {
+  double min = 0, max = 0;
+};
+// The smallest and largest share; {0, 0} for none.
+ShareRange share_range(std::span<const double> shares);
+
+// Jain's fairness index of x: (sum x)^2 / (n * sum x^2), 1 when all x are
+// equal, 1/n when one has everything; 0 for no x or all x zero.
+double jain_index(std::span<const double> x);
+
+// `count` events over `ns` nanoseconds, per second; 0 when ns <= 0.
+double per_second(std::int64_t count, std::int64_t ns);
+
 }  // namespace ipcb::harness

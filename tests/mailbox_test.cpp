@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "bench/scenarios.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "peer_exchange.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/scenarios.hpp"
+#include "bench/scenarios/registry.hpp"
 #include "harness/pair.hpp"
 #include "transports/transport.hpp"
 

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "bench/scenarios.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "peer_exchange.hpp"

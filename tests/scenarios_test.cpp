@@ -1,12 +1,11 @@
 // Bookkeeping of each scenario on real processes: counts, ordering,
 // integrity failures detected, missed slots counted under an impossible
 // rate, CPU cost recorded, placements swept. No durations are asserted.
-#include "bench/scenarios.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "bench/framing.hpp"
 #include "test_util.hpp"
 
 namespace ipcb {

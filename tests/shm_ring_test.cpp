@@ -12,7 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench/scenarios.hpp"
+#include "bench/framing.hpp"
+#include "bench/job.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"
 #include "sys/cancel.hpp"

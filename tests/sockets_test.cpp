@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench/scenarios.hpp"
+#include "bench/framing.hpp"
 #include "sys/cancel.hpp"
 #include "test_util.hpp"
 #include "transports/message_socket.hpp"

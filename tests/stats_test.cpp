@@ -92,5 +92,40 @@ TEST(Describe, EmptyAndSingle) {
   EXPECT_DOUBLE_EQ(d.summary.stddev, 0.0);
 }
 
+TEST(Fairness, SharesOfKnownCounts) {
+  const std::vector<std::int64_t> counts = {1, 1, 2};
+  EXPECT_EQ(shares_of(counts), (std::vector<double>{0.25, 0.25, 0.5}));
+  const std::vector<std::int64_t> none = {0, 0};
+  EXPECT_EQ(shares_of(none), (std::vector<double>{0, 0}));
+  EXPECT_TRUE(shares_of({}).empty());
+}
+
+TEST(Fairness, ShareRangeIsTheSmallestAndLargestShare) {
+  const std::vector<double> s = {0.25, 0.125, 0.625};
+  EXPECT_EQ(share_range(s).min, 0.125);
+  EXPECT_EQ(share_range(s).max, 0.625);
+  EXPECT_EQ(share_range({}).min, 0);
+  EXPECT_EQ(share_range({}).max, 0);
+}
+
+TEST(Fairness, JainIndexOnKnownInputs) {
+  const std::vector<double> equal = {3, 3, 3, 3};
+  EXPECT_EQ(jain_index(equal), 1.0);
+  const std::vector<double> one_has_all = {5, 0, 0, 0};
+  EXPECT_EQ(jain_index(one_has_all), 0.25);
+  const std::vector<double> steps = {1, 2, 3};  // 36 / (3 * 14)
+  EXPECT_EQ(jain_index(steps), 36.0 / 42.0);
+  const std::vector<double> zeros = {0, 0};
+  EXPECT_EQ(jain_index(zeros), 0);
+  EXPECT_EQ(jain_index({}), 0);
+}
+
+TEST(Fairness, PerSecond) {
+  EXPECT_EQ(per_second(500, 250000000), 500 / (250000000 * 1e-9));
+  EXPECT_DOUBLE_EQ(per_second(500, 250000000), 2000.0);
+  EXPECT_EQ(per_second(7, 0), 0);
+  EXPECT_EQ(per_second(7, -1), 0);
+}
+
 }  // namespace
 }  // namespace ipcb::harness

@@ -38,11 +38,12 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs ipcbench with args; stdout/stderr captured.
-inline ProcessResult run_ipcbench(const std::vector<std::string>& args) {
+// Runs the program `exe` with args; stdout/stderr captured.
+inline ProcessResult run_program(const std::string& exe,
+                                 const std::vector<std::string>& args) {
   ScratchDir io;
   std::string out = io.path + "/out", err = io.path + "/err";
-  std::vector<std::string> all = {IPCBENCH_PATH};
+  std::vector<std::string> all = {exe};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -63,6 +64,11 @@ inline ProcessResult run_ipcbench(const std::vector<std::string>& args) {
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+// Runs ipcbench with args; stdout/stderr captured.
+inline ProcessResult run_ipcbench(const std::vector<std::string>& args) {
+  return run_program(IPCBENCH_PATH, args);
 }
 
 // Entries in dir whose names start with prefix.

@@ -4,7 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "bench/scenarios.hpp"
+#include "bench/framing.hpp"
+#include "bench/scenarios/registry.hpp"
 #include "bench/thread_peer.hpp"
 #include "harness/naming.hpp"
 #include "harness/pair.hpp"

@@ -1,0 +1,49 @@
+// What one side of a run is asked to do (Job, handed to each peer as JSON)
+// and the test-only faults a peer can be asked to inject (Fault).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ipcb::bench {
+
+struct Job {
+  std::string scenario;
+  std::size_t message_bytes = 0;
+  std::int64_t iterations = 0;     // timed samples (pingpong) or messages
+  std::int64_t warmup = 0;         // untimed messages or round trips before
+  std::int64_t batch = 1;          // pingpong: round trips per sample
+  bool verify = false;             // integrity framing on every message
+  double rate_per_s = 0;           // rate: offered messages per second
+  std::vector<std::size_t> sizes;  // conformance only
+  int producers = 0;               // fanin: producers sending at once
+  int producer = 0;                // fanin, on a producer: its index
+
+  // Round trips (pingpong, oneway) or messages the peer must serve.
+  std::int64_t timed_messages() const { return iterations * batch; }
+  nlohmann::json to_json() const;
+  static Job from_json(const nlohmann::json& j);
+};
+
+// Untimed warm-up messages for a size: ~16 MiB of traffic, 10..1000 messages.
+std::int64_t warmup_count(std::size_t message_bytes);
+
+// Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
+// action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
+// stop (SIGSTOP itself) |
+// corrupt (pingpong: flip a bit of one reply; fanin: of one message each
+// producer sends), phase connect|run; in phase
+// run the fault fires after <count> messages, warm-up messages included.
+struct Fault {
+  std::string action;
+  std::string phase;
+  std::int64_t after = 0;
+  static Fault parse(const std::string& spec);  // throws std::invalid_argument
+  bool armed_for(const char* p) const { return !action.empty() && phase == p; }
+  [[noreturn]] void fire() const;
+};
+
+}  // namespace ipcb::bench

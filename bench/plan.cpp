@@ -1,0 +1,95 @@
+#include "bench/plan.hpp"
+
+#include <algorithm>
+
+#include "bench/scenarios/registry.hpp"
+
+namespace ipcb::bench {
+
+std::string case_name(const std::string& scenario, const std::string& transport,
+                      const std::string& wait, bool show_wait,
+                      std::size_t bytes) {
+  return scenario + "/" + transport + (show_wait ? ":" + wait : "") + "/" +
+         std::to_string(bytes);
+}
+
+namespace {
+
+bool selected(const Options& opt, transports::Wait wait) {
+  return std::find(opt.waits.begin(), opt.waits.end(),
+                   transports::to_string(wait)) != opt.waits.end();
+}
+
+// The cases of one scenario on one transport with one wait strategy.
+void plan_transport(const Options& opt, const Scenario& s,
+                    const std::vector<Variant>& variants,
+                    const transports::TransportInfo& info,
+                    transports::Wait wait, std::vector<Case>& out) {
+  const bool sweep = opt.placements.size() > 1;
+  std::string pairs;
+  if (opt.pairs > 1) pairs = name_suffix(opt.pairs, "_pairs");
+  const bool show_wait = info.caps.waits.size() > 1;
+  for (std::size_t bytes : opt.sizes) {
+    for (const Variant& var : variants) {
+      for (const auto& place : opt.placements) {
+        std::string name = case_name(
+            s.name(), info.name, transports::to_string(wait), show_wait, bytes);
+        name += var.suffix;
+        if (sweep) name += '/', name += place.name();
+        name += pairs;
+        out.push_back({name, &s, &info, wait, bytes, var, place});
+      }
+    }
+  }
+}
+
+// "pingpong and stream", from the registry.
+std::string pairs_scenarios() {
+  std::vector<std::string> names;
+  for (const Scenario* s : all_scenarios()) {
+    if (s->listed() && s->supports_pairs()) names.push_back(s->name());
+  }
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " and " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<Case> plan_cases(const Options& opt) {
+  std::vector<Case> cases;
+  for (const auto& scenario : opt.scenarios) {
+    const Scenario& s = scenario_named(scenario);
+    const std::vector<Variant> variants = s.variants(opt);
+    for (const auto& tname : opt.transports) {
+      const auto* info = transports::find_transport(tname);
+      for (auto wait : info->caps.waits) {
+        if (selected(opt, wait))
+          plan_transport(opt, s, variants, *info, wait, cases);
+      }
+    }
+  }
+  return cases;
+}
+
+std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
+  const transports::TransportInfo& t = *cs.info;
+  if (auto why = t.unavailable_reason ? t.unavailable_reason() : std::nullopt)
+    return "unavailable here: " + *why;
+  if (t.caps.max_message_bytes != 0 && cs.bytes > t.caps.max_message_bytes) {
+    return std::to_string(cs.bytes) + " B is beyond " + t.name +
+           "'s limit of " + std::to_string(t.caps.max_message_bytes) + " B (" +
+           t.caps.limits + ")";
+  }
+  const Scenario& s = *cs.scenario;
+  if (auto why = s.size_problem(cs.bytes, opt.verify); !why.empty()) return why;
+  if (opt.pairs > 1 && !s.supports_pairs())
+    return "--pairs applies to the " + pairs_scenarios() + " scenarios";
+  if (auto why = s.transport_problem(t, cs.bytes); !why.empty()) return why;
+  return std::nullopt;
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,41 @@
+// The plan of a run: one case per scenario (and its variants) x
+// transport[:wait] x size x placement, named as Google Benchmark shows it,
+// and why a planned case cannot run here.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/options.hpp"
+#include "bench/scenario.hpp"
+#include "harness/cpu.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+
+struct Case {
+  std::string name;
+  const Scenario* scenario = nullptr;
+  const transports::TransportInfo* info = nullptr;
+  transports::Wait wait = transports::Wait::kBlock;
+  std::size_t bytes = 0;
+  Variant variant;
+  harness::Placement placement;
+};
+
+// The benchmark name: "pingpong/pipe/64", "pingpong/shm_ring:spin/64".
+std::string case_name(const std::string& scenario, const std::string& transport,
+                      const std::string& wait, bool show_wait,
+                      std::size_t bytes);
+
+// Every case the options select, in the order they run.
+std::vector<Case> plan_cases(const Options& opt);
+
+// Why `cs` cannot run here with these options (the transport is
+// unavailable, the size is beyond a limit, the scenario refuses the size,
+// the transport or --pairs), or nullopt.
+std::optional<std::string> skip_reason(const Case& cs, const Options& opt);
+
+}  // namespace ipcb::bench

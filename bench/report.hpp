@@ -1,0 +1,46 @@
+// Helpers that turn measurements into Google Benchmark counters and results
+// records, shared by the scenarios' reports.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/scenario.hpp"
+#include "harness/stats.hpp"
+
+namespace ipcb::bench {
+
+// A latency distribution as recorded in the results file (count, mean,
+// stddev, min, max, percentiles_ns keyed "0".."100").
+nlohmann::ordered_json latency_json(const harness::Distribution& d);
+// Sorts `samples` and records their distribution (what a peer reports).
+nlohmann::ordered_json distribution_json(std::vector<std::int64_t>& samples);
+// Reads back a distribution a peer reported under `key` into `out`;
+// returns it as recorded.
+nlohmann::ordered_json peer_distribution(const nlohmann::json& done,
+                                         const char* key,
+                                         harness::Distribution& out);
+
+// Counters <prefix>_p50_ns, <prefix>_p99_ns and <prefix>_p999_ns.
+void set_latency_counters(benchmark::State& state, const char* prefix,
+                          const harness::Distribution& d);
+
+// {"driver": CPU, "peer": CPU} where each side of a one-peer run ended.
+nlohmann::ordered_json cpus_observed(const Outcome& run);
+
+// Records both sides' --verify counts of a one-peer run in `out`; throws on
+// any error, the message starting with `who` ("" or "pair 2: ").
+void check_integrity(const Outcome& run, nlohmann::ordered_json& out,
+                     const std::string& who);
+
+// CPU time and context switches per message of both sides ("cpu" and the
+// cpu_*_ns_per_msg counters), warm-up included on both sides so that the
+// ratio is like for like.
+void report_cpu(benchmark::State& state, const Measurement& m,
+                const PeerCost& peer, nlohmann::ordered_json& rec);
+
+}  // namespace ipcb::bench

@@ -1,0 +1,90 @@
+#include "bench/scenario.hpp"
+
+#include <stdexcept>
+
+#include "bench/report.hpp"
+#include "bench/scenarios/registry.hpp"
+#include "harness/clock.hpp"
+
+namespace ipcb::bench {
+
+using nlohmann::ordered_json;
+using transports::Transport;
+
+std::string name_suffix(long long count, const char* unit) {
+  std::string s(1, '/');  // built piecewise: GCC 12 warns on "/" + string
+  s += std::to_string(count);
+  s += unit;
+  return s;
+}
+
+std::string Scenario::size_problem(std::size_t, bool) const { return ""; }
+
+std::string Scenario::transport_problem(const transports::TransportInfo&,
+                                        std::size_t) const {
+  return "";
+}
+
+std::vector<Variant> Scenario::variants(const Options&) const { return {{}}; }
+
+std::vector<std::string> Scenario::warnings(const Options&, std::size_t) const {
+  return {};
+}
+
+void Scenario::plan(Job&, const std::string&) const {}
+
+std::string Scenario::peer_name(std::size_t) const { return ""; }
+
+void Scenario::drive(CountedLoop&, Transport&, const Job&, Measurement&,
+                     const Gate&) const {
+  throw std::logic_error(name() + " does not run with --pairs");
+}
+
+void Scenario::report_sides(const Job& job, const Outcome& run,
+                            ordered_json& rec) const {
+  rec["cpus_observed"] = cpus_observed(run);
+  if (job.verify) check_integrity(run, rec["integrity"], "");
+}
+
+PeerCost Scenario::peer_cost(const Outcome& run) const {
+  const nlohmann::json& done = run.done.at(0);
+  return {CpuCost::from_json(done.at("cpu_cost")),
+          done.value("messages", std::int64_t{1}),
+          "getrusage: driver's main thread, whole peer"};
+}
+
+void Scenario::report_pair(const Job&, Outcome&, ordered_json&) const {
+  throw std::logic_error(name() + " does not run with --pairs");
+}
+
+void Scenario::report_pairs(benchmark::State&, const Job&,
+                            std::vector<Outcome>&, ordered_json&) const {
+  throw std::logic_error(name() + " does not run with --pairs");
+}
+
+template <class Loop>
+void drive(const Scenario& s, Loop& loop, Transport& t, const Job& job,
+           Measurement& m, const Gate& release) {
+  const CpuCost before = CpuCost::now(false);
+  m.start_ns = harness::now_ns();
+  s.drive(loop, t, job, m, release);
+  m.end_ns = harness::now_ns();
+  m.driver_cpu = CpuCost::now(false) - before;
+}
+
+template void drive(const Scenario&, benchmark::State&, Transport&, const Job&,
+                    Measurement&, const Gate&);
+template void drive(const Scenario&, CountedLoop&, Transport&, const Job&,
+                    Measurement&, const Gate&);
+
+nlohmann::json serve(Transport& t, const Job& job, const Fault& fault,
+                     bool whole_process, const Gate& warm_gate) {
+  const Scenario& s = scenario_named(job.scenario);
+  const CpuCost before = CpuCost::now(whole_process);
+  nlohmann::json out = s.serve(t, job, fault, warm_gate);
+  out["cpu_cost"] = (CpuCost::now(whole_process) - before).to_json();
+  out["messages"] = job.warmup + job.timed_messages();
+  return out;
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,122 @@
+// pingpong: the driver sends the full payload, the peer returns the full
+// payload; each sample is one round trip, or the mean of `batch`
+// back-to-back round trips when a round trip is so short that the clock's
+// own cost would dominate (the batch size is recorded). Runs with --pairs:
+// per-pair figures, and the sum of the pairs' round-trip rates.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "bench/report.hpp"
+#include "bench/scenarios/registry.hpp"
+#include "bench/scenarios/round_trip.hpp"
+
+namespace ipcb::bench {
+
+namespace {
+
+using nlohmann::ordered_json;
+using transports::Transport;
+
+// Round trips per pingpong sample, calibrated from the previous invocation
+// of the same case so that one sample lasts at least kMinSampleNs and the
+// clock's own cost (~20 ns a read here) stays below a few percent.
+constexpr std::int64_t kMinSampleNs = 1000;
+std::mutex g_batch_mu;
+std::map<std::string, std::int64_t> g_batch;
+
+std::int64_t batch_for(const std::string& name) {
+  std::lock_guard lock(g_batch_mu);
+  auto it = g_batch.find(name);
+  return it == g_batch.end() ? 1 : it->second;
+}
+
+void calibrate_batch(const std::string& name, std::int64_t rtt_p50_ns) {
+  std::int64_t b = 1;
+  if (rtt_p50_ns > 0 && rtt_p50_ns < kMinSampleNs)
+    b = std::min<std::int64_t>(1000,
+                               (kMinSampleNs + rtt_p50_ns - 1) / rtt_p50_ns);
+  std::lock_guard lock(g_batch_mu);
+  g_batch[name] = b;
+}
+
+void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
+                     ordered_json& rec) {
+  harness::Distribution d = harness::describe(m.rtt_ns);
+  calibrate_batch(rec["name"], d.at(50));
+  auto c = [&](const char* k, double v) { state.counters[k] = v; };
+  c("rtt_p50_ns", d.at(50));
+  c("rtt_p90_ns", d.at(90));
+  c("rtt_p99_ns", d.at(99));
+  c("rtt_p999_ns", d.at(99.9));
+  c("rtt_min_ns", d.summary.min);
+  c("rtt_max_ns", d.summary.max);
+  c("one_way_est_ns", d.at(50) / 2.0);
+  rec["latency"] = latency_json(d);
+  rec["latency"]["kind"] = "round_trip";
+  rec["latency"]["batch"] = job.batch;
+}
+
+// One pair's round trips per second, over the time its samples took.
+double round_trips_per_s(const Job& job, const Measurement& m) {
+  std::int64_t busy = 0;
+  for (auto x : m.rtt_ns) busy += x * job.batch;
+  return static_cast<double>(job.timed_messages()) /
+         (static_cast<double>(busy) * 1e-9);
+}
+
+class Pingpong final : public PairedScenario<Pingpong> {
+ public:
+  std::string name() const override { return "pingpong"; }
+  void plan(Job& job, const std::string& case_name) const override {
+    job.batch = batch_for(case_name);
+  }
+  nlohmann::json serve(Transport& t, const Job& job, const Fault& f,
+                       const Gate&) const override {
+    return round_trip::serve_pingpong(t, job, f, false);
+  }
+  void report(benchmark::State& state, const Job& job, Outcome& run,
+              ordered_json& rec) const override {
+    report_pingpong(state, job, run.m, rec);
+  }
+  void report_pair(const Job& job, Outcome& run,
+                   ordered_json& entry) const override {
+    harness::Distribution d = harness::describe(run.m.rtt_ns);
+    entry["round_trips_per_s"] = round_trips_per_s(job, run.m);
+    entry["rtt_p50_ns"] = d.at(50);
+    entry["rtt_p99_ns"] = d.at(99);
+  }
+  // All pairs' samples in one distribution; the sum of their rates.
+  void report_pairs(benchmark::State& state, const Job& job,
+                    std::vector<Outcome>& runs,
+                    ordered_json& rec) const override {
+    double total_rate = 0;
+    Measurement merged;
+    for (const Outcome& run : runs) {
+      total_rate += round_trips_per_s(job, run.m);
+      merged.rtt_ns.insert(merged.rtt_ns.end(), run.m.rtt_ns.begin(),
+                           run.m.rtt_ns.end());
+    }
+    report_pingpong(state, job, merged, rec);
+    state.counters["round_trips_per_s_total"] = total_rate;
+    rec["aggregate"] = {{"round_trips_per_s", total_rate},
+                        {"method", "sum of per-pair rates"}};
+  }
+
+  // The timed loop, for PairedScenario.
+  template <class Loop>
+  static void loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
+    job.verify ? round_trip::pingpong_loop<true, false>(state, t, job, m)
+               : round_trip::pingpong_loop<false, false>(state, t, job, m);
+  }
+};
+
+}  // namespace
+
+const Scenario& pingpong_scenario() {
+  static const Pingpong s;
+  return s;
+}
+
+}  // namespace ipcb::bench

@@ -1,0 +1,131 @@
+// rate: open loop. The driver sends at a fixed rate on a schedule that
+// never waits for the peer; each message carries its *intended* send time
+// and the peer records arrival minus intended time, so a stall shows in the
+// tail (no coordinated omission). One variant per offered rate (--rate).
+#include <sched.h>
+#include <time.h>
+
+#include <cmath>
+#include <string>
+
+#include "bench/report.hpp"
+#include "bench/scenarios/registry.hpp"
+#include "bench/scenarios/streaming.hpp"
+
+namespace ipcb::bench {
+
+namespace {
+
+using harness::now_ns;
+using nlohmann::ordered_json;
+using streaming::send_warmup;
+using transports::Transport;
+
+// Sleeps, then yields, until the monotonic clock reaches target; returns
+// the time it was reached. A timer wake-up can be tens of microseconds late
+// (more on a virtual machine), so the sleep ends kSleepMarginNs early and the
+// rest is spent yielding: the sender's own lateness must not end up in the
+// measured latency. Yielding rather than pure spinning lets a peer sharing
+// this CPU run.
+constexpr std::int64_t kSleepMarginNs = 200000;
+std::int64_t wait_until(std::int64_t target) {
+  for (;;) {
+    const std::int64_t t = now_ns();
+    if (t >= target) return t;
+    if (target - t > 2 * kSleepMarginNs) {
+      const std::int64_t wake = target - kSleepMarginNs;
+      timespec ts{wake / 1000000000, wake % 1000000000};
+      ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+    } else {
+      ::sched_yield();
+    }
+  }
+}
+
+template <bool kVerify, class Loop>
+void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
+  const std::size_t n = job.message_bytes;
+  Buffer out(n);
+  std::byte ack[1];
+  fill_pattern(out.data(), n, 3);
+  Verifier stamper(n);
+  std::uint64_t seq = 0;
+  send_warmup<kVerify>(t, out.data(), job, stamper, seq);
+  const double period = 1e9 / job.rate_per_s;
+  const std::int64_t start = now_ns() + 100000;
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    const auto intended =
+        start + static_cast<std::int64_t>(static_cast<double>(i) * period);
+    const std::int64_t actual = wait_until(intended);
+    if (static_cast<double>(actual - intended) >= period) ++m.missed_slots;
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+    put64(out.data() + kTsA, static_cast<std::uint64_t>(intended));
+    t.send(out.data(), n);
+    if (++i == job.iterations) {
+      t.recv(ack, 1);
+      m.elapsed_ns = now_ns() - start;
+      state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
+    }
+  }
+  m.driver_messages = job.warmup + job.iterations;
+}
+
+void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
+                 const nlohmann::json& done, ordered_json& rec) {
+  harness::Distribution lat;
+  ordered_json lat_json = peer_distribution(done, "latency_from_intended", lat);
+  const double achieved = static_cast<double>(job.iterations) /
+                          (static_cast<double>(m.elapsed_ns) * 1e-9);
+  set_latency_counters(state, "lat", lat);
+  state.counters["offered_per_s"] = job.rate_per_s;
+  state.counters["achieved_per_s"] = achieved;
+  state.counters["missed_slots"] = static_cast<double>(m.missed_slots);
+  rec["latency"] = lat_json;
+  rec["latency"]["kind"] = "from_intended_send";
+  rec["rate"] = {{"offered_per_s", job.rate_per_s},
+                 {"achieved_per_s", achieved},
+                 {"messages", job.iterations},
+                 {"missed_slots", m.missed_slots},
+                 {"elapsed_ns", m.elapsed_ns}};
+}
+
+class Rate final : public Scenario {
+ public:
+  std::string name() const override { return "rate"; }
+  std::string size_problem(std::size_t bytes, bool verify) const override {
+    return stamped_size_problem(name(), bytes, verify);
+  }
+  std::vector<Variant> variants(const Options& opt) const override {
+    std::vector<Variant> v;
+    for (double r : opt.rates) {
+      v.push_back({name_suffix(std::llround(r), "_per_s"),
+                   r,
+                   0,
+                   {{"offered_rate_per_s", r}}});
+    }
+    return v;
+  }
+  void drive(benchmark::State& state, Transport& t, const Job& job,
+             Measurement& m, const Gate&) const override {
+    job.verify ? rate_loop<true>(state, t, job, m)
+               : rate_loop<false>(state, t, job, m);
+  }
+  nlohmann::json serve(Transport& t, const Job& job, const Fault& f,
+                       const Gate&) const override {
+    return streaming::serve_stream(t, job, f, true);
+  }
+  void report(benchmark::State& state, const Job& job, Outcome& run,
+              ordered_json& rec) const override {
+    report_rate(state, job, run.m, run.done.at(0), rec);
+  }
+};
+
+}  // namespace
+
+const Scenario& rate_scenario() {
+  static const Rate s;
+  return s;
+}
+
+}  // namespace ipcb::bench

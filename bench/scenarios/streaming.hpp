@@ -1,0 +1,69 @@
+// What stream and rate share: the driver sends one way, the peer receives,
+// touches every byte and confirms with one byte after the warm-up and after
+// the last message.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "bench/framing.hpp"
+#include "bench/job.hpp"
+#include "bench/report.hpp"
+#include "harness/clock.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcb::bench::streaming {
+
+using harness::now_ns;
+using transports::Transport;
+
+// One-way warm-up of stream and rate: untimed messages (the peer records
+// nothing for them), then the peer's 1-byte confirmation.
+template <bool kVerify>
+void send_warmup(Transport& t, std::byte* out, const Job& job,
+                 const Verifier& stamper, std::uint64_t& seq) {
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if constexpr (kVerify) stamper.stamp(out, seq++);
+    t.send(out, job.message_bytes);
+  }
+  std::byte ack[1];
+  t.recv(ack, 1);
+}
+
+inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
+                                   bool rate) {
+  const std::size_t n = job.message_bytes;
+  Buffer buf(n);
+  Verifier checker(n);
+  const std::byte ack[1] = {std::byte{1}};
+  const std::int64_t fault_at = f.armed_for("run") ? f.after : -1;
+  // The fault count includes warm-up messages, as in pingpong, so that a
+  // short run still reaches it.
+  for (std::int64_t i = 0; i < job.warmup; ++i) {
+    if (i == fault_at) f.fire();
+    t.recv(buf.data(), n);
+    if (job.verify) checker.check(buf.data());
+  }
+  t.send(ack, 1);
+  std::vector<std::int64_t> late;
+  if (rate) late.assign(static_cast<std::size_t>(job.iterations), 0);
+  std::uint64_t sum = 0;
+  for (std::int64_t i = 0; i < job.iterations; ++i) {
+    if (i + job.warmup == fault_at) f.fire();
+    t.recv(buf.data(), n);
+    if (rate) {
+      late[static_cast<std::size_t>(i)] =
+          now_ns() - static_cast<std::int64_t>(get64(buf.data() + kTsA));
+    }
+    sum += word_sum(buf.data(), n);
+    if (job.verify) checker.check(buf.data());
+  }
+  t.send(ack, 1);
+  nlohmann::json out = {{"word_sum", sum},
+                        {"integrity", checker.counts().to_json()}};
+  if (rate) out["latency_from_intended"] = distribution_json(late);
+  return out;
+}
+
+}  // namespace ipcb::bench::streaming

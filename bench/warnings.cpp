@@ -1,0 +1,99 @@
+#include "bench/warnings.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "bench/scenarios/registry.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+
+namespace {
+
+bool spin_selected(const Options& opt) {
+  if (std::find(opt.waits.begin(), opt.waits.end(), "spin") == opt.waits.end())
+    return false;
+  for (const auto& name : opt.transports) {
+    for (auto w : transports::find_transport(name)->caps.waits) {
+      if (w == transports::Wait::kSpin) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> spin_on_one_cpu(const Options& opt) {
+  if (!spin_selected(opt)) return std::nullopt;
+  for (const auto& p : opt.placements) {
+    if (p.driver_cpu >= 0 && p.driver_cpu == p.peer_cpu) {
+      return "spin waits with both sides on one CPU (" + p.name() +
+             "): a spinner gives the CPU up only when preempted, so these "
+             "figures measure scheduler time slices, not the transport; use "
+             "--wait=block for same-CPU runs";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> pairs_oversubscribe(const Options& opt,
+                                               std::size_t cpus) {
+  if (2 * static_cast<std::size_t>(opt.pairs) <= cpus) return std::nullopt;
+  return "--pairs=" + std::to_string(opt.pairs) + " runs " +
+         std::to_string(2 * opt.pairs) + " processes on " +
+         std::to_string(cpus) +
+         " CPUs: oversubscribed, so aggregate figures include scheduling "
+         "contention";
+}
+
+// "posix_mq: ... 16384, 65536 B are sent as several queue messages ...",
+// when a kernel limit caps the unit below some selected sizes.
+std::optional<std::string> fragmentation(
+    const transports::TransportInfo& t, const std::vector<std::size_t>& sizes) {
+  const std::size_t limit = t.caps.fragment_above_bytes;
+  std::string above;
+  for (std::size_t s : sizes) {
+    if (limit == 0 || s <= limit) continue;
+    if (!above.empty()) above += ", ";
+    above += std::to_string(s);
+  }
+  if (above.empty()) return std::nullopt;
+  return t.name + ": a kernel limit caps one message unit at " +
+         std::to_string(limit) + " B, so messages of " + above +
+         " B are fragmented (the figures include it); to measure them whole "
+         "raise " +
+         t.caps.fragment_knob;
+}
+
+void add(std::vector<std::string>& out, std::optional<std::string> w) {
+  if (w) out.push_back(std::move(*w));
+}
+
+}  // namespace
+
+std::vector<std::string> run_warnings(const Options& opt,
+                                      const RunFacts& facts) {
+  std::vector<std::string> w = facts.environment;
+  if (!opt.placement.note.empty()) w.push_back(opt.placement.note);
+  add(w, spin_on_one_cpu(opt));
+  add(w, pairs_oversubscribe(opt, facts.cpus));
+  for (const auto& name : opt.transports)
+    add(w, fragmentation(*transports::find_transport(name), opt.sizes));
+  for (const auto& name : opt.scenarios) {
+    for (auto& s : scenario_named(name).warnings(opt, facts.cpus))
+      w.push_back(std::move(s));
+  }
+  if (facts.stale_removed > 0) {
+    w.push_back("removed " + std::to_string(facts.stale_removed) +
+                " IPC object(s) left by ipcbench runs that died "
+                "(run ipcbench --cleanup to see them listed)");
+  }
+  if (facts.stale_refused > 0) {
+    w.push_back(
+        "refused to remove " + std::to_string(facts.stale_refused) +
+        " entr(y/ies) named like IPC objects of dead ipcbench runs that this "
+        "user's runs did not make or that are not safe to trust; run "
+        "ipcbench --cleanup to list them with the reasons");
+  }
+  return w;
+}
+
+}  // namespace ipcb::bench

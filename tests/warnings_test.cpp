@@ -1,0 +1,142 @@
+// The run's configuration warnings are a pure function of the options and
+// the facts gathered before the run: each warning appears exactly when its
+// condition holds, says what to do, and they come in a fixed order.
+#include "bench/warnings.hpp"
+
+#include <gtest/gtest.h>
+
+#include "transports/registry.hpp"
+
+namespace ipcb::bench {
+namespace {
+
+harness::Placement placement(const std::string& preset, int driver, int peer) {
+  return {preset, driver, peer, ""};
+}
+
+// One pingpong over a blocking pipe on two CPUs: nothing to warn about.
+Options quiet() {
+  Options o;
+  o.transports = {"pipe"};
+  o.sizes = {64};
+  o.scenarios = {"pingpong"};
+  o.waits = {"block", "spin"};
+  o.placements = {placement("cross", 0, 1)};
+  o.placement = o.placements.front();
+  o.rates = {10000};
+  o.producers = {1, 2, 4};
+  return o;
+}
+
+RunFacts two_cpus() {
+  RunFacts f;
+  f.cpus = 2;
+  return f;
+}
+
+bool has(const std::vector<std::string>& w, const std::string& part) {
+  for (const auto& line : w)
+    if (line.find(part) != std::string::npos) return true;
+  return false;
+}
+
+TEST(RunWarnings, NoneForAQuietRun) {
+  EXPECT_TRUE(run_warnings(quiet(), two_cpus()).empty());
+}
+
+TEST(RunWarnings, EnvironmentFirstThenThePlacementsNote) {
+  Options o = quiet();
+  o.placement.note = "cross fell back to one CPU";
+  RunFacts f = two_cpus();
+  f.environment = {"governor", "hypervisor"};
+  EXPECT_EQ(run_warnings(o, f),
+            (std::vector<std::string>{"governor", "hypervisor",
+                                      "cross fell back to one CPU"}));
+}
+
+TEST(RunWarnings, SpinWaitsOnOneCpuOnlyWhenSpinIsSelectedAndOffered) {
+  Options o = quiet();
+  o.transports = {"shm_ring"};  // offers spin
+  o.placements = {placement("cross", 0, 1), placement("same", 0, 0)};
+  const auto w = run_warnings(o, two_cpus());
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("spin waits with both sides on one CPU (same)"),
+            std::string::npos);
+  EXPECT_NE(w[0].find("use --wait=block"), std::string::npos);
+  o.waits = {"block"};
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+  o = quiet();  // the pipe has no spin wait
+  o.placements = {placement("same", 0, 0)};
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+  o.transports = {"shm_ring"};
+  o.placements = {placement("none", -1, -1)};  // unpinned: not one CPU
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+}
+
+TEST(RunWarnings, PairsOversubscribeWhenTwiceTheirCountExceedsTheCpus) {
+  Options o = quiet();
+  o.pairs = 2;
+  EXPECT_TRUE(run_warnings(o, {{}, 4, 0, 0}).empty());
+  EXPECT_EQ(run_warnings(o, {{}, 3, 0, 0}),
+            (std::vector<std::string>{
+                "--pairs=2 runs 4 processes on 3 CPUs: oversubscribed, so "
+                "aggregate figures include scheduling contention"}));
+}
+
+TEST(RunWarnings, SizesAboveAKernelLimitAreSaidToFragment) {
+  const transports::TransportInfo* fragmenting = nullptr;
+  for (const auto& t : transports::all_transports())
+    if (t.caps.fragment_above_bytes > 0 && !fragmenting) fragmenting = &t;
+  ASSERT_NE(fragmenting, nullptr);
+  const std::size_t limit = fragmenting->caps.fragment_above_bytes;
+  Options o = quiet();
+  o.transports = {fragmenting->name};
+  o.waits = {"block"};
+  o.sizes = {limit};
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+  o.sizes = {limit, limit + 1, 2 * limit};
+  const auto w = run_warnings(o, two_cpus());
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].rfind(fragmenting->name +
+                           ": a kernel limit caps one "
+                           "message unit at " +
+                           std::to_string(limit) + " B, so messages of " +
+                           std::to_string(limit + 1) + ", " +
+                           std::to_string(2 * limit) + " B are fragmented",
+                       0),
+            0u)
+      << w[0];
+  EXPECT_TRUE(has(w, "raise " + fragmenting->caps.fragment_knob));
+}
+
+TEST(RunWarnings, FaninOversubscribesWithMoreProducersThanCpusLeft) {
+  Options o = quiet();
+  o.scenarios = {"pingpong", "fanin"};
+  o.producers = {1, 2};
+  EXPECT_TRUE(run_warnings(o, {{}, 3, 0, 0}).empty());
+  EXPECT_EQ(run_warnings(o, two_cpus()),
+            (std::vector<std::string>{
+                "fanin with up to 2 producers runs 3 processes on 2 CPUs: "
+                "oversubscribed, so producers take turns on their CPU and the "
+                "figures include scheduling contention"}));
+  o.scenarios = {"pingpong"};  // the warning is fanin's own
+  o.producers = {64};
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+}
+
+TEST(RunWarnings, StaleObjectsRemovedAndRefusedComeLast) {
+  Options o = quiet();
+  o.pairs = 2;
+  const auto w = run_warnings(o, {{"env"}, 2, 3, 1});
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0], "env");
+  EXPECT_EQ(w[1].rfind("--pairs=2", 0), 0u);
+  EXPECT_EQ(w[2],
+            "removed 3 IPC object(s) left by ipcbench runs that died (run "
+            "ipcbench --cleanup to see them listed)");
+  EXPECT_EQ(w[3].rfind("refused to remove 1 entr(y/ies)", 0), 0u);
+  EXPECT_TRUE(has(w, "run ipcbench --cleanup to list them with the reasons"));
+}
+
+}  // namespace
+}  // namespace ipcb::bench
