@@ -72,9 +72,9 @@ FLAGGED = {
         [("rate_latency.py", [])]),
     "fairness nan": (
         "fanin.json", setter(lambda d: record(
-            d, "fanin/unix_stream/4096/2_producers")["fanin"]["fairness"],
+            d, "fanin/unix_dgram/4096/2_producers")["fanin"]["fairness"],
             "jain_index", math.nan),
-        "fanin/unix_stream/4096/2_producers",
+        "fanin/unix_dgram/4096/2_producers",
         "invalid figure: fanin.fairness.jain_index = nan",
         [("fanin_throughput.py", [])]),
     "pairs aggregate infinite": (
