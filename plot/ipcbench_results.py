@@ -37,7 +37,10 @@ import statistics
 
 import results_check as rc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the major version these scripts read
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           os.pardir, "results", "schema",
+                           f"results-{SCHEMA_VERSION}.schema.json")
 GENERATE_HINT = "run ./run_all.sh or build/ipcbench --out=FILE to make one"
 DAMAGED = ("the file is damaged or was not written by ipcbench; run the "
            "benchmarks again")
@@ -305,7 +308,8 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
 
 
 # Headline fields: (row key, Google Benchmark counter in the median aggregate)
-# as ping-pong and stream name them; SCENARIO_COUNTERS has the exceptions.
+# as ping-pong and stream name them (None: no counter, the median of the
+# repetitions); SCENARIO_COUNTERS has the exceptions.
 HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
@@ -316,7 +320,7 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("achieved_per_s", "achieved_per_s"),
                    ("missed_slots", "missed_slots"),
                    ("jain_index", "jain_index"),
-                   ("min_share", "min_share"), ("max_share", "max_share"))
+                   ("min_share", None), ("max_share", None))
 # Counters of scenarios whose latency is not a round trip: rate's (from the
 # intended send time) and fan-in's (send to receive) are lat_*, with no p90;
 # one-way's record latency is a round trip with no counter of its own (its
@@ -327,7 +331,7 @@ SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
                      "oneway": {"p50_ns": None, "p90_ns": None,
                                 "p99_ns": None, "p999_ns": None}}
 # Every counter of Google Benchmark's entries that a headline may read.
-GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS} | {
+GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS if c} | {
     c for counters in SCENARIO_COUNTERS.values()
     for c in counters.values() if c})
 # Fields that are settings of the benchmark, the same in every repetition.
