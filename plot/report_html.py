@@ -145,10 +145,11 @@ HIGHER_IS_BETTER = ("stream", "fanin")  # ranked by MB/s, the rest by p50
 
 
 def _settings(h):
-    """What a benchmark's name adds after its size (offered rate, producers,
-    placement, pairs): only benchmarks with the same settings are ranked
-    against each other."""
-    return tuple(h["name"].split("/")[3:])
+    """A benchmark's settings beyond scenario, transport:wait and size
+    (offered rate, producers, placement, pairs): only benchmarks with the
+    same settings are ranked against each other."""
+    return (h["offered_per_s"] or 0, h["producers"] or 0, h["placement"],
+            h["pairs"])
 
 
 def _rank(results):
