@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """Compares two ipcbench runs, A (before) and B (after): for every benchmark
-in both, A, B and the ratio B/A of its headline figures: p50 and p99
-(ping-pong: round trip; rate: latency from the intended send time), MB/s
-(stream), msgs/s (fan-in: the consumer's aggregate); with repetitions on
-both sides, whether the difference is statistically significant (two-sided
-Mann-Whitney U over the per-repetition values, as Google Benchmark's
-compare.py does). Context figures are shown beside them, neither tested nor
-charted: achieved rate and missed slots (rate), send-to-receive p50 and p99
-and Jain's fairness index (fan-in), round trips per second of all pairs
-(ping-pong with --pairs). Benchmarks are the same when scenario, transport,
+in both, A, B and the ratio B/A of its scenario's headline figures
+(headlines.py): p50 and p99 (ping-pong: round trip; one-way: driver to
+peer; rate: latency from the intended send time), MB/s (stream), msgs/s
+(fan-in: the consumer's aggregate); with repetitions on both sides, whether
+the difference is statistically significant (two-sided Mann-Whitney U over
+the per-repetition values, as Google Benchmark's compare.py does). Context
+figures are shown beside them, neither tested nor charted: achieved rate
+and missed slots (rate), send-to-receive p50 and p99 and Jain's fairness
+index (fan-in), round trips per second of all pairs (ping-pong with
+--pairs). Benchmarks are the same when scenario, transport,
 wait, size, offered rate, producer count and pair count (--pairs) agree,
 and, if either run is a placement sweep, the placement (preset; CPUs for a
 custom one). Warns when the runs come from different machines, kernels,
@@ -31,8 +32,8 @@ import os
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, METRICS as METRIC_NAMES
 from ipcbench_results import PlotError, load
-
 
 
 def fmt_count(v):
@@ -40,29 +41,40 @@ def fmt_count(v):
     return f"{v:,.0f}"
 
 
-# (metric, headline / row key, scenario, unit formatter, lower is better
-# (None: neither), headline). Headline figures are tested and charted;
-# the others are context, shown with their ratio but neither tested nor
-# charted, and only when either run has the figure.
-METRICS = (("p50", "p50_ns", "pingpong", cc.fmt_ns, True, True),
-           ("p99", "p99_ns", "pingpong", cc.fmt_ns, True, True),
-           ("trips/s", "round_trips_per_s", "pingpong", fmt_count, False,
-            False),
-           ("MB/s", "bytes_per_second", "stream",
-            lambda v: f"{v / 1e6:,.1f}", False, True),
-           ("p50", "p50_ns", "rate", cc.fmt_ns, True, True),
-           ("p99", "p99_ns", "rate", cc.fmt_ns, True, True),
-           ("achieved/s", "achieved_per_s", "rate", fmt_count, None, False),
-           ("missed", "missed_slots", "rate", fmt_count, True, False),
-           ("msgs/s", "msgs_per_s", "fanin", fmt_count, False, True),
-           ("p50", "p50_ns", "fanin", cc.fmt_ns, True, False),
-           ("p99", "p99_ns", "fanin", cc.fmt_ns, True, False),
-           ("Jain", "jain_index", "fanin", lambda v: f"{v:.4f}", False,
-            False))
+# How the table writes a headline figure, by unit.
+UNIT_TEXT = {"ns": cc.fmt_ns, "B/s": lambda v: f"{v / 1e6:,.1f}",
+             "msgs/s": fmt_count}
+# Context figures, shown with their ratio but neither tested nor charted,
+# and only when either run has the figure: (metric, headline / row key,
+# scenario, formatter, lower is better (None: neither)).
+CONTEXT = (("trips/s", "round_trips_per_s", "pingpong", fmt_count, False),
+           ("achieved/s", "achieved_per_s", "rate", fmt_count, None),
+           ("missed", "missed_slots", "rate", fmt_count, True),
+           ("p50", "p50_ns", "fanin", cc.fmt_ns, True),
+           ("p99", "p99_ns", "fanin", cc.fmt_ns, True),
+           ("Jain", "jain_index", "fanin", lambda v: f"{v:.4f}", False))
+
+
+def _metrics():
+    """(metric, row key, scenario, formatter, lower is better, headline):
+    each scenario's headline figure and the one beside it (HEADLINES),
+    tested and charted, then its context figures."""
+    out = []
+    for scenario, h in HEADLINES.items():
+        out += [(METRIC_NAMES[field], field, scenario, UNIT_TEXT[h.unit],
+                 not h.higher_is_better, True)
+                for field in (h.key, h.tail) if field]
+        out += [(*c, False) for c in CONTEXT if c[2] == scenario]
+    return tuple(out)
+
+
+METRICS = _metrics()
 NO_REPS = "n/a (no repetitions)"
 CONTEXT = "context, not tested"
 # What the table's rows of a scenario mean, printed when it has some.
 NOTES = {
+    "oneway": "oneway: p50 and p99 are one-way latency, driver to peer "
+              "(lower is better).",
     "rate": "rate: p50 and p99 are latency from the intended send time "
             "(lower is better); achieved/s and missed (send slots the sender "
             "fell behind on) are context.",
@@ -322,16 +334,13 @@ def print_table(rows, only_a, only_b, a, b, alpha):
             print(f"only in {side}: {', '.join(names)}")
 
 
-# The chart's panels: scenario, title, x axis (row key), which way is
-# better; each draws its scenario's headline metrics (p99 thin).
-PANELS = (("pingpong", "Ping-pong round-trip latency, B/A", "message_bytes",
-           "below 1: B faster"),
-          ("stream", "Stream throughput (MB/s), B/A", "message_bytes",
-           "above 1: B faster"),
-          ("rate", "Latency from the intended send time at an offered rate, "
-           "B/A", "offered_per_s", "below 1: B faster"),
-          ("fanin", "Fan-in aggregate throughput (msgs/s), B/A", "producers",
-           "above 1: B faster"))
+# The chart's panels, one per scenario of HEADLINES: scenario, title, x
+# axis (row key), which way is better; each draws its scenario's headline
+# metrics (p99 thin).
+PANELS = tuple(
+    (scenario, f"{h.title}{'' if h.tail else f' ({METRIC_NAMES[h.key]})'}"
+     ", B/A", h.swept, f"{'above' if h.higher_is_better else 'below'} 1: "
+     "B faster") for scenario, h in HEADLINES.items())
 
 
 def _variant(h, by_placement, by_size, by_pairs):

@@ -42,6 +42,7 @@ import os
 import statistics
 
 import results_check as rc
+from headlines import HEADLINES
 
 SCHEMA_VERSION = 1  # the major version these scripts read
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -373,11 +374,13 @@ def _headline(runs, median_entry):
 
 
 def representative(runs):
-    """The successful repetition whose p50 (or rate) is the median one."""
+    """The successful repetition whose headline figure (HEADLINES; memcpy:
+    bytes/s) is the median one."""
     ok = [r for r in runs if r["status"] == "ok"]
     if not ok:
         return None
-    key = "p50_ns" if ok[0]["p50_ns"] is not None else "bytes_per_second"
+    kind = HEADLINES.get(ok[0]["scenario"])
+    key = kind.key if kind else "bytes_per_second"
     ranked = sorted(ok, key=lambda r: (r[key] is None, r[key] or 0))
     return ranked[(len(ranked) - 1) // 2]
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import fixture, run_script
 from test_wrong_values import edited, gb_entry, record, setter
 import compare
+from headlines import HEADLINES
 import fanin_throughput
 import ipcbench_results as ir
 import latency_cdf
@@ -129,7 +130,7 @@ def drawn(results):
     for size in sizes:
         out.update(("latency_cdf", "pingpong", h["series"], size, None)
                    for _, h in latency_cdf.cdf_lines(results, size=size))
-        for scenario in ranked_bar.KINDS:
+        for scenario in HEADLINES:
             out.update(("ranked_bar", scenario, h["series"], size, None)
                        for _, h in ranked_bar.ranked_bars(
                            results, scenario=scenario, size=size))

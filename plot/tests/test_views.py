@@ -171,10 +171,11 @@ def test_placement_values_are_the_files_figures():
         for series, by_place in groups.items():
             for place, (value, whisker) in by_place.items():
                 thr = recs[("stream", series, size, place)]["throughput"]
-                assert value == thr["msgs_per_s"] and whisker is None
+                # stream's headline figure (headlines.py): bytes/s
+                assert value == thr["bytes_per_second"] and whisker is None
 
 
-def test_placement_of_rate_uses_p99_and_names_custom_cpus(tmp_path):
+def test_placement_of_rate_uses_p50_to_p99_and_names_custom_cpus(tmp_path):
     doc = load_doc("rate.json")
     pinned = []
     for rec in doc["ipcbench"]["benchmarks"]:
@@ -191,10 +192,11 @@ def test_placement_of_rate_uses_p99_and_names_custom_cpus(tmp_path):
     # only transports measured under both placements are compared
     assert list(groups) == ["pipe:block\n1k/s", "pipe:block\n10k/s",
                             "pipe:block\n50k/s"]
-    cross = records(doc)["rate/pipe/64/50000_per_s"]
-    assert groups["pipe:block\n50k/s"] == {
-        "cross": (cross["latency"]["percentiles_ns"]["99"], None),
-        "cpus 1,0": (123456, None)}
+    # rate's headline figure (headlines.py): p50, a whisker to p99
+    pct = records(doc)["rate/pipe/64/50000_per_s"]["latency"][
+        "percentiles_ns"]
+    assert groups["pipe:block\n50k/s"] == {"cross": (pct["50"], pct["99"]),
+                                           "cpus 1,0": (pct["50"], 123456)}
     assert placement_compare.main([path, "--out-dir", str(tmp_path)]) == 0
     assert "cpus 1,0 (driver CPU 1, peer CPU 0)" in check_chart(
         tmp_path, "placement_compare")
