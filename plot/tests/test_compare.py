@@ -17,7 +17,8 @@ import pytest
 from conftest import fixture, run_script, write_json
 from derive import derived, keep_only, load_doc
 import chart_common as cc
-import compare
+import compare_chart
+import comparison
 from ipcbench_results import load
 from scipy.stats import mannwhitneyu
 
@@ -25,7 +26,8 @@ GB_COMPARE = "/usr/share/benchmark/compare.py"
 
 
 def rows_by(a, b, test=None):
-    rows, only_a, only_b = compare.compare_rows(load(a), load(b), 0.05, test)
+    rows, only_a, only_b = comparison.compare_rows(load(a), load(b), 0.05,
+                                                   test)
     return {(r["name"], r["metric"]): r for r in rows}, only_a, only_b
 
 
@@ -349,10 +351,10 @@ def test_custom_placements_match_only_on_the_same_cpus(tmp_path):
 def test_offered_rates_and_producer_counts_are_matched_one_to_one(
         tmp_path, name, dropped):
     r = load(fixture(name))
-    assert len({compare.key_of(h) for h in r.headlines}) == len(r.headlines)
+    assert len({comparison.key_of(h) for h in r.headlines}) == len(r.headlines)
     fewer = write_json(tmp_path / name, keep_only(
         load_doc(name), lambda n: not n.endswith(dropped)))
-    _, only_a, only_b = compare.compare_rows(r, load(fewer))
+    _, only_a, only_b = comparison.compare_rows(r, load(fewer))
     assert only_a == sorted(h["name"] for h in r.headlines
                             if h["name"].endswith(dropped))
     assert len(only_a) in (2, 4) and only_b == []
@@ -360,9 +362,9 @@ def test_offered_rates_and_producer_counts_are_matched_one_to_one(
 
 def test_chart_of_two_sweeps_has_a_line_per_placement(tmp_path):
     a, b = load(fixture("placement.json")), load(placement_b(tmp_path))
-    rows, _, _ = compare.compare_rows(a, b)
+    rows, _, _ = comparison.compare_rows(a, b)
     plt = cc.import_pyplot()
-    fig = compare.make_figure(rows, a, b, plt)
+    fig = compare_chart.make_figure(rows, a, b, plt)
     drawn = {line.get_label(): line for ax in fig.axes
              for line in ax.get_lines()
              if not line.get_label().startswith("_")}
@@ -505,11 +507,11 @@ def test_printed_table_of_rate_and_fanin(tmp_path):
         *cc.fmt_ns(a).split(), *cc.fmt_ns(2 * a).split(), "2.000"]
     a = recs["rate/pipe/64/50000_per_s"]["rate"]
     assert row(lines, "rate/pipe/64/50000_per_s", "achieved/s")[2:5] == [
-        compare.fmt_count(a["achieved_per_s"]),
-        compare.fmt_count(a["achieved_per_s"] * 0.5), "0.500"]
+        comparison.fmt_count(a["achieved_per_s"]),
+        comparison.fmt_count(a["achieved_per_s"] * 0.5), "0.500"]
     assert row(lines, "rate/pipe/64/50000_per_s", "missed")[2:] == [
-        compare.fmt_count(a["missed_slots"]),
-        compare.fmt_count(a["missed_slots"] * 4),
+        comparison.fmt_count(a["missed_slots"]),
+        comparison.fmt_count(a["missed_slots"] * 4),
         "4.000" if a["missed_slots"] else "\u2014", "context,", "not",
         "tested"]
     assert len(lines) == 5 + 6 * 4
@@ -521,8 +523,8 @@ def test_printed_table_of_rate_and_fanin(tmp_path):
     recs = records("fanin.json")
     a = recs["fanin/posix_mq:block/64/4_producers"]
     assert row(lines, a["name"], "msgs/s")[2:6] == [
-        compare.fmt_count(a["throughput"]["msgs_per_s"]),
-        compare.fmt_count(2 * a["throughput"]["msgs_per_s"]), "2.000",
+        comparison.fmt_count(a["throughput"]["msgs_per_s"]),
+        comparison.fmt_count(2 * a["throughput"]["msgs_per_s"]), "2.000",
         "n/a"]
     a = recs["fanin/unix_dgram/64/4_producers"]
     jain = f"{a['fanin']['fairness']['jain_index']:.4f}"
@@ -590,9 +592,9 @@ def test_rate_and_fanin_alone_are_compared_and_charted(tmp_path):
 
 def drawn_lines(a, b):
     a, b = load(a), load(b)
-    rows, _, _ = compare.compare_rows(a, b)
+    rows, _, _ = comparison.compare_rows(a, b)
     plt = cc.import_pyplot()
-    fig = compare.make_figure(rows, a, b, plt)
+    fig = compare_chart.make_figure(rows, a, b, plt)
     out = {ax.get_title(): {line.get_label(): line
                             for line in ax.get_lines()
                             if not line.get_label().startswith("_")}
@@ -712,14 +714,14 @@ def test_pair_counts_are_matched_one_to_one(tmp_path):
 
 def test_one_pair_and_two_pairs_are_never_matched(tmp_path):
     r = load(fixture("pairs_a.json"))
-    assert len({compare.key_of(h) for h in r.headlines}) == len(r.headlines)
+    assert len({comparison.key_of(h) for h in r.headlines}) == len(r.headlines)
     one = write_json(tmp_path / "one.json", keep_only(
         load_doc("pairs_a.json"), lambda n: not n.endswith("/2_pairs")))
     b = pairs_b(tmp_path)
     with open(b) as f:
         two = write_json(tmp_path / "two.json", keep_only(
             json.load(f), lambda n: n.endswith("/2_pairs")))
-    rows, only_a, only_b = compare.compare_rows(load(one), load(two))
+    rows, only_a, only_b = comparison.compare_rows(load(one), load(two))
     assert rows == []
     assert only_a == sorted(h["name"] for h in load(one).headlines)
     assert only_b == sorted(h["name"] for h in load(two).headlines)
@@ -729,7 +731,7 @@ def test_one_pair_and_two_pairs_are_never_matched(tmp_path):
     assert f"{one} and {two} have no benchmark in common (A ran 1 pair at " \
            "once, B 2)" in done.stderr
     # with the rest of the file: each matched with its own pair count
-    rows, only_a, only_b = compare.compare_rows(load(one), load(b))
+    rows, only_a, only_b = comparison.compare_rows(load(one), load(b))
     assert only_a == [] and len(only_b) == 5
     assert all(r["pairs"] == 1 for r in rows)
     assert rows[0]["name"] == "pingpong/pipe/64" and rows[0]["ratio"] == 2.0
@@ -819,6 +821,6 @@ def test_existing_comparisons_print_exactly_as_before(tmp_path):
                  ("placement.json", placement_b(tmp_path)),
                  ("rep5_a.json", rep5_b(tmp_path)),
                  ("small.json", fixture("with_failures.json"))):
-        rows, _, _ = compare.compare_rows(load(fixture(a)), load(b))
+        rows, _, _ = comparison.compare_rows(load(fixture(a)), load(b))
         assert {r["metric"] for r in rows} <= {"p50", "p99", "MB/s"}
         assert all(r["headline"] and r["pairs"] == 1 for r in rows)

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import fixture, run_script
 from derive import derived
-import compare
+import compare_chart
+import comparison
 import headlines
 import ipcbench_results as ir
 import placement_compare
@@ -80,13 +81,13 @@ def test_compare_tests_and_charts_it(tmp_path, scenario):
     scale = (dict(throughput=dict.fromkeys(names, 2.0)) if h.unit != "ns"
              else dict(latency=dict.fromkeys(names, 2.0)))
     b = derived(tmp_path, name, **scale)
-    rows, _, _ = compare.compare_rows(ir.load(fixture(name)), ir.load(b))
+    rows, _, _ = comparison.compare_rows(ir.load(fixture(name)), ir.load(b))
     mine = [x for x in rows if x["scenario"] == scenario and x["headline"]]
     assert {x["metric"] for x in mine} == {
         METRICS[f] for f in (h.key, h.tail) if f}
     assert all(x["ratio"] == 2.0 for x in mine)
     assert all(x["lower_is_better"] is not h.higher_is_better for x in mine)
-    panel = next(p for p in compare.PANELS if p[0] == scenario)
+    panel = next(p for p in compare_chart.PANELS if p[0] == scenario)
     assert panel[1].startswith(h.title) and panel[2] == h.swept
     assert panel[3] == ("above" if h.higher_is_better else "below") + \
         " 1: B faster"

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import fixture, run_script
 from test_wrong_values import edited, gb_entry, record, setter
-import compare
+import comparison
 from headlines import HEADLINES
 import fanin_throughput
 import ipcbench_results as ir
@@ -225,7 +225,7 @@ def test_compare_lists_the_benchmark_as_invalid(tmp_path, name):
 
 def test_compare_rows_of_an_invalid_benchmark_have_no_ratio(tmp_path):
     fix, edit, bench, reason, _ = case("latency nan")
-    rows, _, _ = compare.compare_rows(ir.load(edited(tmp_path, fix, edit)),
+    rows, _, _ = comparison.compare_rows(ir.load(edited(tmp_path, fix, edit)),
                                       ir.load(fixture(fix)))
     mine = [r for r in rows if r["name"] == bench]
     assert [r["metric"] for r in mine] == ["p50", "p99"]
