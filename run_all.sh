@@ -20,7 +20,7 @@ readonly PACKAGES=(
   cmake g++ make git
   libbenchmark-dev libbenchmark-tools nlohmann-json3-dev libboost-dev
   libzmq3-dev cppzmq-dev libgtest-dev
-  python3-matplotlib python3-scipy python3-pytest
+  python3-matplotlib python3-scipy python3-pytest python3-jsonschema
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"
 

@@ -17,9 +17,11 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES
 
 STEM = "fanin_throughput"
-FIELDS = ("producers", "msgs_per_s", "jain_index", "min_share", "max_share")
+HEADLINE = HEADLINES["fanin"]  # messages/s, all producers together
+FIELDS = ("producers", HEADLINE.key, "jain_index", "min_share", "max_share")
 
 
 def fanin_points(results, series=None):
@@ -86,7 +88,7 @@ def make_figure(results, plt, series=None):
         for (s, label), pts in lines.items():
             st = styles[s]
             x = [p["producers"] for p in pts]
-            top.plot(x, [p["msgs_per_s"] for p in pts], label=label,
+            top.plot(x, [p[HEADLINE.key] for p in pts], label=label,
                      markersize=5, **st)
             mid.plot(x, [p["jain_index"] for p in pts], markersize=5, **st)
             xs = [v * offsets[(s, label)] for v in x]

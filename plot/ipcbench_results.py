@@ -1,10 +1,12 @@
 """Load, validate and flatten an ipcbench results file.
 
 The file is Google Benchmark's JSON document, unchanged, plus a top-level
-"ipcbench" block (results/results_file.hpp describes it). load() checks the
-whole file before anything is drawn and returns a Results object whose rows
-are flat dicts, one per benchmark run (one per repetition), joining the
-ipcbench record with Google Benchmark's own entry of the same name.
+"ipcbench" block; results/schema/results-1.schema.json defines every field
+(SCHEMA_PATH). load() refuses a schema_version other than the one these
+scripts read, checks the whole file before anything is drawn and returns a
+Results object whose rows are flat dicts, one per benchmark run (one per
+repetition), joining the ipcbench record with Google Benchmark's own entry
+of the same name.
 
 No statistic the C++ side computed is recomputed here: percentiles, means and
 rates are copied from the file. The one choice made here is the headline
@@ -14,8 +16,12 @@ the recorded values (the median of the per-repetition p50s, for example).
 Each headline says which one it is; the aggregate's counter for a figure
 depends on the scenario (HEADLINE_FIELDS, SCENARIO_COUNTERS: a rate or
 fan-in p50 is lat_p50_ns, a ping-pong one rtt_p50_ns). Settings of a
-benchmark (placement, offered rate, number of producers, number of pairs)
-are the same in every repetition and are copied from the first.
+benchmark (scenario, transport, wait, size, placement, offered rate, number
+of producers, number of pairs) come from its record's own keys, never from
+its name (a label); they are the same in every repetition and are copied
+from the first. A record of only a name and an error (a benchmark the
+driver abandoned when it stayed stuck) has no settings: it is no row, and
+is listed with the failures.
 
 Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
 their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
@@ -36,8 +42,12 @@ import os
 import statistics
 
 import results_check as rc
+from headlines import HEADLINES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the major version these scripts read
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           os.pardir, "results", "schema",
+                           f"results-{SCHEMA_VERSION}.schema.json")
 GENERATE_HINT = "run ./run_all.sh or build/ipcbench --out=FILE to make one"
 DAMAGED = ("the file is damaged or was not written by ipcbench; run the "
            "benchmarks again")
@@ -72,16 +82,6 @@ def placement_label(preset, driver_cpu=None, peer_cpu=None):
     return str(preset) if preset else "unknown"
 
 
-def parse_name(name):
-    """Splits "scenario/transport[:wait]/bytes" (fallback when fields miss)."""
-    parts = normalize_name(name).split("/")
-    if len(parts) != 3 or not parts[2].isdigit():
-        return None
-    transport, _, wait = parts[1].partition(":")
-    return {"scenario": parts[0], "transport": transport, "wait": wait,
-            "message_bytes": int(parts[2])}
-
-
 def _read_json(path):
     if not os.path.exists(path):
         raise PlotError(f"{path} does not exist", GENERATE_HINT)
@@ -110,10 +110,11 @@ def _check_block(path, doc):
             "pass a results.json written by build/ipcbench --out=FILE")
     block = doc["ipcbench"]
     version = block.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
         raise PlotError(
             f"{path} has schema_version {json.dumps(version)}; these scripts "
-            f"read {SCHEMA_VERSION}",
+            f"read version {SCHEMA_VERSION} (results/schema/results-"
+            f"{SCHEMA_VERSION}.schema.json)",
             "use the plot/ scripts from the ipcbench version that wrote it")
     records = block.get("benchmarks")
     if not isinstance(records, list):
@@ -203,18 +204,6 @@ def _status(rec, gb, failed_names, skipped_reasons):
     return "failed", str(failed_names.get(name, "no measurement recorded"))
 
 
-def name_setting(name, suffix):
-    """The number a benchmark's name gives a setting after its size:
-    ("rate/pipe/64/10000_per_s", "_per_s") -> 10000, ("fanin/pipe/64/
-    2_producers", "_producers") -> 2; None if it gives none. For records
-    without the setting's own block (a skipped benchmark has none)."""
-    for part in name.split("/")[3:]:
-        number = part[:-len(suffix)]
-        if part.endswith(suffix) and number.isdigit():
-            return int(number)
-    return None
-
-
 def pairs_of(value):
     """The number of concurrent pairs a record ran with: its "pairs" is
     --pairs (an int) or, once measured with more than one, one object per
@@ -232,14 +221,14 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                         "the file is damaged; run the benchmarks again")
     name = normalize_name(rec["name"])
     rec = dict(rec, name=name)
-    parsed = parse_name(name) or {}
+    if "scenario" not in rec and "error" in rec:
+        return None  # abandoned: listed with the failures
     row = {"name": name, "repetition_index": rec.get("repetition_index", 0)}
     for key in ("scenario", "transport", "wait", "message_bytes"):
-        value = rec.get(key, parsed.get(key))
-        if value is None:
+        if rec.get(key) is None:
             raise PlotError(f"{path}: benchmark {name} has no {key!r}",
                             "the file is damaged or not written by ipcbench")
-        row[key] = value
+        row[key] = rec[key]
     row["series"] = series_label(row["transport"], row["wait"])
     row["status"], row["reason"] = _status(rec, gb, failed, skipped)
     if row["status"] == "ok" and flagged:
@@ -283,17 +272,15 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
         "driver_to_peer") or {}).get("percentiles_ns", {}))
     row.update(oneway_p50_ns=one.get(50.0), oneway_p99_ns=one.get(99.0))
     rate = rec.get("rate") or {}
-    offered = rate.get("offered_per_s")
-    if offered is None and name_setting(name, "_per_s") is not None:
-        offered = float(name_setting(name, "_per_s"))
-    row.update(offered_per_s=offered,
+    # (files written before records had offered_rate_per_s have the
+    # offered rate of measured rate benchmarks in their rate block only)
+    row.update(offered_per_s=rec.get("offered_rate_per_s",
+                                     rate.get("offered_per_s")),
                achieved_per_s=rate.get("achieved_per_s"),
                missed_slots=rate.get("missed_slots"))
     fanin = rec.get("fanin") or {}
     fair = fanin.get("fairness") or {}
-    producers = fanin.get("producers", rec.get("producers"))
-    row.update(producers=(producers if producers is not None else
-                          name_setting(name, "_producers")),
+    row.update(producers=rec.get("producers"), verify=rec.get("verify"),
                per_producer=fanin.get("per_producer", []),
                jain_index=fair.get("jain_index"),
                min_share=fair.get("min_share"),
@@ -305,7 +292,8 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
 
 
 # Headline fields: (row key, Google Benchmark counter in the median aggregate)
-# as ping-pong and stream name them; SCENARIO_COUNTERS has the exceptions.
+# as ping-pong and stream name them (None: no counter, the median of the
+# repetitions); SCENARIO_COUNTERS has the exceptions.
 HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("p99_ns", "rtt_p99_ns"), ("p999_ns", "rtt_p999_ns"),
                    ("msgs_per_s", "msgs_per_s"),
@@ -316,7 +304,7 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("achieved_per_s", "achieved_per_s"),
                    ("missed_slots", "missed_slots"),
                    ("jain_index", "jain_index"),
-                   ("min_share", "min_share"), ("max_share", "max_share"))
+                   ("min_share", None), ("max_share", None))
 # Counters of scenarios whose latency is not a round trip: rate's (from the
 # intended send time) and fan-in's (send to receive) are lat_*, with no p90;
 # one-way's record latency is a round trip with no counter of its own (its
@@ -327,12 +315,12 @@ SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
                      "oneway": {"p50_ns": None, "p90_ns": None,
                                 "p99_ns": None, "p999_ns": None}}
 # Every counter of Google Benchmark's entries that a headline may read.
-GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS} | {
+GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS if c} | {
     c for counters in SCENARIO_COUNTERS.values()
     for c in counters.values() if c})
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
-                  "offered_per_s", "producers", "pairs")
+                  "offered_per_s", "producers", "pairs", "verify")
 
 
 def median_counter(scenario, key):
@@ -386,11 +374,13 @@ def _headline(runs, median_entry):
 
 
 def representative(runs):
-    """The successful repetition whose p50 (or rate) is the median one."""
+    """The successful repetition whose headline figure (HEADLINES; memcpy:
+    bytes/s) is the median one."""
     ok = [r for r in runs if r["status"] == "ok"]
     if not ok:
         return None
-    key = "p50_ns" if ok[0]["p50_ns"] is not None else "bytes_per_second"
+    kind = HEADLINES.get(ok[0]["scenario"])
+    key = kind.key if kind else "bytes_per_second"
     ranked = sorted(ok, key=lambda r: (r[key] is None, r[key] or 0))
     return ranked[(len(ranked) - 1) // 2]
 
@@ -434,12 +424,13 @@ class Results:
                 gb = iterations.get((normalize_name(str(rec.get("name", ""))),
                                      rec.get("repetition_index", 0)))
             try:
-                self.rows.append(_flatten(path, i, rec, gb, failed, skipped,
-                                          flagged[i]))
+                row = _flatten(path, i, rec, gb, failed, skipped, flagged[i])
             except (AttributeError, TypeError, ValueError) as e:
                 raise PlotError(f"{path}: benchmark #{i} is malformed ({e})",
                                 "the file is damaged or not written by "
                                 "ipcbench") from None
+            if row is not None:
+                self.rows.append(row)
         self.headlines = self._make_headlines()
 
     def _make_headlines(self):

@@ -17,6 +17,7 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, axis_label
 from ipcbench_results import PlotError, representative
 
 TICKS = (0, 50, 90, 99, 99.9, 99.99, 99.999)
@@ -48,8 +49,9 @@ def cdf_lines(results, series=None, size=64):
     first: one line per transport:wait, and per placement ("pipe:block,
     same") when the run swept several (cc.Variants)."""
     variants = cc.variants_of(results, "pingpong")
+    key = HEADLINES["pingpong"].key
     return [(variants.label(h), h) for h in sorted(
-        results.select("pingpong", series, size), key=lambda h: h["p50_ns"])]
+        results.select("pingpong", series, size), key=lambda h: h[key])]
 
 
 def make_figure(results, plt, series=None, size=64):
@@ -80,7 +82,7 @@ def make_figure(results, plt, series=None, size=64):
     ax.set_xlabel("percentile (log scale of 1/(1\u2212p))")
     ax.set_yscale("log")
     cc.plain_log_axis(ax.yaxis)
-    ax.set_ylabel("round-trip latency (\u00b5s, log scale)")
+    ax.set_ylabel(axis_label(HEADLINES["pingpong"], log=True, tail_as=None))
     ax.set_title(f"Ping-pong round-trip latency by percentile, "
                  f"{cc.fmt_bytes(size)} messages")
     if variants.several:

@@ -16,8 +16,10 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, UNITS, axis_label
 
 STEM = "latency_vs_size"
+HEADLINE = HEADLINES["pingpong"]  # p50, p99 beside it
 
 
 def latency_lines(results, series=None):
@@ -25,8 +27,8 @@ def latency_lines(results, series=None):
     file: one line per transport:wait, and per placement ("pipe:block, same")
     when the run swept several (cc.Variants)."""
     variants = cc.variants_of(results, "pingpong")
-    return {key: sorted((h["message_bytes"], h["p50_ns"], h["p99_ns"])
-                        for h in heads)
+    return {key: sorted((h["message_bytes"], h[HEADLINE.key],
+                         h[HEADLINE.tail]) for h in heads)
             for key, heads in variants.by_line(
                 results.select("pingpong", series)).items()}
 
@@ -44,8 +46,9 @@ def make_figure(results, plt, series=None, p99="band"):
     fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
                                     5.6))
     for (s, label), group in lines.items():
-        pts = sorted((h["message_bytes"], h["p50_ns"] / 1e3, h["p99_ns"] / 1e3)
-                     for h in group)
+        scale = UNITS[HEADLINE.unit].scale
+        pts = sorted((h["message_bytes"], h[HEADLINE.key] * scale,
+                      h[HEADLINE.tail] * scale) for h in group)
         x, p50, p99v = (list(v) for v in zip(*pts))
         st = variants.style(group[0], styles, colours)
         ax.plot(x, p50, label=label, markersize=4, **st)
@@ -61,7 +64,7 @@ def make_figure(results, plt, series=None, p99="band"):
     cc.size_axis(ax, results.sizes("pingpong"))
     ax.set_yscale("log")
     cc.plain_log_axis(ax.yaxis)
-    ax.set_ylabel("round-trip latency (\u00b5s, log scale)")
+    ax.set_ylabel(axis_label(HEADLINE, log=True, tail_as=None))
     shown = {"band": "line p50, shaded band up to p99",
              "whiskers": "line p50, whisker up to p99", "none": "p50"}[p99]
     ax.set_title(f"Ping-pong round-trip latency vs message size ({shown})")

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Placement side by side: for every scenario the run measured under more
 than one placement (--placement=same,cross,A:B), grouped bars of its headline
-figure, one group per transport (and wait strategy), one bar per placement,
-one panel per scenario and message size.
+figure (headlines.py; a whisker to the figure shown beside it, p99, where
+the scenario has one), one group per transport (and wait strategy), one bar
+per placement, one panel per scenario and message size.
 
     /usr/bin/python3 plot/placement_compare.py results/<stamp>/results.json
 
@@ -16,22 +17,9 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, UNITS, axis_label
 
 STEM = "placement_compare"
-# scenario -> the headline figure: row key, optional whisker key, scale to the
-# axis unit, axis label
-METRICS = {
-    "pingpong": ("p50_ns", "p99_ns", 1e-3,
-                 "round-trip latency (\u00b5s):\nbar p50, whisker to p99"),
-    "oneway": ("oneway_p50_ns", "oneway_p99_ns", 1e-3,
-               "one-way latency driver\u2192peer (\u00b5s):\nbar p50, "
-               "whisker to p99"),
-    "stream": ("msgs_per_s", None, 1, "stream throughput\n(messages/s)"),
-    "rate": ("p99_ns", None, 1e-3,
-             "p99 latency from intended\nsend time (\u00b5s)"),
-    "fanin": ("msgs_per_s", None, 1,
-              "fan-in throughput, all\nproducers (messages/s)"),
-}
 TITLES = {"pingpong": "Ping-pong", "oneway": "One-way", "stream": "Stream",
           "rate": "Rate", "fanin": "Fan-in"}
 COLOURS = ("#6a51a3", "#41ab5d", "#d94801", "#2171b5", "#969696", "#e7298a")
@@ -53,7 +41,7 @@ def compared_scenarios(results):
     """Scenarios with successful benchmarks under more than one placement."""
     scenarios = dict.fromkeys(h["scenario"] for h in results.select())
     return [s for s in scenarios
-            if s in METRICS and len(results.placements(s)) > 1]
+            if s in HEADLINES and len(results.placements(s)) > 1]
 
 
 def placement_values(results, series=None):
@@ -62,7 +50,7 @@ def placement_values(results, series=None):
     (ns or per s; whisker None where the scenario has none)."""
     out = {}
     for scenario in compared_scenarios(results):
-        key, whisker, _, _ = METRICS[scenario]
+        key, whisker = HEADLINES[scenario].key, HEADLINES[scenario].tail
         for size in results.sizes(scenario):
             heads = sorted(results.select(scenario, series, size), key=lambda
                            h: (h["series"], h["offered_per_s"] or 0,
@@ -150,7 +138,8 @@ def make_figure(results, plt, series=None):
         panel_w * ncols + 3.6, 3.9 * nrows + 1.2))
     first_row = []
     for r, (scenario, sizes) in enumerate(data.items()):
-        _, _, scale, label = METRICS[scenario]
+        scale = UNITS[HEADLINES[scenario].unit].scale
+        label = axis_label(HEADLINES[scenario])
         for c in range(ncols):
             ax = grid[r][c]
             if c >= len(sizes):

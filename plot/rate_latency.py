@@ -16,8 +16,10 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, UNITS
 
 STEM = "rate_latency"
+HEADLINE = HEADLINES["rate"]  # p50, p99 beside it
 SUSTAINED = 0.95  # achieved/offered below this counts as falling behind
 BEHIND_TEXT = ("hollow marker: the sender fell behind (missed slots > 0, or "
                f"achieved < {SUSTAINED:.0%} of offered)")
@@ -42,8 +44,9 @@ def rate_points(results, series=None):
         lines = {}
         for key, group in cc.by_line(heads, several).items():
             lines[key] = sorted((dict({k: h[k] for k in (
-                "offered_per_s", "achieved_per_s", "missed_slots", "p50_ns",
-                "p99_ns")}, behind=fell_behind(h)) for h in group),
+                "offered_per_s", "achieved_per_s", "missed_slots",
+                HEADLINE.key, HEADLINE.tail)}, behind=fell_behind(h))
+                for h in group),
                 key=lambda p: p["offered_per_s"])
         if lines:
             out[size] = lines
@@ -101,8 +104,8 @@ def make_figure(results, plt, series=None):
     for ax, (size, lines) in zip(axes, points.items()):
         for (s, label), pts in lines.items():
             x = [p["offered_per_s"] for p in pts]
-            for key, dash in (("p50_ns", "-"), ("p99_ns", "--")):
-                y = [p[key] / 1e3 for p in pts]
+            for key, dash in ((HEADLINE.key, "-"), (HEADLINE.tail, "--")):
+                y = [p[key] * UNITS[HEADLINE.unit].scale for p in pts]
                 ax.plot(x, y, color=colours[s], linestyle=dash, linewidth=1.4)
                 for xi, yi, p in zip(x, y, pts):
                     ax.plot([xi], [yi], linestyle="", marker=markers[label],
@@ -114,8 +117,8 @@ def make_figure(results, plt, series=None):
         _rate_axis(ax, rates)
         ax.set_title(f"{cc.fmt_bytes(size)} messages")
         ax.set_xlabel("offered rate (messages/s, log scale)")
-        ax.set_ylabel("latency from intended send time\n"
-                      "(\u00b5s, log scale)")
+        ax.set_ylabel(f"{HEADLINE.quantity}\n"
+                      f"({UNITS[HEADLINE.unit].axis}, log scale)")
     _legend(axes, colours, labels, several, markers)
     fig.suptitle("Latency under load: p50 (solid) and p99 (dashed) against "
                  "offered rate")

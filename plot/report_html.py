@@ -8,6 +8,7 @@ import html
 import json
 
 from chart_common import fmt_bytes, fmt_ns, fmt_rate
+from headlines import HEADLINES, METRICS, best_first
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 1.5em;
@@ -141,31 +142,54 @@ def environment(results):
     return f'<table class="env">{rows}</table>'
 
 
-HIGHER_IS_BETTER = ("stream", "fanin")  # ranked by MB/s, the rest by p50
-
-
 def _settings(h):
-    """What a benchmark's name adds after its size (offered rate, producers,
-    placement, pairs): only benchmarks with the same settings are ranked
-    against each other."""
-    return tuple(h["name"].split("/")[3:])
+    """A benchmark's settings beyond scenario, transport:wait and size
+    (offered rate, producers, placement, pairs): only benchmarks with the
+    same settings are ranked against each other."""
+    return (h["offered_per_s"] or 0, h["producers"] or 0, h["placement"],
+            h["pairs"])
 
 
 def _rank(results):
     """Rank of each ok benchmark among transports at its scenario, size and
-    settings."""
+    settings, by the scenario's headline figure (HEADLINES; memcpy, which
+    has none, is not ranked)."""
     ranks = {}
     groups = {}
     for h in results.select():
-        groups.setdefault((h["scenario"], h["message_bytes"], _settings(h)),
-                          []).append(h)
+        if h["scenario"] in HEADLINES:
+            groups.setdefault((h["scenario"], h["message_bytes"],
+                               _settings(h)), []).append(h)
     for (scenario, _, _), heads in groups.items():
-        if scenario in HIGHER_IS_BETTER:
-            heads.sort(key=lambda h: -(h["bytes_per_second"] or 0))
-        else:
-            heads.sort(key=lambda h: h["p50_ns"] or 0)
+        heads = best_first(HEADLINES[scenario], heads)
         ranks.update({h["name"]: i + 1 for i, h in enumerate(heads)})
     return ranks
+
+
+def ranking_text():
+    """What the headline column holds: "Ping-pong round-trip latency: p50,
+    lower is better; ..."."""
+    return "; ".join(
+        f"{h.title}: {METRICS[h.key]}, "
+        f"{'higher' if h.higher_is_better else 'lower'} is better"
+        for h in HEADLINES.values())
+
+
+# How the headline column writes a figure, by unit.
+HEADLINE_TEXT = {"ns": fmt_ns, "B/s": lambda v: f"{v / 1e6:,.1f} MB/s",
+                 "msgs/s": lambda v: fmt_rate(v, "msgs/s")}
+
+
+def _headline_cell(h):
+    """The benchmark's headline figure (HEADLINES), or a dash."""
+    kind = HEADLINES.get(h["scenario"])
+    value = h[kind.key] if kind else None
+    if value is None:
+        return _cell(None, "\u2014")
+    text = HEADLINE_TEXT[kind.unit](value)
+    if kind.unit == "ns":
+        text += f" {METRICS[kind.key]}"
+    return _cell(value, text)
 
 
 def _cell(value, text, numeric=True):
@@ -188,7 +212,7 @@ def table(results):
         h["scenario"], h["message_bytes"], h["offered_per_s"] or 0,
         h["producers"] or 0, _settings(h), ranks.get(h["name"], 1e9),
         h["name"]))
-    cols = ("benchmark", "transport:wait", "size", "rank",
+    cols = ("benchmark", "transport:wait", "size", "headline", "rank",
             "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
             "CPUs (driver/peer)", "note")
     head = "".join(f"<th>{c}</th>" for c in cols)
@@ -202,6 +226,7 @@ def table(results):
             _cell(None, h["name"], False),
             _cell(None, h["series"], False),
             _cell(h["message_bytes"], fmt_bytes(h["message_bytes"])),
+            _headline_cell(h),
             _cell(ranks.get(h["name"]), str(ranks.get(h["name"], "\u2014"))),
             _cell(None, h["status"], False),
             _cell(h["repetitions"], str(h["repetitions"])),
@@ -351,11 +376,11 @@ def page(results, charts):
 <h2>Charts</h2>{figures(plain)}
 {sections(results, own)}
 <h2>Every benchmark</h2>
-<p class="sub">Ranked by p50 (ping-pong, one-way, rate) or MB/s (stream,
-fan-in) among benchmarks of the same scenario, size and settings (offered
-rate, producers, placement); click a column to sort. Latencies are round
-trips, except for rate (from the intended send time) and fan-in (send to
-receive).</p>
+<p class="sub">Ranked by each scenario's headline figure among benchmarks
+of the same scenario, size and settings (offered rate, producers,
+placement, pairs). Headline: {e(ranking_text())}. Click a column to sort.
+Latencies p50 to p99.9 are round trips, except for rate (from the
+intended send time) and fan-in (send to receive).</p>
 {table(results)}
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>

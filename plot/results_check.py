@@ -144,9 +144,10 @@ def check(value, spec, field="", flagged=None):
 
 # ---- the ipcbench block (results/results_file.hpp) -------------------------
 
-LATENCY = {"kind": STRING, "count": COUNT,
-           "mean_ns": FIGURE, "stddev_ns": FIGURE, "min_ns": FIGURE,
-           "max_ns": FIGURE, "percentiles_ns": {PERCENTILE: FIGURE}}
+DISTRIBUTION = {"count": COUNT, "mean_ns": FIGURE, "stddev_ns": FIGURE,
+                "min_ns": FIGURE, "max_ns": FIGURE,
+                "percentiles_ns": {PERCENTILE: FIGURE}}
+LATENCY = dict(DISTRIBUTION, kind=STRING)
 CPUS = {"driver": WHOLE, "peer": WHOLE}
 CPU_COST = dict.fromkeys(("user_ns_per_msg", "system_ns_per_msg",
                           "voluntary_switches_per_msg",
@@ -165,7 +166,7 @@ RECORD = {
     "pairs": (COUNT, [PAIR]),
     "aggregate": {"msgs_per_s": FIGURE, "bytes_per_second": FIGURE,
                   "round_trips_per_s": FIGURE},
-    "oneway": {"driver_to_peer": LATENCY},
+    "oneway": {"driver_to_peer": DISTRIBUTION},
     "rate": {"offered_per_s": SETTING, "achieved_per_s": FIGURE,
              "missed_slots": FIGURE},
     "producers": COUNT,

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Stream throughput against message size: MB/s and messages/s in two
-panels, one line per transport (and wait strategy); in a placement sweep,
-one line per transport and placement, a line style per placement.
+"""Stream throughput against message size: the headline figure (MB/s,
+headlines.py) and messages/s in two panels, one line per transport (and
+wait strategy); in a placement sweep, one line per transport and placement,
+a line style per placement.
 
     /usr/bin/python3 plot/throughput_vs_size.py results/<stamp>/results.json
 
@@ -15,8 +16,10 @@ partial output.
 import sys
 
 import chart_common as cc
+from headlines import HEADLINES, UNITS, axis_label
 
 STEM = "throughput_vs_size"
+HEADLINE = HEADLINES["stream"]
 
 
 def throughput_lines(results, series=None):
@@ -24,7 +27,7 @@ def throughput_lines(results, series=None):
     the file: one line per transport:wait, and per placement ("pipe:block,
     same") when the run swept several (cc.Variants)."""
     variants = cc.variants_of(results, "stream")
-    return {key: sorted((h["message_bytes"], h["bytes_per_second"],
+    return {key: sorted((h["message_bytes"], h[HEADLINE.key],
                          h["msgs_per_s"]) for h in heads)
             for key, heads in variants.by_line(
                 results.select("stream", series)).items()}
@@ -43,13 +46,14 @@ def make_figure(results, plt, series=None):
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(
         cc.sweep_width(9, variants, len(lines)), 8))
     for (s, label), group in lines.items():
-        pts = sorted((h["message_bytes"], h["bytes_per_second"] / 1e6,
+        pts = sorted((h["message_bytes"],
+                      h[HEADLINE.key] * UNITS[HEADLINE.unit].scale,
                       h["msgs_per_s"]) for h in group)
         x, mbs, mps = (list(v) for v in zip(*pts))
         st = variants.style(group[0], styles, colours)
         top.plot(x, mbs, label=label, markersize=4, **st)
         bottom.plot(x, mps, label=label, markersize=4, **st)
-    for ax, label in ((top, "throughput (MB/s = 10\u2076 bytes/s, log scale)"),
+    for ax, label in ((top, axis_label(HEADLINE, log=True)),
                       (bottom, "messages per second (log scale)")):
         ax.set_yscale("log")
         cc.plain_log_axis(ax.yaxis, si=ax is bottom)

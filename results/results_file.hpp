@@ -1,12 +1,7 @@
 // The results file: Google Benchmark's JSON document, unchanged (so that
 // Google Benchmark's compare.py reads it), plus a top-level "ipcbench" object
-// whose shape is versioned by schema_version:
-//   schema_version, complete (false while the run is going on or after an
-//   interruption), command_line, environment, placement, warnings,
-//   benchmarks: [{name, repetition_index, scenario, transport, wait,
-//                 message_bytes, placement, cpus_observed, iterations,
-//                 warmup_messages, applied, latency | throughput, error}],
-//   failures: [{name, error}], skipped: [{name, reason}]
+// whose every field (type, unit, what it is per) results/schema/
+// results-<kSchemaVersion>.schema.json defines.
 //
 // Writing is safe in shared directories (ipcbench often runs as root): the
 // new content goes to an unnamed file (O_TMPFILE) in the target's directory,

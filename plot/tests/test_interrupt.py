@@ -25,7 +25,7 @@ ENTRY_POINTS = {
     "placement_compare.py": [fixture("placement.json")],
     "fanin_throughput.py": [fixture("fanin.json")],
     "report.py": [fixture("small.json")],
-    "compare.py": [fixture("rep5_a.json"), fixture("rep5_b.json")],
+    "compare.py": [fixture("rep5_a.json"), fixture("rep5_a.json")],
 }
 
 # Runs a plot script's main() through chart_common.run, as the script

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import fixture, run_script
 from test_wrong_values import edited, gb_entry, record, setter
-import compare
+import comparison
+from headlines import HEADLINES
 import fanin_throughput
 import ipcbench_results as ir
 import latency_cdf
@@ -72,9 +73,9 @@ FLAGGED = {
         [("rate_latency.py", [])]),
     "fairness nan": (
         "fanin.json", setter(lambda d: record(
-            d, "fanin/unix_stream/4096/2_producers")["fanin"]["fairness"],
+            d, "fanin/unix_dgram/4096/2_producers")["fanin"]["fairness"],
             "jain_index", math.nan),
-        "fanin/unix_stream/4096/2_producers",
+        "fanin/unix_dgram/4096/2_producers",
         "invalid figure: fanin.fairness.jain_index = nan",
         [("fanin_throughput.py", [])]),
     "pairs aggregate infinite": (
@@ -129,7 +130,7 @@ def drawn(results):
     for size in sizes:
         out.update(("latency_cdf", "pingpong", h["series"], size, None)
                    for _, h in latency_cdf.cdf_lines(results, size=size))
-        for scenario in ranked_bar.KINDS:
+        for scenario in HEADLINES:
             out.update(("ranked_bar", scenario, h["series"], size, None)
                        for _, h in ranked_bar.ranked_bars(
                            results, scenario=scenario, size=size))
@@ -224,7 +225,7 @@ def test_compare_lists_the_benchmark_as_invalid(tmp_path, name):
 
 def test_compare_rows_of_an_invalid_benchmark_have_no_ratio(tmp_path):
     fix, edit, bench, reason, _ = case("latency nan")
-    rows, _, _ = compare.compare_rows(ir.load(edited(tmp_path, fix, edit)),
+    rows, _, _ = comparison.compare_rows(ir.load(edited(tmp_path, fix, edit)),
                                       ir.load(fixture(fix)))
     mine = [r for r in rows if r["name"] == bench]
     assert [r["metric"] for r in mine] == ["p50", "p99"]

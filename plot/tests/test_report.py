@@ -51,9 +51,10 @@ def test_report_is_self_contained(tmp_path, capsys):
 
 def test_report_of_failed_run_shows_reasons(tmp_path, capsys):
     out, html = make_report(tmp_path, capsys, fixture("with_failures.json"))
-    assert "Failures (2)" in html and "Skipped (1)" in html
+    assert "Failures (3)" in html and "Skipped (1)" in html
     assert "peer was killed by signal 11 (SEGV) during run" in html
-    assert "mq_open: Function not implemented" in html
+    assert "producer 0: peer was killed" in html
+    assert "fanin is not offered for tcp" in html
     assert "not drawn" in html
     assert os.listdir(out) == ["report.html"]
 

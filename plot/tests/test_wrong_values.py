@@ -103,11 +103,11 @@ WRONG = {
         ["rate.missed_slots is an object; expected a number"]),
     "fanin producers string": (
         "fanin.json", setter(lambda d: record(
-            d, "fanin/unix_stream/64/2_producers"), "producers", "2"),
-        ['"fanin/unix_stream/64/2_producers"', "producers is a string"]),
+            d, "fanin/unix_dgram/64/2_producers"), "producers", "2"),
+        ['"fanin/unix_dgram/64/2_producers"', "producers is a string"]),
     "fanin jain bool": (
         "fanin.json", setter(lambda d: record(
-            d, "fanin/unix_stream/64/2_producers")["fanin"]["fairness"],
+            d, "fanin/unix_dgram/64/2_producers")["fanin"]["fairness"],
             "jain_index", False),
         ["fanin.fairness.jain_index is a bool (false)"]),
     "fanin share string": (
