@@ -22,7 +22,6 @@ import ipcbench_results as ir
 import results_check as rc
 
 sys.path.insert(0, FIXTURES)
-from make_fixtures import add_settings_until_cpp_lands  # noqa: E402
 
 with open(ir.SCHEMA_PATH) as f:
     SCHEMA = json.load(f)
@@ -94,7 +93,6 @@ def test_real_runs_of_every_scenario_validate(tmp_path):
     assert statuses(failed) == {(s, "failed") for s in SCENARIOS}
     assert any(b["run_type"] == "aggregate" for b in measured["benchmarks"])
     for name, (_, doc) in runs.items():
-        add_settings_until_cpp_lands(doc)  # UNTIL THE C++ SIDE LANDS
         assert errors(doc) == [], name
         ir.Results(name, doc)  # and the plot scripts read it
 
