@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <string_view>
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
@@ -119,11 +120,53 @@ void sync_directory(const std::string& dir) noexcept {
 
 }  // namespace
 
+std::string without_non_finite(const std::string& text) {
+  static constexpr std::string_view kWords[] = {"-NaN", "NaN", "-Infinity",
+                                                "Infinity"};
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view w : kWords) {
+      if (text.compare(i, w.size(), w) == 0) {
+        out += "null";
+        i += w.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += c;
+  }
+  return out;
+}
+
 nlohmann::ordered_json combine(const std::string& gbench_json,
                                const nlohmann::ordered_json& ipcbench) {
-  auto doc = nlohmann::ordered_json::parse(gbench_json, nullptr, false);
+  auto doc = nlohmann::ordered_json::parse(without_non_finite(gbench_json),
+                                           nullptr, false);
   if (doc.is_discarded())
     throw std::runtime_error("Google Benchmark's JSON output did not parse");
+  // An undefined figure (a cv of values whose mean is 0) is left out.
+  if (doc.contains("benchmarks") && doc["benchmarks"].is_array()) {
+    for (auto& entry : doc["benchmarks"]) {
+      if (!entry.is_object()) continue;
+      for (auto it = entry.begin(); it != entry.end();) {
+        it = it->is_null() ? entry.erase(it) : std::next(it);
+      }
+    }
+  }
   doc["ipcbench"] = ipcbench;
   return doc;
 }

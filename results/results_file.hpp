@@ -21,7 +21,13 @@ namespace ipcb::results {
 
 inline constexpr int kSchemaVersion = 1;
 
-// Parses Google Benchmark's JSON text, appends the ipcbench block. Throws
+// Google Benchmark's JSON text with its non-finite numbers (NaN, -NaN,
+// Infinity, -Infinity: not JSON) written as null; strings are left alone.
+std::string without_non_finite(const std::string& text);
+
+// Parses Google Benchmark's JSON text, appends the ipcbench block. A figure
+// Google Benchmark wrote as NaN or Infinity (the cv of a counter whose mean
+// is 0, over repetitions) is left out of its entry. Throws
 // std::runtime_error if the text is not JSON.
 nlohmann::ordered_json combine(const std::string& gbench_json,
                                const nlohmann::ordered_json& ipcbench);

@@ -379,3 +379,26 @@ TEST(ResultsFile, ADiskThatStaysFullKeepsTheLastSnapshotAndFails) {
 
 }  // namespace
 }  // namespace ipcb
+
+namespace ipcb {
+namespace {
+
+TEST(ResultsFile, NonFiniteFiguresAreLeftOutNotAParseFailure) {
+  // Google Benchmark 1.7.1 writes the cv of an all-zero counter as -NaN.
+  EXPECT_EQ(results::without_non_finite(
+                R"({"a": NaN, "b": -NaN, "c": Infinity, "d": -Infinity,)"
+                R"( "e": "NaN \"Infinity\"", "f": [1.5, NaN]})"),
+            R"({"a": null, "b": null, "c": null, "d": null,)"
+            R"( "e": "NaN \"Infinity\"", "f": [1.5, null]})");
+  const auto doc = results::combine(
+      R"({"context": {"x": "-NaN"}, "benchmarks": [{"name": "r_cv",)"
+      R"( "missed_slots": -NaN, "msgs_per_s": 0.01}]})",
+      {{"schema_version", 1}});
+  EXPECT_EQ(doc["benchmarks"][0],
+            (nlohmann::ordered_json{{"name", "r_cv"}, {"msgs_per_s", 0.01}}));
+  EXPECT_EQ(doc["context"]["x"], "-NaN");
+  EXPECT_EQ(doc["ipcbench"]["schema_version"], 1);
+}
+
+}  // namespace
+}  // namespace ipcb
