@@ -1,6 +1,6 @@
 """run_all.sh where it is cheap to run whole: --report draws a results
 file's charts and report again, and Ctrl-C during the report ends
-run_all.sh with 130 (as README says), not 0, with the results intact."""
+run_all.sh with 130 (as docs/robustness.md says), not 0, with the results intact."""
 import json
 import os
 import pathlib
