@@ -18,7 +18,6 @@ namespace {
 
 using harness::now_ns;
 using nlohmann::ordered_json;
-using streaming::send_warmup;
 using transports::Transport;
 
 // Sleeps, then yields, until the monotonic clock reaches target; returns
@@ -45,12 +44,9 @@ std::int64_t wait_until(std::int64_t target) {
 template <bool kVerify, class Loop>
 void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
-  Buffer out(n);
+  streaming::Sender<kVerify> sender(t, job, 3);
+  std::byte* out = sender.out.data();
   std::byte ack[1];
-  fill_pattern(out.data(), n, 3);
-  Verifier stamper(n);
-  std::uint64_t seq = 0;
-  send_warmup<kVerify>(t, out.data(), job, stamper, seq);
   const double period = 1e9 / job.rate_per_s;
   const std::int64_t start = now_ns() + 100000;
   std::int64_t i = 0;
@@ -59,9 +55,9 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
         start + static_cast<std::int64_t>(static_cast<double>(i) * period);
     const std::int64_t actual = wait_until(intended);
     if (static_cast<double>(actual - intended) >= period) ++m.missed_slots;
-    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
-    put64(out.data() + kTsA, static_cast<std::uint64_t>(intended));
-    t.send(out.data(), n);
+    sender.stamp();
+    put64(out + kTsA, static_cast<std::uint64_t>(intended));
+    t.send(out, n);
     if (++i == job.iterations) {
       t.recv(ack, 1);
       m.elapsed_ns = now_ns() - start;

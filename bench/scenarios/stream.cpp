@@ -15,25 +15,20 @@ namespace {
 
 using harness::now_ns;
 using nlohmann::ordered_json;
-using streaming::send_warmup;
 using transports::Transport;
 
 template <bool kVerify, class Loop>
 void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const std::size_t n = job.message_bytes;
-  Buffer out(n);
+  streaming::Sender<kVerify> sender(t, job, 2);
   std::byte ack[1];
-  fill_pattern(out.data(), n, 2);
-  Verifier stamper(n);
-  std::uint64_t seq = 0;
-  send_warmup<kVerify>(t, out.data(), job, stamper, seq);
-  m.expected_sum =
-      word_sum(out.data(), n) * static_cast<std::uint64_t>(job.iterations);
+  m.expected_sum = word_sum(sender.out.data(), n) *
+                   static_cast<std::uint64_t>(job.iterations);
   std::int64_t sent = 0, t0 = 0;
   for (auto _ : state) {
     if (sent == 0) t0 = now_ns();
-    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
-    t.send(out.data(), n);
+    sender.stamp();
+    t.send(sender.out.data(), n);
     if (++sent == job.iterations) {
       t.recv(ack, 1);  // the consumer has received and touched everything
       m.elapsed_ns = now_ns() - t0;

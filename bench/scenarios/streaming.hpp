@@ -31,6 +31,26 @@ void send_warmup(Transport& t, std::byte* out, const Job& job,
   t.recv(ack, 1);
 }
 
+// The sending side of stream and rate, set up before the timed loop: the
+// message (`job.message_bytes` of fill pattern `pattern`), the stamper that
+// numbers it under --verify, and the warm-up already sent and confirmed.
+template <bool kVerify>
+struct Sender {
+  Sender(Transport& t, const Job& job, int pattern)
+      : out(job.message_bytes), stamper(job.message_bytes) {
+    fill_pattern(out.data(), job.message_bytes, pattern);
+    send_warmup<kVerify>(t, out.data(), job, stamper, seq);
+  }
+  // Numbers the next message (--verify only; nothing otherwise).
+  void stamp() {
+    if constexpr (kVerify) stamper.stamp(out.data(), seq++);
+  }
+
+  Buffer out;
+  Verifier stamper;
+  std::uint64_t seq = 0;
+};
+
 inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
                                    bool rate) {
   const std::size_t n = job.message_bytes;
