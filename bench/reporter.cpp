@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "harness/cpu.hpp"
 #include "results/results_file.hpp"
 
 namespace ipcb::bench {
@@ -15,6 +16,8 @@ ResultsReporter::ResultsReporter(
       store_(store) {
   json_.SetOutputStream(&json_text_);
   json_.SetErrorStream(&json_text_);
+  cpus_ = harness::initial_cpus();
+  cpu_times_at_start_ = harness::read_cpu_times(cpus_);
   block_["complete"] = false;
   block_["benchmarks"] = nlohmann::ordered_json::array();
   block_["failures"] = nlohmann::ordered_json::array();
@@ -93,6 +96,11 @@ void ResultsReporter::note_variability(const Run& cv_run) {
 
 void ResultsReporter::Finalize() {
   std::lock_guard lock(mutex_);
+  note_steal();
+  if (auto w = harness::steal_warning(block_["cpu_steal"])) {
+    block_["warnings"].push_back(*w);
+    std::cerr << "ipcbench: warning: " << *w << "\n";
+  }
   if (high_cv_ > 0) {
     std::string w = std::to_string(high_cv_) +
                     " benchmark(s) varied by more than 5 % between "
@@ -172,7 +180,13 @@ std::string ResultsReporter::save_error() const {
 
 void ResultsReporter::save() { try_save(); }
 
+void ResultsReporter::note_steal() {
+  block_["cpu_steal"] = harness::steal_between(cpus_, cpu_times_at_start_,
+                                               harness::read_cpu_times(cpus_));
+}
+
 bool ResultsReporter::try_save() {
+  note_steal();
   std::string text = json_text_.str();
   if (!finalized_) text += "\n  ]\n}\n";  // close the document written so far
   try {

@@ -18,8 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "bench/record_store.hpp"
+#include "harness/environment.hpp"
 
 namespace ipcb::bench {
 
@@ -63,6 +65,7 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void save();      // caller holds mutex_
   bool try_save();  // caller holds mutex_; false after a failed write
   void note_variability(const Run& cv_run);
+  void note_steal();  // caller holds mutex_: block_["cpu_steal"] so far
 
   static constexpr double kMaxCv = 0.05;  // flag benchmarks above 5 %
   int high_cv_ = 0;
@@ -78,6 +81,9 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   int failures_ = 0;
   std::string save_error_;
   std::unique_ptr<benchmark::BenchmarkReporter> file_;  // --benchmark_out
+  // Steal time of the allowed CPUs from the start of the run.
+  std::vector<int> cpus_;
+  harness::CpuTimes cpu_times_at_start_;
   std::ostringstream file_text_;
   std::string file_path_;
   mutable std::timed_mutex mutex_;  // guards everything above

@@ -1,11 +1,15 @@
 #include "harness/environment.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "harness/cpu.hpp"
 #include "sys/fd.hpp"
@@ -90,6 +94,25 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
   env["hypervisor"] = flags.find(" hypervisor") != std::string::npos;
   env["scaling_governor"] =
       read_text_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  nlohmann::ordered_json governors = nlohmann::ordered_json::object();
+  for (int cpu : initial_cpus()) {
+    std::string gov =
+        read_text_file("/sys/devices/system/cpu/cpu" + std::to_string(cpu) +
+                       "/cpufreq/scaling_governor");
+    if (!gov.empty()) governors[std::to_string(cpu)] = gov;
+  }
+  env["scaling_governors"] = governors;
+  std::string idle_governor =
+      read_text_file("/sys/devices/system/cpu/cpuidle/current_governor_ro");
+  if (idle_governor.empty()) {
+    idle_governor =
+        read_text_file("/sys/devices/system/cpu/cpuidle/current_governor");
+  }
+  env["cpuidle"] = {
+      {"driver",
+       read_text_file("/sys/devices/system/cpu/cpuidle/current_driver")},
+      {"governor", idle_governor}};
+  env["mitigations"] = files_of("/sys/devices/system/cpu/vulnerabilities");
   env["aslr"] = number_file("/proc/sys/kernel/randomize_va_space");
   env["loadavg"] = read_text_file("/proc/loadavg");
   std::string flags_text = build.cxx_flags;
@@ -122,10 +145,21 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
 std::vector<std::string> environment_warnings(
     const nlohmann::ordered_json& env) {
   std::vector<std::string> w;
-  std::string gov = env.value("scaling_governor", "");
-  if (!gov.empty() && gov != "performance") {
-    w.push_back("CPU frequency governor is '" + gov +
-                "', not 'performance': set it with `cpupower frequency-set "
+  // Every allowed CPU's governor; CPU 0's alone in files that lack them.
+  std::map<std::string, std::vector<std::string>> cpus_by_governor;
+  if (env.contains("scaling_governors")) {
+    for (const auto& [cpu, gov] : env["scaling_governors"].items())
+      cpus_by_governor[gov.get<std::string>()].push_back(cpu);
+  } else if (std::string gov = env.value("scaling_governor", "");
+             !gov.empty()) {
+    cpus_by_governor[gov].push_back("0");
+  }
+  for (const auto& [gov, cpus] : cpus_by_governor) {
+    if (gov == "performance") continue;
+    std::string list;
+    for (const auto& c : cpus) list += (list.empty() ? "" : ",") + c;
+    w.push_back("CPU frequency governor is '" + gov + "' on CPU " + list +
+                ", not 'performance': set it with `cpupower frequency-set "
                 "-g performance` for steadier figures");
   }
   if (env.value("hypervisor", false)) {
@@ -156,6 +190,80 @@ std::vector<std::string> environment_warnings(
         "cross-CPU figures are not measured; widen the affinity mask");
   }
   return w;
+}
+
+nlohmann::ordered_json files_of(const std::string& dir) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_type == DT_REG) names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    std::string text = read_text_file(dir + "/" + name);
+    out[name] = text.substr(0, text.find('\n'));
+  }
+  return out;
+}
+
+CpuTimes parse_cpu_times(const std::string& proc_stat,
+                         const std::vector<int>& cpus) {
+  CpuTimes t;
+  std::istringstream in(proc_stat);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string label;
+    fields >> label;
+    if (label.size() <= 3 || label.compare(0, 3, "cpu") != 0) continue;
+    int cpu = -1;
+    try {
+      cpu = std::stoi(label.substr(3));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (std::find(cpus.begin(), cpus.end(), cpu) == cpus.end()) continue;
+    // user nice system idle iowait irq softirq steal (guest time is
+    // already in user and nice)
+    std::int64_t v[8] = {};
+    int n = 0;
+    while (n < 8 && fields >> v[n]) ++n;
+    if (n < 8) continue;
+    for (std::int64_t x : v) t.total += x;
+    t.steal += v[7];
+    ++t.cpus_found;
+  }
+  return t;
+}
+
+CpuTimes read_cpu_times(const std::vector<int>& cpus) {
+  return parse_cpu_times(read_text_file("/proc/stat"), cpus);
+}
+
+nlohmann::ordered_json steal_between(const std::vector<int>& cpus,
+                                     const CpuTimes& start,
+                                     const CpuTimes& end) {
+  const std::int64_t steal = std::max<std::int64_t>(0, end.steal - start.steal);
+  const std::int64_t total = std::max<std::int64_t>(0, end.total - start.total);
+  return {{"cpus", cpus},
+          {"steal_ticks", steal},
+          {"total_ticks", total},
+          {"steal_fraction",
+           total > 0 ? static_cast<double>(steal) / static_cast<double>(total)
+                     : 0.0}};
+}
+
+std::optional<std::string> steal_warning(const nlohmann::ordered_json& steal) {
+  const double f = steal.value("steal_fraction", 0.0);
+  if (f <= kStealWarnFraction) return std::nullopt;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f", 100 * f);
+  return std::string("the hypervisor took ") + pct +
+         " % of the measured CPUs' time during the run (steal time): other "
+         "guests competed for them; repeat the run and compare medians";
 }
 
 }  // namespace ipcb::harness
