@@ -84,12 +84,26 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
 }
 
 void ResultsReporter::note_variability(const Run& cv_run) {
-  // Google Benchmark's cv aggregate: stddev / mean over the repetitions,
-  // as a fraction, in the time column.
-  const double cv = cv_run.real_accumulated_time;
+  // Google Benchmark's cv aggregate: stddev / mean over the repetitions, as
+  // a fraction, in the time column and in each counter. Judged: the time
+  // per iteration, except for a paced run (rate: it is the offered
+  // period, which stays put whatever the transport does), and the p50
+  // latency where there is one (rate, fan-in); the larger counts.
+  const char* figure = nullptr;
+  double cv = 0;
+  if (cv_run.counters.find(kPacedCounter) == cv_run.counters.end()) {
+    figure = "real_time";
+    cv = cv_run.real_accumulated_time;
+  }
+  if (auto it = cv_run.counters.find(kLatencyCounter);
+      it != cv_run.counters.end() && (figure == nullptr || it->second > cv)) {
+    figure = kLatencyCounter;
+    cv = it->second.value;
+  }
   std::string name = cv_run.run_name.str();
-  if (cv > kMaxCv) {
-    block_["high_variability"].push_back({{"name", name}, {"cv", cv}});
+  if (figure != nullptr && cv > kMaxCv) {
+    block_["high_variability"].push_back(
+        {{"name", name}, {"cv", cv}, {"figure", figure}});
     ++high_cv_;
   }
 }

@@ -68,6 +68,10 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void note_steal();  // caller holds mutex_: block_["cpu_steal"] so far
 
   static constexpr double kMaxCv = 0.05;  // flag benchmarks above 5 %
+  // The p50 latency of rate and fan-in, judged besides the time; a paced
+  // run (rate) has kPacedCounter and its time is not judged.
+  static constexpr const char* kLatencyCounter = "lat_p50_ns";
+  static constexpr const char* kPacedCounter = "offered_per_s";
   int high_cv_ = 0;
 
   std::unique_ptr<benchmark::BenchmarkReporter> display_;

@@ -90,6 +90,52 @@ TEST(Reporter, ClassifiesAndCleansEveryRun) {
   EXPECT_EQ(doc["benchmarks"].size(), 4u);  // Google Benchmark's own view
 }
 
+TEST(Reporter, RateAndFaninVariabilityIsJudgedByTheirLatency) {
+  testing::ScratchDir dir;
+  const std::string path = dir.path + "/results.json";
+  RecordStore store;
+  ResultsReporter rep(
+      std::make_unique<benchmark::JSONReporter>(), path,
+      {{"schema_version", 1}, {"warnings", nlohmann::json::array()}}, store);
+  std::ostringstream sink;
+  rep.SetOutputStream(&sink);
+  benchmark::BenchmarkReporter::Context ctx;
+  rep.ReportContext(ctx);
+  auto cv_of = [](const std::string& name, double time_cv, double lat_cv) {
+    GbRun cv = iteration(name, 0);
+    cv.run_type = GbRun::RT_Aggregate;
+    cv.aggregate_name = "cv";
+    cv.aggregate_unit = benchmark::kPercentage;
+    cv.real_accumulated_time = time_cv;
+    cv.counters.erase("rtt_p50_ns");
+    if (lat_cv >= 0) cv.counters["lat_p50_ns"] = lat_cv;
+    if (name.rfind("rate/", 0) == 0) cv.counters["offered_per_s"] = 0;
+    return cv;
+  };
+  rep.ReportRuns({cv_of("rate/pipe/64/1000_per_s", 0.001, 0.30),
+                  cv_of("rate/tcp/64/1000_per_s", 0.50, 0.01),
+                  cv_of("fanin/pipe/64/2_producers", 0.02, 0.06),
+                  cv_of("fanin/tcp/64/2_producers", 0.08, 0.01),
+                  cv_of("fanin/unix_dgram/64/2_producers", 0.01, 0.02),
+                  cv_of("stream/pipe/64", 0.07, -1)});
+  rep.Finalize();
+  const auto hv = nlohmann::json::parse(
+      testing::slurp(path))["ipcbench"]["high_variability"];
+  ASSERT_EQ(hv.size(), 4u) << hv;
+  EXPECT_EQ(hv[0], (nlohmann::json{{"name", "rate/pipe/64/1000_per_s"},
+                                   {"cv", 0.30},
+                                   {"figure", "lat_p50_ns"}}));
+  EXPECT_EQ(hv[1]["name"], "fanin/pipe/64/2_producers");
+  EXPECT_EQ(hv[1]["figure"], "lat_p50_ns");
+  // fan-in's throughput (its time) counts too
+  EXPECT_EQ(hv[2], (nlohmann::json{{"name", "fanin/tcp/64/2_producers"},
+                                   {"cv", 0.08},
+                                   {"figure", "real_time"}}));
+  EXPECT_EQ(hv[3], (nlohmann::json{{"name", "stream/pipe/64"},
+                                   {"cv", 0.07},
+                                   {"figure", "real_time"}}));
+}
+
 TEST(Reporter, RepetitionsOfAFailedOrSkippedBenchmarkKeepTheirOwnRecords) {
   testing::ScratchDir dir;
   const std::string path = dir.path + "/results.json";
