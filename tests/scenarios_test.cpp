@@ -152,6 +152,31 @@ TEST(Scenarios, ImpossibleRateCountsMissedSlots) {
   }
 }
 
+TEST(Scenarios, RateReportsTheSendersLagApartFromTheTransport) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate", "--rate=100M,1K"},
+      dir);
+  ASSERT_EQ(doc["ipcbench"]["benchmarks"].size(), 2u);
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    SCOPED_TRACE(rec["name"].get<std::string>());
+    const auto n = rec["iterations"].get<std::int64_t>();
+    const auto& lag = rec["rate"]["sender_lag"];
+    const auto& transit = rec["rate"]["latency_from_actual_send"];
+    EXPECT_EQ(lag["count"], n);
+    EXPECT_EQ(transit["count"], n);
+    // The sender never sends before its slot.
+    EXPECT_GE(lag["min_ns"].get<std::int64_t>(), 0);
+    // Per message, from intended = lag + from actual send: so are the means.
+    const double whole = rec["latency"]["mean_ns"].get<double>();
+    const double parts =
+        lag["mean_ns"].get<double>() + transit["mean_ns"].get<double>();
+    EXPECT_NEAR(whole, parts, 1e-6 * whole + 1e-3);
+  }
+  for (const auto& b : doc["benchmarks"])
+    EXPECT_TRUE(b.contains("sender_lag_p99_ns")) << b["name"];
+}
+
 TEST(Scenarios, CpuCostAndPlacementAreRecordedPerBenchmark) {
   ScratchDir dir;
   auto doc = run_ok({"--transports=pipe", "--sizes=64", "--scenarios=pingpong",

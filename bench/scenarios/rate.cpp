@@ -57,6 +57,7 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
     if (static_cast<double>(actual - intended) >= period) ++m.missed_slots;
     sender.stamp();
     put64(out + kTsA, static_cast<std::uint64_t>(intended));
+    put64(out + kTsB, static_cast<std::uint64_t>(actual));
     t.send(out, n);
     if (++i == job.iterations) {
       t.recv(ack, 1);
@@ -77,13 +78,19 @@ void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
   state.counters["offered_per_s"] = job.rate_per_s;
   state.counters["achieved_per_s"] = achieved;
   state.counters["missed_slots"] = static_cast<double>(m.missed_slots);
+  harness::Distribution lag;
+  ordered_json lag_json = peer_distribution(done, "sender_lag", lag);
+  state.counters["sender_lag_p99_ns"] = lag.at(99);
   rec["latency"] = lat_json;
   rec["latency"]["kind"] = "from_intended_send";
-  rec["rate"] = {{"offered_per_s", job.rate_per_s},
-                 {"achieved_per_s", achieved},
-                 {"messages", job.iterations},
-                 {"missed_slots", m.missed_slots},
-                 {"elapsed_ns", m.elapsed_ns}};
+  rec["rate"] = {
+      {"offered_per_s", job.rate_per_s},
+      {"achieved_per_s", achieved},
+      {"messages", job.iterations},
+      {"missed_slots", m.missed_slots},
+      {"elapsed_ns", m.elapsed_ns},
+      {"sender_lag", lag_json},
+      {"latency_from_actual_send", done.at("latency_from_actual_send")}};
 }
 
 class Rate final : public Scenario {

@@ -58,6 +58,17 @@ inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
   Verifier checker(n);
   const std::byte ack[1] = {std::byte{1}};
   const std::int64_t fault_at = f.armed_for("run") ? f.after : -1;
+  // Rate's sample arrays, written (so their pages are present) before the
+  // warm-up is confirmed: the first timed messages pay no page faults.
+  // Per message: from the intended send time, from the actual one, and the
+  // sender's lag between the two (a late timer, not the transport).
+  std::vector<std::int64_t> late, transit, lag;
+  if (rate) {
+    const auto count = static_cast<std::size_t>(job.iterations);
+    late.assign(count, 0);
+    transit.assign(count, 0);
+    lag.assign(count, 0);
+  }
   // The fault count includes warm-up messages, as in pingpong, so that a
   // short run still reaches it.
   for (std::int64_t i = 0; i < job.warmup; ++i) {
@@ -66,15 +77,18 @@ inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
     if (job.verify) checker.check(buf.data());
   }
   t.send(ack, 1);
-  std::vector<std::int64_t> late;
-  if (rate) late.assign(static_cast<std::size_t>(job.iterations), 0);
   std::uint64_t sum = 0;
   for (std::int64_t i = 0; i < job.iterations; ++i) {
     if (i + job.warmup == fault_at) f.fire();
     t.recv(buf.data(), n);
     if (rate) {
-      late[static_cast<std::size_t>(i)] =
-          now_ns() - static_cast<std::int64_t>(get64(buf.data() + kTsA));
+      const std::int64_t now = now_ns();
+      const auto intended = static_cast<std::int64_t>(get64(buf.data() + kTsA));
+      const auto sent = static_cast<std::int64_t>(get64(buf.data() + kTsB));
+      const auto k = static_cast<std::size_t>(i);
+      late[k] = now - intended;
+      transit[k] = now - sent;
+      lag[k] = sent - intended;
     }
     sum += word_sum(buf.data(), n);
     if (job.verify) checker.check(buf.data());
@@ -82,7 +96,11 @@ inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
   t.send(ack, 1);
   nlohmann::json out = {{"word_sum", sum},
                         {"integrity", checker.counts().to_json()}};
-  if (rate) out["latency_from_intended"] = distribution_json(late);
+  if (rate) {
+    out["latency_from_intended"] = distribution_json(late);
+    out["latency_from_actual_send"] = distribution_json(transit);
+    out["sender_lag"] = distribution_json(lag);
+  }
   return out;
 }
 
