@@ -716,7 +716,15 @@ Options parse_options(const std::vector<std::string>& args) {
     if (!placement_arg.empty()) msg.replace(0, 6, "--placement");
     throw UsageError(msg);
   }
+  // The run's placement (and the memcpy baseline's CPU): the first one
+  // this machine can give.
   o.placement = o.placements.front();
+  for (const auto& p : o.placements) {
+    if (p.unavailable.empty()) {
+      o.placement = p;
+      break;
+    }
+  }
   o.rates = parse_rates(rates_arg);
   o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {

@@ -43,6 +43,15 @@ TEST(Placement, AllListsEveryPresetAndWhichThisMachineLacks) {
   EXPECT_EQ(o.placements.front().shares, "CPU");  // same
 }
 
+TEST(Placement, TheRunsPlacementIsTheFirstThisMachineCanGive) {
+  if (here("smt").unavailable.empty() || !here("cross").unavailable.empty())
+    GTEST_SKIP() << "needs a machine without SMT and with two cores";
+  const bench::Options o = bench::parse_options({"--placement=smt,cross"});
+  EXPECT_EQ(o.placement.preset, "cross");
+  EXPECT_EQ(o.placement.driver_cpu, here("cross").driver_cpu);
+  EXPECT_EQ(bench::parse_options({"--placement=smt"}).placement.preset, "smt");
+}
+
 TEST(Placement, AllStandsAlone) {
   try {
     bench::parse_options({"--placement=all,0:1"});
