@@ -19,7 +19,7 @@ readonly ROOT="$PWD"
 readonly PACKAGES=(
   cmake g++ make git
   libbenchmark-dev libbenchmark-tools nlohmann-json3-dev libboost-dev
-  libzmq3-dev cppzmq-dev libgtest-dev
+  libzmq3-dev cppzmq-dev libgtest-dev libhwloc-dev
   python3-matplotlib python3-scipy python3-pytest python3-jsonschema
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"

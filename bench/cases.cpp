@@ -12,9 +12,34 @@
 
 namespace ipcb::bench {
 
+using nlohmann::ordered_json;
+
 namespace {
 
-using nlohmann::ordered_json;
+ordered_json location_json(const harness::Pu& pu) {
+  return {{"core", pu.core},
+          {"l3", pu.l3},
+          {"numa", pu.numa},
+          {"package", pu.package}};
+}
+
+}  // namespace
+
+ordered_json placement_json(const harness::Placement& place) {
+  ordered_json j = {{"preset", place.preset},
+                    {"driver_cpu", place.driver_cpu},
+                    {"peer_cpu", place.peer_cpu}};
+  if (!place.unavailable.empty()) j["unavailable"] = place.unavailable;
+  if (!place.shares.empty()) {
+    j["shares"] = place.shares;
+    j["sharing"] = place.sharing;
+    j["driver_topology"] = location_json(place.driver_pu);
+    j["peer_topology"] = location_json(place.peer_pu);
+  }
+  return j;
+}
+
+namespace {
 
 // Every setting that tells the case's record apart from another's.
 ordered_json record_settings(const Case& cs, const Options& opt) {
@@ -24,10 +49,7 @@ ordered_json record_settings(const Case& cs, const Options& opt) {
                       {"transport", cs.info->name},
                       {"wait", transports::to_string(cs.wait)},
                       {"message_bytes", cs.bytes},
-                      {"placement",
-                       {{"preset", place.preset},
-                        {"driver_cpu", place.driver_cpu},
-                        {"peer_cpu", place.peer_cpu}}},
+                      {"placement", placement_json(place)},
                       {"pairs", opt.pairs},
                       {"verify", opt.verify}};
   for (const auto& [key, value] : cs.variant.record.items()) rec[key] = value;

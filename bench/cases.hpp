@@ -28,6 +28,12 @@ struct RunSettings {
       on_case_start;
 };
 
+// A placement as the results file records it: preset and CPUs, and when
+// known what the CPUs share and where each sits (hwloc logical indexes of
+// its core, L3, NUMA node and package; -1 when unknown), or why the preset
+// is unavailable here.
+nlohmann::ordered_json placement_json(const harness::Placement& place);
+
 // Returns the number of cases registered.
 int register_cases(const RunSettings& settings, RecordStore& store);
 

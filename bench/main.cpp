@@ -105,10 +105,8 @@ ordered_json results_block(int argc, char** argv, const bench::Options& opt,
   block["command_line"] = std::vector<std::string>(argv, argv + argc);
   block["environment"] = harness::capture_environment(
       {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock);
-  block["placement"] = {{"preset", opt.placement.preset},
-                        {"driver_cpu", opt.placement.driver_cpu},
-                        {"peer_cpu", opt.placement.peer_cpu},
-                        {"note", opt.placement.note}};
+  block["placement"] = bench::placement_json(opt.placement);
+  block["placement"]["note"] = opt.placement.note;
   const bench::RunFacts facts{
       harness::environment_warnings(block["environment"]),
       harness::initial_cpus().size(), stale.removed.size(),

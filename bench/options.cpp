@@ -697,7 +697,15 @@ Options parse_options(const std::vector<std::string>& args) {
       o.placements = {
           harness::resolve_placement(o.cpus, harness::initial_cpus())};
     } else {
-      for (std::string item : split(placement_arg, "--placement")) {
+      std::vector<std::string> items = split(placement_arg, "--placement");
+      if (items == std::vector<std::string>{"all"}) {
+        items = harness::placement_presets();
+      } else if (std::find(items.begin(), items.end(), "all") != items.end()) {
+        throw UsageError(
+            "--placement: all stands alone (it sweeps every preset: " +
+            join(harness::placement_presets()) + ")");
+      }
+      for (std::string item : items) {
         std::replace(item.begin(), item.end(), ':', ',');
         o.placements.push_back(
             harness::resolve_placement(item, harness::initial_cpus()));
@@ -708,7 +716,15 @@ Options parse_options(const std::vector<std::string>& args) {
     if (!placement_arg.empty()) msg.replace(0, 6, "--placement");
     throw UsageError(msg);
   }
+  // The run's placement (and the memcpy baseline's CPU): the first one
+  // this machine can give.
   o.placement = o.placements.front();
+  for (const auto& p : o.placements) {
+    if (p.unavailable.empty()) {
+      o.placement = p;
+      break;
+    }
+  }
   o.rates = parse_rates(rates_arg);
   o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {
@@ -758,15 +774,22 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        swept, 1 to 64 each (default 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
-  --placement=LIST     sweep placements in one run: cross, same, none, A:B
+  --placement=LIST     placements, swept in one run, chosen from this
+                       machine's topology (hwloc): same (one CPU), smt (two
+                       threads of one core), core (two cores sharing an
+                       L3), l3 (two L3 domains), numa (two NUMA nodes),
+                       cross (two cores, never SMT siblings), none (not
+                       pinned), A:B (driver on A, peer on B), or all (every
+                       preset); a preset this machine lacks is skipped,
+                       its reason recorded
   --baselines=memcpy   also time memcpy of each size, the copy floor
                        (default; none to leave it out)
   --pairs=N            N independent pairs at once, 1 to 64 (pingpong,
                        stream): per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several
-  --cpus=SPEC          placement: cross (default: first two allowed CPUs),
-                       same (one CPU for both), A,B (driver on A, peer on B),
-                       none (no pinning)
+  --cpus=SPEC          one placement: cross (default: the two lowest
+                       allowed CPUs on different cores), a preset as in
+                       --placement, A,B (driver on A, peer on B), none
   --timeout=SECONDS    per benchmark run, 1 to 86400 (default 60); a peer
                        that does not finish in time is killed and the
                        benchmark fails. It covers starting the peer,

@@ -25,7 +25,7 @@ struct Options {
   std::vector<std::string> scenarios;
   std::vector<std::string> waits;  // wait strategies to run where supported
   std::string cpus;                // the --cpus spec as given
-  harness::Placement placement;    // the first of `placements`
+  harness::Placement placement;    // the first of `placements` that can run
   std::vector<harness::Placement> placements;  // --placement sweep
   bool verify = false;         // integrity framing on every message
   int pairs = 1;               // --pairs: concurrent independent pairs

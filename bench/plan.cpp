@@ -76,6 +76,8 @@ std::vector<Case> plan_cases(const Options& opt) {
 }
 
 std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
+  if (!cs.placement.unavailable.empty())
+    return "placement " + cs.placement.preset + ": " + cs.placement.unavailable;
   const transports::TransportInfo& t = *cs.info;
   if (auto why = t.unavailable_reason ? t.unavailable_reason() : std::nullopt)
     return "unavailable here: " + *why;

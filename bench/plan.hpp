@@ -33,9 +33,9 @@ std::string case_name(const std::string& scenario, const std::string& transport,
 // Every case the options select, in the order they run.
 std::vector<Case> plan_cases(const Options& opt);
 
-// Why `cs` cannot run here with these options (the transport is
-// unavailable, the size is beyond a limit, the scenario refuses the size,
-// the transport or --pairs), or nullopt.
+// Why `cs` cannot run here with these options (its placement preset or
+// the transport is unavailable, the size is beyond a limit, the scenario
+// refuses the size, the transport or --pairs), or nullopt.
 std::optional<std::string> skip_reason(const Case& cs, const Options& opt);
 
 }  // namespace ipcb::bench

@@ -73,6 +73,10 @@ std::vector<std::string> run_warnings(const Options& opt,
                                       const RunFacts& facts) {
   std::vector<std::string> w = facts.environment;
   if (!opt.placement.note.empty()) w.push_back(opt.placement.note);
+  for (const auto& p : opt.placements) {
+    if (!p.unavailable.empty())
+      w.push_back("placement " + p.preset + " skipped: " + p.unavailable);
+  }
   add(w, spin_on_one_cpu(opt));
   add(w, pairs_oversubscribe(opt, facts.cpus));
   for (const auto& name : opt.transports)

@@ -22,6 +22,7 @@ std::vector<int> allowed_cpus() {
 }
 
 std::string Placement::describe() const {
+  if (!unavailable.empty()) return preset + " unavailable: " + unavailable;
   if (driver_cpu < 0) return "unpinned (none)";
   return "cpus " + std::to_string(driver_cpu) + "," + std::to_string(peer_cpu) +
          " (" + preset + ")";
@@ -51,7 +52,7 @@ int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
   if (!digits) {
     throw std::invalid_argument("--cpus: '" + s +
                                 "' is not a CPU number; accepted: A,B, same, "
-                                "cross or none");
+                                "smt, core, l3, numa, cross or none");
   }
   const int cpu = std::stoi(s);
   if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
@@ -64,7 +65,46 @@ int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
 }
 }  // namespace
 
-Placement resolve_placement(const std::string& spec,
+namespace {
+// Records where the two CPUs sit and what they share.
+void add_sharing(Placement& p, const Topology& topo) {
+  if (p.driver_cpu < 0) return;
+  p.shares = shared_level(topo, p.driver_cpu, p.peer_cpu);
+  p.sharing = describe_sharing(topo, p.driver_cpu, p.peer_cpu);
+  if (const Pu* d = topo.find(p.driver_cpu)) p.driver_pu = *d;
+  if (const Pu* d = topo.find(p.peer_cpu)) p.peer_pu = *d;
+}
+
+Placement from_preset(const std::string& preset, const Topology& topo,
+                      const std::vector<int>& allowed) {
+  const PresetChoice c = choose_cpus(preset, topo, allowed);
+  Placement p;
+  p.preset = preset;
+  p.driver_cpu = c.driver_cpu;
+  p.peer_cpu = c.peer_cpu;
+  p.unavailable = c.unavailable;
+  return p;
+}
+
+// No --cpus or --placement: cross, or the closest this machine has.
+Placement default_placement(const Topology& topo,
+                            const std::vector<int>& allowed) {
+  Placement p = from_preset("cross", topo, allowed);
+  if (p.unavailable.empty()) return p;
+  const std::string why = p.unavailable;
+  p = from_preset("smt", topo, allowed);
+  if (!p.unavailable.empty()) p = from_preset("same", topo, allowed);
+  if (!p.unavailable.empty()) throw std::invalid_argument(p.unavailable);
+  const std::string where =
+      p.preset == "smt" ? "SMT siblings " + list({p.driver_cpu, p.peer_cpu})
+                        : "one CPU, " + std::to_string(p.driver_cpu);
+  p.note = "cross cannot run here (" + why + "): both sides on " + where +
+           " instead (placement " + p.preset + ")";
+  return p;
+}
+}  // namespace
+
+Placement resolve_placement(const std::string& spec, const Topology& topo,
                             const std::vector<int>& allowed) {
   Placement p;
   if (spec == "none") {
@@ -72,30 +112,29 @@ Placement resolve_placement(const std::string& spec,
     return p;
   }
   if (allowed.empty()) throw std::invalid_argument("no CPU allowed");
-  if (spec.empty() || spec == "cross") {
-    p.preset = "cross";
-    p.driver_cpu = allowed[0];
-    p.peer_cpu = allowed.size() > 1 ? allowed[1] : allowed[0];
-    if (allowed.size() < 2)
-      p.note = "only one CPU allowed: both sides share it";
-    return p;
+  if (spec.empty()) {
+    p = default_placement(topo, allowed);
+  } else if (is_placement_preset(spec)) {
+    p = from_preset(spec, topo, allowed);
+  } else {
+    auto comma = spec.find(',');
+    if (comma == std::string::npos || spec.find(',', comma + 1) != spec.npos) {
+      throw std::invalid_argument(
+          "--cpus: '" + spec +
+          "' is not accepted; use A,B (two CPU numbers from " + list(allowed) +
+          "), same, smt, core, l3, numa, cross or none");
+    }
+    p.preset = "custom";
+    p.driver_cpu = parse_cpu(spec.substr(0, comma), allowed);
+    p.peer_cpu = parse_cpu(spec.substr(comma + 1), allowed);
   }
-  if (spec == "same") {
-    p.preset = "same";
-    p.driver_cpu = p.peer_cpu = allowed[0];
-    return p;
-  }
-  auto comma = spec.find(',');
-  if (comma == std::string::npos || spec.find(',', comma + 1) != spec.npos) {
-    throw std::invalid_argument("--cpus: '" + spec +
-                                "' is not accepted; use A,B (two CPU numbers "
-                                "from " +
-                                list(allowed) + "), same, cross or none");
-  }
-  p.preset = "custom";
-  p.driver_cpu = parse_cpu(spec.substr(0, comma), allowed);
-  p.peer_cpu = parse_cpu(spec.substr(comma + 1), allowed);
+  add_sharing(p, topo);
   return p;
+}
+
+Placement resolve_placement(const std::string& spec,
+                            const std::vector<int>& allowed) {
+  return resolve_placement(spec, machine_topology(), allowed);
 }
 
 const std::vector<int>& initial_cpus() {

@@ -4,23 +4,40 @@
 #include <string>
 #include <vector>
 
+#include "harness/topology.hpp"
+
 namespace ipcb::harness {
 
 // CPUs in this process's affinity mask, ascending.
 std::vector<int> allowed_cpus();
 
 struct Placement {
-  std::string preset;   // "cross", "same", "custom", "none"
-  int driver_cpu = -1;  // -1: not pinned
+  std::string preset;   // a preset (placement_presets()), "custom", "none"
+  int driver_cpu = -1;  // -1: not pinned (or the preset is unavailable)
   int peer_cpu = -1;
-  std::string note;              // e.g. why "cross" fell back to one CPU
+  std::string note;  // e.g. why the default fell back from "cross"
+  // Why this machine cannot give the preset: its cases are skipped with
+  // this reason. Empty when the placement can run.
+  std::string unavailable;
+  // When pinned: what the two CPUs share (shared_level(), and as a caption
+  // says it, describe_sharing()) and where each one sits.
+  std::string shares;
+  std::string sharing;
+  Pu driver_pu;
+  Pu peer_pu;
   std::string describe() const;  // "cpus 0,1 (cross)"
   std::string name() const;      // "cross", "same", "none", "0:1"
 };
 
-// spec: "" or "cross" (first two allowed CPUs), "same" (first allowed CPU
-// for both), "A,B" (explicit), "none" (no pinning). Throws
+// spec: a preset resolved against topo (choose_cpus: same, smt, core, l3,
+// numa, cross), "A,B" (explicit), "none" (no pinning), or "" (the default:
+// cross, or when this machine cannot give cross, smt or else same, with a
+// note saying so). A preset the machine lacks comes back with
+// `unavailable` set, never replaced by another. Throws
 // std::invalid_argument naming what is accepted.
+Placement resolve_placement(const std::string& spec, const Topology& topo,
+                            const std::vector<int>& allowed);
+// The same against this machine's topology.
 Placement resolve_placement(const std::string& spec,
                             const std::vector<int>& allowed);
 

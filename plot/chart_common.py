@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 
-from ipcbench_results import PlotError, load
+from ipcbench_results import PlotError, cpus_text, load
 
 WAIT_STYLES = {"block": "-", "spin": "--"}
 MARKERS = "osD^v<>pPhX*"
@@ -213,8 +213,7 @@ class Variants:
             if cpus and k == "placement" and h["driver_cpu"] is not None \
                     and text not in ("unpinned", "unknown") \
                     and not text.startswith("cpus "):
-                text += (f" (driver CPU {h['driver_cpu']}, peer CPU "
-                         f"{h['peer_cpu']})")
+                text += f" ({cpus_text(h)})"
             parts.append(text)
         return ", ".join(parts)
 

@@ -72,6 +72,15 @@ def series_label(transport, wait):
     return f"{transport}:{wait}" if wait else transport
 
 
+def cpus_text(h):
+    """"driver CPU 0, peer CPU 1" and, when the run recorded it, what the
+    two CPUs share: "driver CPU 0, peer CPU 1, same L3"."""
+    text = f"driver CPU {h['driver_cpu']}, peer CPU {h['peer_cpu']}"
+    if h.get("placement_sharing"):
+        text += f", {h['placement_sharing']}"
+    return text
+
+
 def placement_label(preset, driver_cpu=None, peer_cpu=None):
     """How a placement goes by in legends: "same", "cross", "cpus 2,3" for
     a custom one (--placement=2,3), "unpinned" for none."""
@@ -237,6 +246,7 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
     placement = rec.get("placement", {})
     observed = rec.get("cpus_observed", {})
     row.update(placement_preset=placement.get("preset"),
+               placement_sharing=placement.get("sharing"),
                driver_cpu=placement.get("driver_cpu"),
                peer_cpu=placement.get("peer_cpu"),
                observed_driver_cpu=observed.get("driver"),
@@ -345,6 +355,7 @@ def _headline(runs, median_entry):
                                   "series", "message_bytes", *SETTING_FIELDS)}
     head["placement"] = placement_label(first["placement_preset"],
                                         first["driver_cpu"], first["peer_cpu"])
+    head["placement_sharing"] = first.get("placement_sharing")
     head["runs"] = runs
     head["repetitions"] = len(ok)
     invalid = [r for r in runs if r["status"] == "invalid"]
@@ -484,8 +495,9 @@ class Results:
         preset = p.get("preset", "?")
         if p.get("driver_cpu", -1) is None or p.get("driver_cpu", -1) < 0:
             return f"placement {preset} (not pinned)"
+        shared = f" ({p['sharing']})" if p.get("sharing") else ""
         return (f"placement {preset}: driver CPU {p.get('driver_cpu')}, "
-                f"peer CPU {p.get('peer_cpu')}")
+                f"peer CPU {p.get('peer_cpu')}{shared}")
 
     def machine_caption(self):
         """CPU model, kernel, placement, host and date, on one line."""

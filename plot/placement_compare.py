@@ -18,6 +18,7 @@ import sys
 
 import chart_common as cc
 from headlines import HEADLINES, UNITS, axis_label
+from ipcbench_results import cpus_text
 
 STEM = "placement_compare"
 TITLES = {"pingpong": "Ping-pong", "oneway": "One-way", "stream": "Stream",
@@ -76,8 +77,7 @@ def placement_legend(results):
             continue
         if h["placement"] not in out:
             cpus = ("" if h["placement"] == "unpinned" else
-                    f" (driver CPU {h['driver_cpu']}, peer CPU "
-                    f"{h['peer_cpu']})")
+                    f" ({cpus_text(h)})")
             out[h["placement"]] = h["placement"] + cpus
     return out
 

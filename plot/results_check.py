@@ -154,10 +154,14 @@ CPU_COST = dict.fromkeys(("user_ns_per_msg", "system_ns_per_msg",
                           "involuntary_switches_per_msg"), NUMBER)
 PAIR = {"round_trips_per_s": FIGURE, "rtt_p50_ns": FIGURE,
         "rtt_p99_ns": FIGURE, "msgs_per_s": FIGURE, "bytes_per_second": FIGURE}
+LOCATION = dict.fromkeys(("core", "l3", "numa", "package"), WHOLE)
+PLACEMENT = {"preset": STRING, "driver_cpu": WHOLE, "peer_cpu": WHOLE,
+             "unavailable": STRING, "shares": STRING, "sharing": STRING,
+             "driver_topology": LOCATION, "peer_topology": LOCATION}
 RECORD = {
     "name": STRING, "repetition_index": COUNT, "scenario": STRING,
     "transport": STRING, "wait": STRING, "message_bytes": COUNT,
-    "placement": {"preset": STRING, "driver_cpu": WHOLE, "peer_cpu": WHOLE},
+    "placement": PLACEMENT,
     "cpus_observed": CPUS, "iterations": COUNT, "warmup_messages": COUNT,
     "error": STRING, "skipped": STRING,
     "latency": LATENCY,
@@ -181,7 +185,7 @@ BLOCK = {
     "command_line": [STRING], "complete": BOOL, "warnings": [STRING],
     "failures": [{"name": STRING, "error": STRING}],
     "skipped": [{"name": STRING, "reason": STRING}],
-    "placement": {"preset": STRING, "driver_cpu": WHOLE, "peer_cpu": WHOLE},
+    "placement": PLACEMENT,
     "environment": {
         "hostname": STRING, "kernel": STRING, "kernel_version": STRING,
         "machine": STRING, "cpu_model": STRING, "cpus_online": COUNT,

@@ -16,12 +16,20 @@ namespace {
 using testing::ScratchDir;
 using testing::slurp;
 
+harness::Placement pinned(const std::string& preset, int driver, int peer) {
+  harness::Placement p;
+  p.preset = preset;
+  p.driver_cpu = driver;
+  p.peer_cpu = peer;
+  return p;
+}
+
 bench::Options plan_options() {
   bench::Options o;
   o.transports = {"pipe", "shm_ring"};
   o.sizes = {8, 64};
   o.waits = {"block", "spin"};
-  o.placements = {{"cross", 0, 1, ""}};
+  o.placements = {pinned("cross", 0, 1)};
   o.placement = o.placements.front();
   o.rates = {10000, 1e5};
   o.producers = {1, 2};
@@ -62,7 +70,7 @@ TEST(ScenarioPlan, NamesEveryCaseAsBefore) {
                                       "rate/shm_ring:block/64/100000_per_s"}));
   o.scenarios = {"fanin"};
   o.transports = {"pipe"};
-  o.placements.push_back({"same", 0, 0, ""});
+  o.placements.push_back(pinned("same", 0, 0));
   o.pairs = 2;
   EXPECT_EQ(
       names_of(bench::plan_cases(o)),

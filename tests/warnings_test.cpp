@@ -11,7 +11,11 @@ namespace ipcb::bench {
 namespace {
 
 harness::Placement placement(const std::string& preset, int driver, int peer) {
-  return {preset, driver, peer, ""};
+  harness::Placement p;
+  p.preset = preset;
+  p.driver_cpu = driver;
+  p.peer_cpu = peer;
+  return p;
 }
 
 // One pingpong over a blocking pipe on two CPUs: nothing to warn about.

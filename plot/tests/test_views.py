@@ -271,3 +271,25 @@ def test_placement_legend_ignores_the_memcpy_baselines_missing_peer(tmp_path):
     legend = placement_compare.placement_legend(ir.load(path))
     assert legend["cross"] == "cross (driver CPU 0, peer CPU 1)"
     assert legend["same"] == "same (driver CPU 0, peer CPU 0)"
+
+
+def test_captions_and_legends_say_what_the_cpus_share(tmp_path):
+    """Runs that record what the two CPUs share (ipcbench with hwloc) show
+    it beside the CPUs; older runs keep their captions."""
+    doc = load_doc("placement.json")
+    sharing = {"same": "same CPU", "cross": "same NUMA node"}
+    for rec in doc["ipcbench"]["benchmarks"]:
+        place = rec["placement"]
+        if place["preset"] in sharing:
+            place["sharing"] = sharing[place["preset"]]
+    legend = placement_compare.placement_legend(
+        ir.load(write_json(tmp_path / "r.json", doc)))
+    assert legend["cross"] == ("cross (driver CPU 0, peer CPU 1, "
+                               "same NUMA node)")
+    assert legend["same"] == "same (driver CPU 0, peer CPU 0, same CPU)"
+
+    rate = load_doc("rate.json")
+    rate["ipcbench"]["placement"]["sharing"] = "same L3"
+    caption = ir.load(write_json(tmp_path / "rate.json",
+                                 rate)).machine_caption()
+    assert "placement cross: driver CPU 0, peer CPU 1 (same L3)" in caption
