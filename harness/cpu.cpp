@@ -35,14 +35,6 @@ std::string Placement::name() const {
 }
 
 namespace {
-std::string list(const std::vector<int>& v) {
-  std::string s;
-  for (int c : v) {
-    if (!s.empty()) s += ',';
-    s += std::to_string(c);
-  }
-  return s;
-}
 
 // Digits only: no sign, blank or base prefix, and few enough not to overflow.
 int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
@@ -59,7 +51,7 @@ int parse_cpu(const std::string& s, const std::vector<int>& allowed) {
     throw std::invalid_argument("--cpus: CPU " + s +
                                 " is not in this process's affinity mask "
                                 "(allowed: " +
-                                list(allowed) + ")");
+                                cpu_list(allowed) + ")");
   }
   return cpu;
 }
@@ -96,7 +88,7 @@ Placement default_placement(const Topology& topo,
   if (!p.unavailable.empty()) p = from_preset("same", topo, allowed);
   if (!p.unavailable.empty()) throw std::invalid_argument(p.unavailable);
   const std::string where =
-      p.preset == "smt" ? "SMT siblings " + list({p.driver_cpu, p.peer_cpu})
+      p.preset == "smt" ? "SMT siblings " + cpu_list({p.driver_cpu, p.peer_cpu})
                         : "one CPU, " + std::to_string(p.driver_cpu);
   p.note = "cross cannot run here (" + why + "): both sides on " + where +
            " instead (placement " + p.preset + ")";
@@ -121,8 +113,8 @@ Placement resolve_placement(const std::string& spec, const Topology& topo,
     if (comma == std::string::npos || spec.find(',', comma + 1) != spec.npos) {
       throw std::invalid_argument(
           "--cpus: '" + spec +
-          "' is not accepted; use A,B (two CPU numbers from " + list(allowed) +
-          "), same, smt, core, l3, numa, cross or none");
+          "' is not accepted; use A,B (two CPU numbers from " +
+          cpu_list(allowed) + "), same, smt, core, l3, numa, cross or none");
     }
     p.preset = "custom";
     p.driver_cpu = parse_cpu(spec.substr(0, comma), allowed);

@@ -69,15 +69,6 @@ HwlocTopology load(const std::string& what,
   return topo;
 }
 
-std::string list(const std::vector<int>& v) {
-  std::string s;
-  for (int c : v) {
-    if (!s.empty()) s += ',';
-    s += std::to_string(c);
-  }
-  return s;
-}
-
 // The allowed CPUs that the topology knows, ascending.
 std::vector<const Pu*> usable(const Topology& topo,
                               const std::vector<int>& allowed) {
@@ -135,7 +126,7 @@ bool other_numa(const Pu& a, const Pu& b) {
 // Why the machine, or else the allowed CPUs, have no pair for the preset.
 std::string why_not(const std::string& preset, const Topology& topo,
                     const std::vector<int>& allowed) {
-  const std::string mask = " (allowed CPUs: " + list(allowed) + ")";
+  const std::string mask = " (allowed CPUs: " + cpu_list(allowed) + ")";
   if (preset == "smt") {
     if (!machine_has(topo, smt))
       return "no SMT on this machine: every core has one hardware thread";
@@ -263,6 +254,15 @@ std::string describe_sharing(const Topology& topo, int a, int b) {
   if (pa && pb && pa->package >= 0 && pb->package >= 0)
     return "different packages";
   return "nothing known in common";
+}
+
+std::string cpu_list(const std::vector<int>& cpus) {
+  std::string s;
+  for (int c : cpus) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(c);
+  }
+  return s;
 }
 
 }  // namespace ipcb::harness

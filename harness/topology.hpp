@@ -40,6 +40,9 @@ struct Topology {
 // This machine's topology, read once (thread-safe).
 const Topology& machine_topology();
 
+// CPU numbers as a list: {0, 2, 3} -> "0,2,3".
+std::string cpu_list(const std::vector<int>& cpus);
+
 // The placement presets, in the order --placement=all runs them.
 const std::vector<std::string>& placement_presets();
 bool is_placement_preset(const std::string& name);
