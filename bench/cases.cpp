@@ -110,6 +110,7 @@ void report_pairs(benchmark::State& state, const Scenario& s, const Job& job,
     ordered_json entry = {{"pair", i},
                           {"cpus_observed", cpus_observed(runs[i])}};
     s.report_pair(job, runs[i], entry);
+    entry["cpu"] = pair_cpu_json(runs[i], s);
     per_pair.push_back(entry);
   }
   rec["pairs"] = per_pair;
@@ -129,7 +130,7 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
     s.report_sides(job, runs[0], rec);
     s.report(state, job, runs[0], rec);
   }
-  report_cpu(state, runs[0].m, s.peer_cost(runs[0]), rec);
+  report_cpu(state, runs, s, rec);
   state.SetLabel(cs.placement.describe());
 }
 

@@ -2,43 +2,124 @@
 
 #include <sys/resource.h>
 
+#include "transports/transport.hpp"
+
 namespace ipcb::bench {
 
-CpuCost CpuCost::now(bool whole_process) {
+namespace {
+
+thread_local CpuMeter* t_meter = nullptr;
+
+CpuCost this_thread() {
   rusage ru{};
-  ::getrusage(whole_process ? RUSAGE_SELF : RUSAGE_THREAD, &ru);
+  ::getrusage(RUSAGE_THREAD, &ru);
   auto ns = [](const timeval& tv) {
     return tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
   };
-  return {ns(ru.ru_utime), ns(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
+  CpuCost c;
+  c.user_ns = ns(ru.ru_utime);
+  c.system_ns = ns(ru.ru_stime);
+  c.voluntary_switches = ru.ru_nvcsw;
+  c.involuntary_switches = ru.ru_nivcsw;
+  return c;
 }
 
+}  // namespace
+
 CpuCost CpuCost::operator-(const CpuCost& o) const {
-  return {user_ns - o.user_ns, system_ns - o.system_ns,
-          voluntary_switches - o.voluntary_switches,
-          involuntary_switches - o.involuntary_switches};
+  CpuCost d;
+  d.user_ns = user_ns - o.user_ns;
+  d.system_ns = system_ns - o.system_ns;
+  d.transport_threads_ns = transport_threads_ns - o.transport_threads_ns;
+  d.voluntary_switches = voluntary_switches - o.voluntary_switches;
+  d.involuntary_switches = involuntary_switches - o.involuntary_switches;
+  d.pacing_ns = pacing_ns - o.pacing_ns;
+  return d;
 }
 
 CpuCost& CpuCost::operator+=(const CpuCost& o) {
   user_ns += o.user_ns;
   system_ns += o.system_ns;
+  transport_threads_ns += o.transport_threads_ns;
   voluntary_switches += o.voluntary_switches;
   involuntary_switches += o.involuntary_switches;
+  pacing_ns += o.pacing_ns;
   return *this;
 }
 
 nlohmann::json CpuCost::to_json() const {
   return {{"user_ns", user_ns},
           {"system_ns", system_ns},
+          {"transport_threads_ns", transport_threads_ns},
           {"voluntary_switches", voluntary_switches},
-          {"involuntary_switches", involuntary_switches}};
+          {"involuntary_switches", involuntary_switches},
+          {"pacing_ns", pacing_ns}};
 }
 
 CpuCost CpuCost::from_json(const nlohmann::json& j) {
-  return {j.value("user_ns", std::int64_t{0}),
-          j.value("system_ns", std::int64_t{0}),
-          j.value("voluntary_switches", std::int64_t{0}),
-          j.value("involuntary_switches", std::int64_t{0})};
+  CpuCost c;
+  c.user_ns = j.value("user_ns", std::int64_t{0});
+  c.system_ns = j.value("system_ns", std::int64_t{0});
+  c.transport_threads_ns = j.value("transport_threads_ns", std::int64_t{0});
+  c.voluntary_switches = j.value("voluntary_switches", std::int64_t{0});
+  c.involuntary_switches = j.value("involuntary_switches", std::int64_t{0});
+  c.pacing_ns = j.value("pacing_ns", std::int64_t{0});
+  return c;
+}
+
+CpuMeter::CpuMeter(const transports::Transport& t)
+    : t_(t), begin_(take()), previous_(t_meter) {
+  t_meter = this;
+}
+
+CpuMeter::~CpuMeter() { t_meter = previous_; }
+
+CpuMeter::Snapshot CpuMeter::take() const {
+  Snapshot s;
+  for (int tid : t_.own_threads()) {
+    if (auto u = sys::thread_usage(tid)) s.own.emplace_back(tid, *u);
+  }
+  s.self = this_thread();  // last: the reads above are not the timed phase
+  return s;
+}
+
+void CpuMeter::begin() {
+  begin_ = take();
+  ended_ = false;
+}
+
+void CpuMeter::end() {
+  end_ = take();
+  ended_ = true;
+}
+
+CpuCost CpuMeter::between(const Snapshot& a, const Snapshot& b) {
+  CpuCost d = b.self - a.self;
+  // A thread counts when it lived through both snapshots.
+  for (const auto& [tid, later] : b.own) {
+    for (const auto& [tid0, earlier] : a.own) {
+      if (tid0 != tid) continue;
+      d.transport_threads_ns += later.cpu_ns - earlier.cpu_ns;
+      d.voluntary_switches +=
+          later.voluntary_switches - earlier.voluntary_switches;
+      d.involuntary_switches +=
+          later.involuntary_switches - earlier.involuntary_switches;
+    }
+  }
+  return d;
+}
+
+CpuCost CpuMeter::cost() {
+  if (!ended_) end();
+  return between(begin_, end_);
+}
+
+void timed_phase_begins() {
+  if (t_meter) t_meter->begin();
+}
+
+void timed_phase_ends() {
+  if (t_meter) t_meter->end();
 }
 
 }  // namespace ipcb::bench

@@ -28,8 +28,9 @@ struct Measurement {
   // (the shares while all were competing).
   std::vector<std::int64_t> producer_done_ns;
   std::vector<std::int64_t> shares_at_first_done;
-  std::int64_t driver_messages = 0;  // messages the CPU cost covers
-  CpuCost driver_cpu;                // main thread, warm-up included
+  std::int64_t driver_messages = 0;  // timed messages the CPU cost covers
+  std::int64_t pacing_cpu_ns = 0;    // rate: CPU spent waiting for slots
+  CpuCost driver_cpu;                // over the timed phase (cpu_cost.hpp)
   Integrity integrity;               // driver side, with --verify
 };
 

@@ -48,7 +48,7 @@ int run_peer(int ctl_fd) {
         throw std::runtime_error("no go after warm-up");
       phase = "run";
     };
-    nlohmann::json done = serve(*t, job, fault, true, warm_gate);
+    nlohmann::json done = serve(*t, job, fault, warm_gate);
     done["type"] = "done";
     done["cpu"] = ::sched_getcpu();
     phase = "finish";

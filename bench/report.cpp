@@ -15,13 +15,32 @@ ordered_json latency_json(const harness::Distribution& d) {
     std::snprintf(key, sizeof key, "%g", q);
     p[key] = v;
   }
-  return {{"unit", "ns"},
-          {"count", d.summary.count},
-          {"mean_ns", d.summary.mean},
-          {"stddev_ns", d.summary.stddev},
-          {"min_ns", d.summary.min},
-          {"max_ns", d.summary.max},
-          {"percentiles_ns", p}};
+  ordered_json j = {{"unit", "ns"},
+                    {"count", d.summary.count},
+                    {"mean_ns", d.summary.mean},
+                    {"stddev_ns", d.summary.stddev},
+                    {"min_ns", d.summary.min},
+                    {"max_ns", d.summary.max},
+                    {"percentiles_ns", p}};
+  if (!d.missing.empty()) {
+    ordered_json missing = ordered_json::object();
+    for (double q : d.missing) {
+      char key[16];
+      std::snprintf(key, sizeof key, "%g", q);
+      missing[key] = harness::samples_needed(q);
+    }
+    j["percentiles_missing"] = {
+        {"samples_needed", missing},
+        {"rule",
+         "p is recorded from at least 10/(1-p/100) samples; count has too "
+         "few"}};
+  }
+  return j;
+}
+
+void set_percentile_counter(benchmark::State& state, const std::string& name,
+                            const harness::Distribution& d, double p) {
+  if (auto v = d.find(p)) state.counters[name] = static_cast<double>(*v);
 }
 
 ordered_json distribution_json(std::vector<std::int64_t>& samples) {
@@ -44,12 +63,12 @@ ordered_json peer_distribution(const nlohmann::json& done, const char* key,
 
 void set_latency_counters(benchmark::State& state, const char* prefix,
                           const harness::Distribution& d) {
-  auto c = [&](const char* what, double v) {
-    state.counters[std::string(prefix) + what] = v;
+  auto c = [&](const char* what, double p) {
+    set_percentile_counter(state, std::string(prefix) + what, d, p);
   };
-  c("_p50_ns", d.at(50));
-  c("_p99_ns", d.at(99));
-  c("_p999_ns", d.at(99.9));
+  c("_p50_ns", 50);
+  c("_p99_ns", 99);
+  c("_p999_ns", 99.9);
 }
 
 ordered_json cpus_observed(const Outcome& run) {
@@ -71,25 +90,63 @@ void check_integrity(const Outcome& run, ordered_json& out,
         who + "integrity check failed at the driver: " + mine.describe());
 }
 
-void report_cpu(benchmark::State& state, const Measurement& m,
-                const PeerCost& peer, ordered_json& rec) {
-  auto per_msg = [](const CpuCost& c, std::int64_t msgs) {
-    const double n = static_cast<double>(std::max<std::int64_t>(msgs, 1));
-    return ordered_json{
-        {"user_ns_per_msg", c.user_ns / n},
-        {"system_ns_per_msg", c.system_ns / n},
-        {"voluntary_switches_per_msg", c.voluntary_switches / n},
-        {"involuntary_switches_per_msg", c.involuntary_switches / n}};
-  };
-  rec["cpu"] = {{"driver", per_msg(m.driver_cpu, m.driver_messages)},
-                {"peer", per_msg(peer.cost, peer.messages)},
-                {"source", peer.source}};
+namespace {
+
+double per_unit(std::int64_t ns, std::int64_t units) {
+  return static_cast<double>(ns) /
+         static_cast<double>(std::max<std::int64_t>(units, 1));
+}
+
+// One side's cost per unit ("_per_msg": per message, or per round trip
+// where the record's cpu.per says so).
+ordered_json side_json(const CpuCost& c, std::int64_t units) {
+  ordered_json j = {
+      {"ns_per_msg", per_unit(c.transport_ns(), units)},
+      {"user_ns_per_msg", per_unit(c.user_ns, units)},
+      {"system_ns_per_msg", per_unit(c.system_ns, units)},
+      {"transport_threads_ns_per_msg", per_unit(c.transport_threads_ns, units)},
+      {"voluntary_switches_per_msg", per_unit(c.voluntary_switches, units)},
+      {"involuntary_switches_per_msg", per_unit(c.involuntary_switches, units)},
+      {"units", units}};
+  if (c.pacing_ns != 0) j["pacing_ns_per_msg"] = per_unit(c.pacing_ns, units);
+  return j;
+}
+
+}  // namespace
+
+ordered_json pair_cpu_json(const Outcome& run, const Scenario& s) {
+  const PeerCost peer = s.peer_cost(run);
+  return {{"per", s.cpu_per()},
+          {"driver_ns",
+           per_unit(run.m.driver_cpu.transport_ns(), run.m.driver_messages)},
+          {"peer_ns", per_unit(peer.cost.transport_ns(), peer.messages)}};
+}
+
+void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
+                const Scenario& s, ordered_json& rec) {
+  CpuCost driver, peer;
+  std::int64_t driver_units = 0, peer_units = 0;
+  std::string source;
+  for (const Outcome& run : runs) {
+    driver += run.m.driver_cpu;
+    driver_units += run.m.driver_messages;
+    const PeerCost p = s.peer_cost(run);
+    peer += p.cost;
+    peer_units += p.messages;
+    source = p.source;
+  }
+  rec["cpu"] = {{"per", s.cpu_per()},
+                {"driver", side_json(driver, driver_units)},
+                {"peer", side_json(peer, peer_units)},
+                {"source", source}};
   state.counters["cpu_driver_ns_per_msg"] =
-      static_cast<double>(m.driver_cpu.user_ns + m.driver_cpu.system_ns) /
-      static_cast<double>(std::max<std::int64_t>(m.driver_messages, 1));
+      per_unit(driver.transport_ns(), driver_units);
   state.counters["cpu_peer_ns_per_msg"] =
-      static_cast<double>(peer.cost.user_ns + peer.cost.system_ns) /
-      static_cast<double>(std::max<std::int64_t>(peer.messages, 1));
+      per_unit(peer.transport_ns(), peer_units);
+  if (driver.pacing_ns != 0) {
+    state.counters["cpu_pacing_ns_per_msg"] =
+        per_unit(driver.pacing_ns, driver_units);
+  }
 }
 
 }  // namespace ipcb::bench

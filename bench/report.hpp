@@ -25,7 +25,13 @@ nlohmann::ordered_json peer_distribution(const nlohmann::json& done,
                                          const char* key,
                                          harness::Distribution& out);
 
-// Counters <prefix>_p50_ns, <prefix>_p99_ns and <prefix>_p999_ns.
+// Counter `name` = percentile p of d, left out when d has too few samples
+// for p (harness/stats.hpp): a missing figure, never a stand-in.
+void set_percentile_counter(benchmark::State& state, const std::string& name,
+                            const harness::Distribution& d, double p);
+
+// Counters <prefix>_p50_ns, <prefix>_p99_ns and <prefix>_p999_ns (those
+// with enough samples).
 void set_latency_counters(benchmark::State& state, const char* prefix,
                           const harness::Distribution& d);
 
@@ -37,10 +43,13 @@ nlohmann::ordered_json cpus_observed(const Outcome& run);
 void check_integrity(const Outcome& run, nlohmann::ordered_json& out,
                      const std::string& who);
 
-// CPU time and context switches per message of both sides ("cpu" and the
-// cpu_*_ns_per_msg counters), warm-up included on both sides so that the
-// ratio is like for like.
-void report_cpu(benchmark::State& state, const Measurement& m,
-                const PeerCost& peer, nlohmann::ordered_json& rec);
+// CPU time and context switches of both sides over the timed phase, per
+// `per` ("message" or "round_trip"): "cpu" and the cpu_*_ns_per_msg
+// counters. With --pairs, over all pairs together (the record's "pairs"
+// entries carry each pair's).
+void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
+                const Scenario& s, nlohmann::ordered_json& rec);
+// One pair's CPU cost per `per`, for its entry of the record's "pairs".
+nlohmann::ordered_json pair_cpu_json(const Outcome& run, const Scenario& s);
 
 }  // namespace ipcb::bench

@@ -49,8 +49,7 @@ void Scenario::report_sides(const Job& job, const Outcome& run,
 PeerCost Scenario::peer_cost(const Outcome& run) const {
   const nlohmann::json& done = run.done.at(0);
   return {CpuCost::from_json(done.at("cpu_cost")),
-          done.value("messages", std::int64_t{1}),
-          "getrusage: driver's main thread, whole peer"};
+          done.value("messages", std::int64_t{1}), kCpuSource};
 }
 
 void Scenario::report_pair(const Job&, Outcome&, ordered_json&) const {
@@ -65,11 +64,12 @@ void Scenario::report_pairs(benchmark::State&, const Job&,
 template <class Loop>
 void drive(const Scenario& s, Loop& loop, Transport& t, const Job& job,
            Measurement& m, const Gate& release) {
-  const CpuCost before = CpuCost::now(false);
+  CpuMeter meter(t);
   m.start_ns = harness::now_ns();
   s.drive(loop, t, job, m, release);
   m.end_ns = harness::now_ns();
-  m.driver_cpu = CpuCost::now(false) - before;
+  m.driver_cpu = meter.cost();
+  m.driver_cpu.pacing_ns = m.pacing_cpu_ns;
 }
 
 template void drive(const Scenario&, benchmark::State&, Transport&, const Job&,
@@ -78,12 +78,12 @@ template void drive(const Scenario&, CountedLoop&, Transport&, const Job&,
                     Measurement&, const Gate&);
 
 nlohmann::json serve(Transport& t, const Job& job, const Fault& fault,
-                     bool whole_process, const Gate& warm_gate) {
+                     const Gate& warm_gate) {
   const Scenario& s = scenario_named(job.scenario);
-  const CpuCost before = CpuCost::now(whole_process);
+  CpuMeter meter(t);
   nlohmann::json out = s.serve(t, job, fault, warm_gate);
-  out["cpu_cost"] = (CpuCost::now(whole_process) - before).to_json();
-  out["messages"] = job.warmup + job.timed_messages();
+  out["cpu_cost"] = meter.cost().to_json();
+  out["messages"] = job.timed_messages();
   return out;
 }
 

@@ -52,6 +52,12 @@ struct Outcome {
   std::string error;                 // empty, or the failure's root cause
 };
 
+// How both sides' CPU cost is measured (bench/cpu_cost.hpp).
+inline constexpr const char* kCpuSource =
+    "timed phase only, the same on both sides: the thread running the loop "
+    "(getrusage RUSAGE_THREAD) plus the transport's own threads (their CPU "
+    "clocks); harness threads excluded";
+
 // The peers' side of the CPU cost, and how both sides were measured.
 struct PeerCost {
   CpuCost cost;
@@ -131,6 +137,9 @@ class Scenario {
                             nlohmann::ordered_json& rec) const;
   // The peers' CPU cost, for "cpu" and the cpu_*_ns_per_msg counters.
   virtual PeerCost peer_cost(const Outcome& run) const;
+  // What one unit of the CPU cost counters is: "message", or "round_trip"
+  // for scenarios whose driver sends and receives each message.
+  virtual const char* cpu_per() const { return "message"; }
   // The figures; throws when what arrived is not what was sent.
   virtual void report(benchmark::State& state, const Job& job, Outcome& run,
                       nlohmann::ordered_json& rec) const = 0;
@@ -174,10 +183,9 @@ extern template void drive(const Scenario&, CountedLoop&,
                            const Gate&);
 
 // The peer's side of a run of job.scenario; returns what goes in its
-// "done" report, with its CPU cost: of the whole process (a peer process)
-// or of the calling thread only (an in-process peer thread).
+// "done" report, with its CPU cost over the timed phase (bench/cpu_cost.hpp)
+// and the timed messages that cost covers.
 nlohmann::json serve(transports::Transport& t, const Job& job,
-                     const Fault& fault, bool whole_process = true,
-                     const Gate& warm_gate = {});
+                     const Fault& fault, const Gate& warm_gate = {});
 
 }  // namespace ipcb::bench

@@ -50,7 +50,7 @@ void ThreadPeer::body(std::string transport, transports::Config config,
     cv_.notify_all();
     cv_.wait(lock, [&] { return go_; });
     lock.unlock();
-    nlohmann::json report = serve(*t, job, Fault{}, /*whole_process=*/false);
+    nlohmann::json report = serve(*t, job, Fault{});
     report["cpu"] = ::sched_getcpu();
     lock.lock();
     report_ = std::move(report);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace ipcb::harness {
 
@@ -27,11 +28,23 @@ const std::vector<double>& spectrum_points() {
   return kPoints;
 }
 
-std::int64_t Distribution::at(double p) const {
+std::int64_t samples_needed(double p) {
+  if (p <= 50 || p >= 100) return 1;
+  return std::llround(10.0 / (1.0 - p / 100.0));
+}
+
+std::optional<std::int64_t> Distribution::find(double p) const {
   for (const auto& [q, v] : percentiles) {
     if (q == p) return v;
   }
-  throw std::invalid_argument("percentile not recorded");
+  return std::nullopt;
+}
+
+std::int64_t Distribution::at(double p) const {
+  if (auto v = find(p)) return *v;
+  throw std::invalid_argument("percentile p" + std::to_string(p) +
+                              " not recorded (" +
+                              std::to_string(summary.count) + " samples)");
 }
 
 Distribution describe(std::vector<std::int64_t>& samples) {
@@ -50,7 +63,11 @@ Distribution describe(std::vector<std::int64_t>& samples) {
   s.stddev =
       s.count > 1 ? std::sqrt(static_cast<double>(sq / (s.count - 1))) : 0.0;
   for (double p : spectrum_points()) {
-    d.percentiles.emplace_back(p, percentile_sorted(samples, p));
+    if (s.count >= samples_needed(p)) {
+      d.percentiles.emplace_back(p, percentile_sorted(samples, p));
+    } else {
+      d.missing.push_back(p);
+    }
   }
   return d;
 }

@@ -4,9 +4,15 @@
 // smallest sample such that at least p % of the samples are <= it
 // (rank = ceil(p/100 * n), p0 = minimum, p100 = maximum). Every reported
 // percentile is therefore a value that was actually observed.
+//
+// A tail percentile needs enough samples: p (above 50) is recorded only
+// from at least 10 / (1 - p/100) samples, so that at least ten samples lie
+// beyond it (p90: 100, p99: 1 000, p99.9: 10 000). With fewer it is missing,
+// never the maximum under another name.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -28,13 +34,22 @@ std::int64_t percentile_sorted(std::span<const std::int64_t> sorted, double p);
 // then 99.5, 99.9, 99.95, 99.99, 99.999, 100 — fine enough to draw a CDF.
 const std::vector<double>& spectrum_points();
 
+// The samples percentile p needs (the rule above); 1 for p <= 50 and p100.
+std::int64_t samples_needed(double p);
+
 struct Distribution {
   Summary summary;
   std::vector<std::pair<double, std::int64_t>> percentiles;  // (p, value)
-  std::int64_t at(double p) const;  // value at a recorded point p
+  // Spectrum points left out for want of samples (the rule above).
+  std::vector<double> missing;
+  // The value at a recorded point p; throws when p is not recorded.
+  std::int64_t at(double p) const;
+  // The value at p, or nothing when p was not recorded.
+  std::optional<std::int64_t> find(double p) const;
 };
 
-// Sorts `samples` in place and describes them. Empty input: count 0.
+// Sorts `samples` in place and describes them: every spectrum point that
+// has enough samples. Empty input: count 0.
 Distribution describe(std::vector<std::int64_t>& samples);
 
 // ---- Fairness among senders that compete for one receiver (fan-in).

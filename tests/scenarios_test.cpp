@@ -115,9 +115,12 @@ TEST(Scenarios, OnewayRecordsBothDirectionsForEveryMessage) {
     EXPECT_LE(rec["oneway"]["driver_to_peer"]["min_ns"].get<double>(),
               rec["latency"]["max_ns"].get<double>());
   }
-  for (const auto& b : doc["benchmarks"]) {
+  for (std::size_t i = 0; i < doc["benchmarks"].size(); ++i) {
+    const auto& b = doc["benchmarks"][i];
+    const auto n = doc["ipcbench"]["benchmarks"][i]["iterations"];
     EXPECT_TRUE(b.contains("oneway_a2b_p50_ns"));
-    EXPECT_TRUE(b.contains("oneway_b2a_p99_ns"));
+    // p99 needs 1 000 samples (harness/stats.hpp).
+    EXPECT_EQ(b.contains("oneway_b2a_p99_ns"), n >= 1000) << n;
     EXPECT_TRUE(b.contains("rtt_half_p50_ns"));
   }
 }
@@ -173,8 +176,12 @@ TEST(Scenarios, RateReportsTheSendersLagApartFromTheTransport) {
         lag["mean_ns"].get<double>() + transit["mean_ns"].get<double>();
     EXPECT_NEAR(whole, parts, 1e-6 * whole + 1e-3);
   }
-  for (const auto& b : doc["benchmarks"])
-    EXPECT_TRUE(b.contains("sender_lag_p99_ns")) << b["name"];
+  for (std::size_t i = 0; i < doc["benchmarks"].size(); ++i) {
+    const auto& b = doc["benchmarks"][i];
+    const auto n = doc["ipcbench"]["benchmarks"][i]["iterations"];
+    EXPECT_EQ(b.contains("sender_lag_p99_ns"), n >= 1000) << b["name"];
+    EXPECT_TRUE(b.contains("lat_p50_ns")) << b["name"];
+  }
 }
 
 TEST(Scenarios, CpuCostAndPlacementAreRecordedPerBenchmark) {

@@ -70,16 +70,40 @@ TEST(Describe, SpectrumCoversCdfPointsAndIsMonotone) {
   std::iota(v.begin(), v.end(), 0);
   std::shuffle(v.begin(), v.end(), std::mt19937(42));
   Distribution d = describe(v);
-  ASSERT_EQ(d.percentiles.size(), spectrum_points().size());
-  for (double p : {0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0,
-                   99.9, 99.99, 100.0}) {
+  // 10 000 samples: everything up to p99.9 and the maximum; p99.95 needs
+  // 20 000, p99.99 100 000, p99.999 a million.
+  ASSERT_EQ(d.percentiles.size(), spectrum_points().size() - 3);
+  EXPECT_EQ(d.missing, (std::vector<double>{99.95, 99.99, 99.999}));
+  for (double p :
+       {0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 100.0}) {
     EXPECT_NO_THROW(d.at(p)) << p;
   }
   for (std::size_t i = 1; i < d.percentiles.size(); ++i) {
     EXPECT_LE(d.percentiles[i - 1].second, d.percentiles[i].second);
   }
   EXPECT_EQ(d.at(25), 2499);
-  EXPECT_EQ(d.at(99.99), 9998);
+  EXPECT_EQ(d.at(99.9), 9989);
+  EXPECT_FALSE(d.find(99.99).has_value());
+}
+
+TEST(Describe, TailPercentilesNeedTenSamplesBeyondThem) {
+  EXPECT_EQ(samples_needed(50), 1);
+  EXPECT_EQ(samples_needed(90), 100);
+  EXPECT_EQ(samples_needed(99), 1000);
+  EXPECT_EQ(samples_needed(99.9), 10000);
+  EXPECT_EQ(samples_needed(99.99), 100000);
+  EXPECT_EQ(samples_needed(100), 1);
+  // 999 samples: p99 is missing, not the maximum under another name.
+  std::vector<std::int64_t> v(999);
+  std::iota(v.begin(), v.end(), 1);
+  Distribution d = describe(v);
+  EXPECT_EQ(d.at(98), 980);
+  EXPECT_FALSE(d.find(99).has_value());
+  EXPECT_FALSE(d.find(99.9).has_value());
+  EXPECT_THROW(d.at(99), std::invalid_argument);
+  EXPECT_EQ(d.at(100), 999);
+  v.push_back(1000);
+  EXPECT_EQ(describe(v).at(99), 990);
 }
 
 TEST(Describe, EmptyAndSingle) {
@@ -88,7 +112,9 @@ TEST(Describe, EmptyAndSingle) {
   std::vector<std::int64_t> one = {42};
   Distribution d = describe(one);
   EXPECT_EQ(d.at(0), 42);
-  EXPECT_EQ(d.at(99.999), 42);
+  EXPECT_EQ(d.at(50), 42);
+  EXPECT_EQ(d.at(100), 42);
+  EXPECT_FALSE(d.find(99.999).has_value());
   EXPECT_DOUBLE_EQ(d.summary.stddev, 0.0);
 }
 

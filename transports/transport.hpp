@@ -85,6 +85,10 @@ class Transport {
   virtual std::map<std::string, std::int64_t> applied_settings() const {
     return {};
   }
+  // Threads of this process that the transport runs for its own work (such
+  // as ZeroMQ's I/O thread): their CPU time is the transport's, counted on
+  // the side that uses it. Harness threads are never among them.
+  virtual std::vector<int> own_threads() const { return {}; }
 };
 
 }  // namespace ipcb::transports

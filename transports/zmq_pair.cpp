@@ -3,10 +3,12 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
+#include "sys/threads.hpp"
 
 namespace ipcb::transports {
 
@@ -23,7 +25,12 @@ ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
       producers_(c.producers) {}
 
 void ZmqPairTransport::open_socket(zmq::socket_type type) {
+  // Thread names have 15 characters: "999/ZMQbg/IO/0" fits.
+  static std::atomic<int> contexts{0};
+  const int id = contexts.fetch_add(1) % 1000;
   ctx_.emplace();
+  ctx_->set(zmq::ctxopt::thread_name_prefix, id);
+  thread_prefix_ = std::to_string(id) + "/ZMQbg/";
   socket_ = zmq::socket_t(*ctx_, type);
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::sndhwm, hwm_);
@@ -128,6 +135,11 @@ std::map<std::string, std::int64_t> ZmqPairTransport::applied_settings() const {
   } catch (const zmq::error_t&) {
     return {};
   }
+}
+
+std::vector<int> ZmqPairTransport::own_threads() const {
+  if (thread_prefix_.empty()) return {};
+  return sys::threads_named(thread_prefix_);
 }
 
 void ZmqPairTransport::fail(const char* call, const zmq::error_t& e) const {

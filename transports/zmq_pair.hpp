@@ -42,6 +42,7 @@ class ZmqPairTransport : public Transport {
   void recv(std::byte* d, std::size_t n) override;
   void teardown() noexcept override;
   std::map<std::string, std::int64_t> applied_settings() const override;
+  std::vector<int> own_threads() const override;
 
  protected:
   const std::string& endpoint() const { return endpoint_; }
@@ -55,6 +56,9 @@ class ZmqPairTransport : public Transport {
   int hwm_;
   int producers_;                      // Config::producers: 0 for PAIR
   std::optional<zmq::context_t> ctx_;  // created with the socket
+  // The prefix of its context's thread names ("<n>/ZMQbg/IO/0"), unique
+  // among the contexts of this process.
+  std::string thread_prefix_;
   zmq::socket_t socket_;
   std::array<unsigned char, 16> token_{};  // the peer's first message
 };

@@ -64,6 +64,7 @@ void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
   m.oneway_ns.assign(static_cast<std::size_t>(job.iterations), 0);
   std::int64_t* latency = m.oneway_ns.data();
   std::int64_t got = 0;
+  timed_phase_begins();
   const std::int64_t t0 = now_ns();
   release();
   for (auto _ : state) {
@@ -86,6 +87,7 @@ void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
       state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
     }
   }
+  timed_phase_ends();
   if constexpr (kVerify) {
     for (const auto& c : checkers) {
       m.integrity.checked += c.counts().checked;
@@ -96,7 +98,7 @@ void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
     m.integrity.corrupt += unknown + m.per_producer[producers];
   }
   m.per_producer[producers] += unknown;
-  m.driver_messages = job.warmup * job.producers + job.iterations;
+  m.driver_messages = job.iterations;
 }
 
 // A fan-in producer: warm-up, the driver's release, then its share of the
@@ -130,6 +132,7 @@ nlohmann::json serve_fanin(Transport& t, const Job& job, const Fault& f,
     send(i);
   }
   if (warm_gate) warm_gate();
+  timed_phase_begins();
   const std::uint64_t body =
       word_sum(out.data(), n) - header_words_sum(out.data(), job.verify);
   std::uint64_t sum = 0;
@@ -140,6 +143,7 @@ nlohmann::json serve_fanin(Transport& t, const Job& job, const Fault& f,
     send(i + job.warmup);
     sum += body + header_words_sum(out.data(), job.verify);
   }
+  timed_phase_ends();
   return {{"word_sum", sum}, {"sent", job.iterations}};
 }
 
@@ -321,8 +325,9 @@ void Fanin::report_sides(const Job& job, const Outcome& run,
 PeerCost Fanin::peer_cost(const Outcome& run) const {
   PeerCost all{{},
                0,
-               "getrusage: driver's main thread (the consumer), all producer "
-               "processes together (peer)"};
+               std::string(kCpuSource) +
+                   "; the consumer is the driver, all producers together "
+                   "the peer"};
   for (const auto& d : run.done) {
     all.cost += CpuCost::from_json(d.at("cpu_cost"));
     all.messages += d.value("messages", std::int64_t{0});

@@ -3,7 +3,6 @@
 // and the peer records arrival minus intended time, so a stall shows in the
 // tail (no coordinated omission). One variant per offered rate (--rate).
 #include <sched.h>
-#include <time.h>
 
 #include <cmath>
 #include <string>
@@ -11,6 +10,7 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/streaming.hpp"
+#include "sys/threads.hpp"
 
 namespace ipcb::bench {
 
@@ -20,25 +20,19 @@ using harness::now_ns;
 using nlohmann::ordered_json;
 using transports::Transport;
 
-// Sleeps, then yields, until the monotonic clock reaches target; returns
-// the time it was reached. A timer wake-up can be tens of microseconds late
-// (more on a virtual machine), so the sleep ends kSleepMarginNs early and the
-// rest is spent yielding: the sender's own lateness must not end up in the
-// measured latency. Yielding rather than pure spinning lets a peer sharing
-// this CPU run.
-constexpr std::int64_t kSleepMarginNs = 200000;
-std::int64_t wait_until(std::int64_t target) {
-  for (;;) {
-    const std::int64_t t = now_ns();
-    if (t >= target) return t;
-    if (target - t > 2 * kSleepMarginNs) {
-      const std::int64_t wake = target - kSleepMarginNs;
-      timespec ts{wake / 1000000000, wake % 1000000000};
-      ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-    } else {
-      ::sched_yield();
-    }
-  }
+// The one pacing method, at every offered rate: yield the CPU until the
+// monotonic clock reaches the slot. A timer sleep would wake tens of
+// microseconds late on a virtual machine and would change conditions
+// between low and high rates (sleeping at one, spinning at the other);
+// yielding rather than pure spinning lets a peer sharing this CPU run. Its
+// CPU time is measured and reported apart from the transport's
+// (cpu_pacing_ns_per_msg); its lateness is the sender's lag.
+constexpr const char* kPacing = "yield";
+constexpr const char* kPacingDetail =
+    "sched_yield until the monotonic clock reaches each message's slot, at "
+    "every rate";
+void wait_until(std::int64_t target) {
+  while (now_ns() < target) ::sched_yield();
 }
 
 template <bool kVerify, class Loop>
@@ -50,10 +44,14 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   const double period = 1e9 / job.rate_per_s;
   const std::int64_t start = now_ns() + 100000;
   std::int64_t i = 0;
+  timed_phase_begins();
   for (auto _ : state) {
     const auto intended =
         start + static_cast<std::int64_t>(static_cast<double>(i) * period);
-    const std::int64_t actual = wait_until(intended);
+    const std::int64_t cpu0 = sys::this_thread_cpu_ns();
+    wait_until(intended);
+    m.pacing_cpu_ns += sys::this_thread_cpu_ns() - cpu0;
+    const std::int64_t actual = now_ns();
     if (static_cast<double>(actual - intended) >= period) ++m.missed_slots;
     sender.stamp();
     put64(out + kTsA, static_cast<std::uint64_t>(intended));
@@ -65,7 +63,8 @@ void rate_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
       state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
     }
   }
-  m.driver_messages = job.warmup + job.iterations;
+  timed_phase_ends();
+  m.driver_messages = job.iterations;
 }
 
 void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
@@ -80,7 +79,7 @@ void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
   state.counters["missed_slots"] = static_cast<double>(m.missed_slots);
   harness::Distribution lag;
   ordered_json lag_json = peer_distribution(done, "sender_lag", lag);
-  state.counters["sender_lag_p99_ns"] = lag.at(99);
+  set_percentile_counter(state, "sender_lag_p99_ns", lag, 99);
   rec["latency"] = lat_json;
   rec["latency"]["kind"] = "from_intended_send";
   rec["rate"] = {
@@ -88,6 +87,7 @@ void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
       {"achieved_per_s", achieved},
       {"messages", job.iterations},
       {"missed_slots", m.missed_slots},
+      {"pacing", {{"method", kPacing}, {"detail", kPacingDetail}}},
       {"elapsed_ns", m.elapsed_ns},
       {"sender_lag", lag_json},
       {"latency_from_actual_send", done.at("latency_from_actual_send")}};

@@ -37,6 +37,7 @@ void pingpong_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   std::int64_t* sample = m.rtt_ns.data();
   std::int64_t* oneway = m.oneway_ns.data();
   const std::int64_t batch = job.batch;
+  timed_phase_begins();
   for (auto _ : state) {
     const std::int64_t t0 = now_ns();
     for (std::int64_t b = 0; b < batch; ++b) {
@@ -56,8 +57,9 @@ void pingpong_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
     state.SetIterationTime(static_cast<double>(t1 - t0) * 1e-9 /
                            static_cast<double>(batch));
   }
+  timed_phase_ends();
   m.integrity = checker.counts();
-  m.driver_messages = job.warmup + job.timed_messages();
+  m.driver_messages = job.timed_messages();
 }
 
 inline nlohmann::json serve_pingpong(Transport& t, const Job& job,
@@ -75,6 +77,7 @@ inline nlohmann::json serve_pingpong(Transport& t, const Job& job,
   const std::int64_t corrupt_at = f.armed_for("run") && corrupt ? f.after : -1;
   for (std::int64_t i = 0; i < total; ++i) {
     if (i == fault_at) f.fire();
+    if (i == job.warmup) timed_phase_begins();
     t.recv(buf.data(), n);
     if (oneway) {
       const std::int64_t arrived = now_ns();
@@ -88,6 +91,7 @@ inline nlohmann::json serve_pingpong(Transport& t, const Job& job,
     if (i == corrupt_at) buf.data()[n - 1] ^= std::byte{0x20};
     t.send(buf.data(), n);
   }
+  timed_phase_ends();
   nlohmann::json out = {{"integrity", checker.counts().to_json()}};
   if (oneway) out["oneway_a2b"] = distribution_json(a2b);
   return out;

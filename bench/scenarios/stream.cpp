@@ -25,6 +25,7 @@ void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
   m.expected_sum = word_sum(sender.out.data(), n) *
                    static_cast<std::uint64_t>(job.iterations);
   std::int64_t sent = 0, t0 = 0;
+  timed_phase_begins();
   for (auto _ : state) {
     if (sent == 0) t0 = now_ns();
     sender.stamp();
@@ -35,7 +36,8 @@ void stream_loop(Loop& state, Transport& t, const Job& job, Measurement& m) {
       state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
     }
   }
-  m.driver_messages = job.warmup + job.iterations;
+  timed_phase_ends();
+  m.driver_messages = job.iterations;
 }
 
 void report_stream(benchmark::State& state, const Job& job,

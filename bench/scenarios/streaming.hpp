@@ -77,6 +77,7 @@ inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
     if (job.verify) checker.check(buf.data());
   }
   t.send(ack, 1);
+  timed_phase_begins();
   std::uint64_t sum = 0;
   for (std::int64_t i = 0; i < job.iterations; ++i) {
     if (i + job.warmup == fault_at) f.fire();
@@ -94,6 +95,7 @@ inline nlohmann::json serve_stream(Transport& t, const Job& job, const Fault& f,
     if (job.verify) checker.check(buf.data());
   }
   t.send(ack, 1);
+  timed_phase_ends();
   nlohmann::json out = {{"word_sum", sum},
                         {"integrity", checker.counts().to_json()}};
   if (rate) {
