@@ -1,6 +1,8 @@
 #include "bench/cases.hpp"
 
 #include <barrier>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -56,12 +58,47 @@ ordered_json record_settings(const Case& cs, const Options& opt) {
   return rec;
 }
 
+// Warm-up messages per case, sized from the previous invocation of the same
+// case so that the warm-up lasts at least kMinWarmupNs (Google Benchmark
+// invokes a case several times: the first sizes the next).
+std::mutex g_warmup_mu;
+std::map<std::string, std::int64_t> g_warmup;
+
+std::int64_t planned_warmup(const Case& cs) {
+  std::lock_guard lock(g_warmup_mu);
+  auto it = g_warmup.find(cs.name);
+  return it == g_warmup.end() ? warmup_count(cs.bytes) : it->second;
+}
+
+// The warm-up the runs measured: into the record, and the next
+// invocation's count.
+void record_warmup(const Case& cs, const Job& job,
+                   const std::vector<Outcome>& runs, ordered_json& rec) {
+  std::int64_t shortest = -1;
+  for (const Outcome& run : runs) {
+    if (shortest < 0 || run.m.warmup_ns < shortest) shortest = run.m.warmup_ns;
+  }
+  rec["warmup"] = {
+      {"messages", job.warmup},
+      {"ns", shortest},
+      {"min_ns", kMinWarmupNs},
+      {"method",
+       "at least ~16 MiB of traffic (10 to 1000 messages) and at least "
+       "min_ns, the count sized from the previous invocation of the same "
+       "benchmark"}};
+  // The first invocation of a case has no previous one to size it from.
+  if (shortest < kMinWarmupNs) rec["warmup"]["below_min"] = true;
+  std::lock_guard lock(g_warmup_mu);
+  g_warmup[cs.name] =
+      std::max(warmup_count(cs.bytes), warmup_for_time(job.warmup, shortest));
+}
+
 Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {
   Job job;
   job.scenario = cs.scenario->name();
   job.message_bytes = cs.bytes;
   job.iterations = iterations;
-  job.warmup = warmup_count(cs.bytes);
+  job.warmup = planned_warmup(cs);
   job.verify = opt.verify;
   job.rate_per_s = cs.variant.rate_per_s;
   job.producers = cs.variant.producers;
@@ -124,6 +161,7 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
                  std::vector<Outcome>& runs, ordered_json& rec) {
   const Scenario& s = *cs.scenario;
   rec["applied"] = runs[0].applied;
+  record_warmup(cs, job, runs, rec);
   if (runs.size() > 1) {
     report_pairs(state, s, job, runs, rec);
   } else {

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include "harness/clock.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
@@ -86,6 +87,7 @@ CpuMeter::Snapshot CpuMeter::take() const {
 void CpuMeter::begin() {
   begin_ = take();
   ended_ = false;
+  begun_ns_ = harness::now_ns();
 }
 
 void CpuMeter::end() {

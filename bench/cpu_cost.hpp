@@ -55,6 +55,9 @@ class CpuMeter {
   void end();    // the timed phase ended now
   // Over the timed phase; up to now when end() was not called.
   CpuCost cost();
+  // When begin() was last called (monotonic ns), 0 when never: where the
+  // warm-up ended.
+  std::int64_t begun_ns() const { return begun_ns_; }
 
  private:
   struct Snapshot {
@@ -67,6 +70,7 @@ class CpuMeter {
   const transports::Transport& t_;
   Snapshot begin_, end_;
   bool ended_ = false;
+  std::int64_t begun_ns_ = 0;
   CpuMeter* previous_;
 };
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace ipcb::bench {
@@ -35,6 +36,16 @@ std::int64_t warmup_count(std::size_t message_bytes) {
   const std::int64_t by_volume = static_cast<std::int64_t>(
       (16u << 20) / std::max<std::size_t>(message_bytes, 1));
   return std::clamp<std::int64_t>(by_volume, 10, 1000);
+}
+
+std::int64_t warmup_for_time(std::int64_t messages, std::int64_t took_ns) {
+  if (messages <= 0 || took_ns >= kMinWarmupNs) return messages;
+  if (took_ns <= 0) return std::min(messages * 10, kMaxWarmupMessages);
+  // 1.5x the count the measured pace gives, rounded up.
+  const long double needed =
+      static_cast<long double>(messages) * kMinWarmupNs * 3 / (2.0L * took_ns);
+  const auto n = static_cast<std::int64_t>(std::ceil(needed));
+  return std::clamp(n, messages, kMaxWarmupMessages);
 }
 
 Fault Fault::parse(const std::string& spec) {

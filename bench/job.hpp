@@ -31,6 +31,16 @@ struct Job {
 // Untimed warm-up messages for a size: ~16 MiB of traffic, 10..1000 messages.
 std::int64_t warmup_count(std::size_t message_bytes);
 
+// The warm-up must also last this long, so that a 100 ns round trip is not
+// timed 0.1 ms after the start (bench/cases.cpp sizes it).
+inline constexpr std::int64_t kMinWarmupNs = 50'000'000;
+
+// Warm-up messages that last at least kMinWarmupNs, from `messages` that
+// took `took_ns` (with a margin), never fewer than `messages`; at most
+// kMaxWarmupMessages.
+inline constexpr std::int64_t kMaxWarmupMessages = 4'000'000;
+std::int64_t warmup_for_time(std::int64_t messages, std::int64_t took_ns);
+
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
 // action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
 // stop (SIGSTOP itself) |

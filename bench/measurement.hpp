@@ -17,8 +17,9 @@ struct Measurement {
                                           // producer send -> driver receive
   std::int64_t elapsed_ns = 0;            // stream/rate: whole timed part
   std::int64_t start_ns = 0, end_ns = 0;  // clock around the whole drive()
-  std::uint64_t expected_sum = 0;         // stream: what the peer must report
-  std::int64_t missed_slots = 0;          // rate: sent over a period late
+  std::int64_t warmup_ns = 0;      // from start_ns until the timed phase began
+  std::uint64_t expected_sum = 0;  // stream: what the peer must report
+  std::int64_t missed_slots = 0;   // rate: sent over a period late
   // fanin: timed messages received from each producer, plus a last slot
   // for messages naming no valid producer (corruption).
   std::vector<std::int64_t> per_producer;

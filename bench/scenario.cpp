@@ -70,6 +70,7 @@ void drive(const Scenario& s, Loop& loop, Transport& t, const Job& job,
   m.end_ns = harness::now_ns();
   m.driver_cpu = meter.cost();
   m.driver_cpu.pacing_ns = m.pacing_cpu_ns;
+  if (meter.begun_ns() != 0) m.warmup_ns = meter.begun_ns() - m.start_ns;
 }
 
 template void drive(const Scenario&, benchmark::State&, Transport&, const Job&,

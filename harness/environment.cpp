@@ -113,6 +113,16 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
        read_text_file("/sys/devices/system/cpu/cpuidle/current_driver")},
       {"governor", idle_governor}};
   env["mitigations"] = files_of("/sys/devices/system/cpu/vulnerabilities");
+  try {
+    env["topology"] = topology_json(machine_topology(), initial_cpus());
+  } catch (const std::exception& e) {
+    env["topology"] = {{"error", e.what()}};
+  }
+  try {
+    env["topology"] = topology_json(machine_topology(), initial_cpus());
+  } catch (const std::exception& e) {
+    env["topology"] = {{"error", e.what()}};
+  }
   env["aslr"] = number_file("/proc/sys/kernel/randomize_va_space");
   env["loadavg"] = read_text_file("/proc/loadavg");
   std::string flags_text = build.cxx_flags;
@@ -190,6 +200,58 @@ std::vector<std::string> environment_warnings(
         "cross-CPU figures are not measured; widen the affinity mask");
   }
   return w;
+}
+
+namespace {
+
+// Distinct non-negative values of one field over `pus`.
+int distinct(const std::vector<Pu>& pus, int Pu::*field) {
+  std::vector<int> seen;
+  for (const Pu& pu : pus) {
+    const int v = pu.*field;
+    if (v >= 0 && std::find(seen.begin(), seen.end(), v) == seen.end())
+      seen.push_back(v);
+  }
+  return static_cast<int>(seen.size());
+}
+
+nlohmann::ordered_json counts(const std::vector<Pu>& pus) {
+  return {{"packages", distinct(pus, &Pu::package)},
+          {"numa_nodes", distinct(pus, &Pu::numa)},
+          {"l3_domains", distinct(pus, &Pu::l3)},
+          {"cores", distinct(pus, &Pu::core)},
+          {"pus", static_cast<int>(pus.size())}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json topology_json(const Topology& topo,
+                                     const std::vector<int>& allowed) {
+  std::vector<Pu> mine;
+  for (const Pu& pu : topo.pus) {
+    if (std::find(allowed.begin(), allowed.end(), pu.os) != allowed.end())
+      mine.push_back(pu);
+  }
+  int smt = 0;
+  for (const Pu& pu : topo.pus) {
+    int siblings = 0;
+    for (const Pu& other : topo.pus) siblings += other.core == pu.core;
+    smt = std::max(smt, siblings);
+  }
+  nlohmann::ordered_json cpus = nlohmann::ordered_json::array();
+  for (const Pu& pu : mine) {
+    cpus.push_back({{"cpu", pu.os},
+                    {"core", pu.core},
+                    {"l3", pu.l3},
+                    {"numa", pu.numa},
+                    {"package", pu.package}});
+  }
+  nlohmann::ordered_json j = {{"source", "hwloc"}};
+  j["machine"] = counts(topo.pus);
+  j["allowed"] = counts(mine);
+  j["smt"] = smt;
+  j["cpus"] = cpus;
+  return j;
 }
 
 nlohmann::ordered_json files_of(const std::string& dir) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/clock.hpp"
+#include "harness/topology.hpp"
 
 namespace ipcb::harness {
 
@@ -22,6 +23,13 @@ struct BuildInfo {
 
 nlohmann::ordered_json capture_environment(const BuildInfo& build,
                                            const ClockInfo& clock);
+
+// The topology placement chose from, for the environment block: how many
+// packages, NUMA nodes, L3 domains, cores and hardware threads (pus) the
+// machine has and how many of them `allowed` covers, the hardware threads
+// per core (smt), and each allowed CPU's core, L3, NUMA node and package.
+nlohmann::ordered_json topology_json(const Topology& topo,
+                                     const std::vector<int>& allowed);
 
 // Warnings about this machine's state, each saying what to do.
 std::vector<std::string> environment_warnings(

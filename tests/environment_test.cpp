@@ -107,6 +107,40 @@ TEST(Environment, ARunRecordsItsStealTimeAndMachineState) {
   EXPECT_TRUE(ib["environment"]["cpuidle"].contains("governor"));
   EXPECT_EQ(ib["environment"]["mitigations"],
             harness::files_of("/sys/devices/system/cpu/vulnerabilities"));
+  const auto& topo = ib["environment"]["topology"];
+  EXPECT_EQ(topo["allowed"]["pus"], ib["environment"]["affinity_cpus"].size());
+  EXPECT_EQ(topo["cpus"].size(), ib["environment"]["affinity_cpus"].size());
+}
+
+TEST(Environment, TopologyCountsEveryLevelOfASyntheticServer) {
+  const auto topo = harness::Topology::from_synthetic(
+      "package:2 numa:1 l3cache:2 core:4 pu:2");
+  // All 32 hardware threads allowed.
+  std::vector<int> all;
+  for (int i = 0; i < 32; ++i) all.push_back(i);
+  const auto j = harness::topology_json(topo, all);
+  EXPECT_EQ(j["machine"]["packages"], 2);
+  EXPECT_EQ(j["machine"]["numa_nodes"], 2);
+  EXPECT_EQ(j["machine"]["l3_domains"], 4);
+  EXPECT_EQ(j["machine"]["cores"], 16);
+  EXPECT_EQ(j["machine"]["pus"], 32);
+  EXPECT_EQ(j["smt"], 2);
+  EXPECT_EQ(j["allowed"], j["machine"]);
+  // Only the first package's first L3 domain allowed: 4 cores, 8 threads.
+  const auto part = harness::topology_json(topo, {0, 1, 2, 3, 4, 5, 6, 7});
+  EXPECT_EQ(part["allowed"]["packages"], 1);
+  EXPECT_EQ(part["allowed"]["numa_nodes"], 1);
+  EXPECT_EQ(part["allowed"]["l3_domains"], 1);
+  EXPECT_EQ(part["allowed"]["cores"], 4);
+  EXPECT_EQ(part["allowed"]["pus"], 8);
+  EXPECT_EQ(part["cpus"].size(), 8u);
+  EXPECT_EQ(part["cpus"][1]["core"], part["cpus"][0]["core"]);
+  EXPECT_NE(part["cpus"][2]["core"], part["cpus"][0]["core"]);
+  // No SMT: one thread per core.
+  EXPECT_EQ(
+      harness::topology_json(harness::Topology::from_synthetic("core:4 pu:1"),
+                             {0, 1, 2, 3})["smt"],
+      1);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/framing.hpp"
+#include "bench/job.hpp"
 #include "test_util.hpp"
 
 namespace ipcb {
@@ -277,6 +278,44 @@ TEST(Scenarios, PairsWithAScenarioThatCannotUseThemIsSkippedWithAReason) {
   EXPECT_NE(doc["ipcbench"]["skipped"][0]["reason"].get<std::string>().find(
                 "--pairs"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipcb
+
+namespace ipcb {
+namespace {
+
+TEST(Warmup, SizedToLastTheMinimumTimeFromTheLastInvocation) {
+  using bench::kMinWarmupNs;
+  using bench::warmup_for_time;
+  // 1000 messages in 1 ms: 50 ms needs 50 000; with the 1.5x margin 75 000.
+  EXPECT_EQ(warmup_for_time(1000, 1'000'000), 75000);
+  EXPECT_EQ(warmup_for_time(1000, kMinWarmupNs), 1000);      // long enough
+  EXPECT_EQ(warmup_for_time(1000, 2 * kMinWarmupNs), 1000);  // never fewer
+  EXPECT_EQ(warmup_for_time(1000, 0), 10000);  // not measured: 10x
+  EXPECT_EQ(warmup_for_time(1000, 1), bench::kMaxWarmupMessages);
+}
+
+TEST(Warmup, AFastRoundTripIsWarmedUpForAtLeastTheMinimumTime) {
+  ScratchDir dir;
+  // Google Benchmark invokes each case several times at this minimum time;
+  // the first invocation sizes the warm-up of the next.
+  auto doc = run_ok({"--transports=shm_ring", "--wait=spin", "--sizes=64",
+                     "--scenarios=pingpong,stream", "--benchmark_min_time=0.1"},
+                    dir);
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    SCOPED_TRACE(rec["name"].get<std::string>());
+    ASSERT_FALSE(rec.contains("error")) << rec["error"];
+    const auto& w = rec["warmup"];
+    EXPECT_EQ(w["messages"], rec["warmup_messages"]);
+    EXPECT_EQ(w["min_ns"], bench::kMinWarmupNs);
+    // 1000 messages of 64 B take about a millisecond here: the count was
+    // raised so that the warm-up lasted the minimum time.
+    EXPECT_GT(w["messages"].get<std::int64_t>(), bench::warmup_count(64));
+    EXPECT_GE(w["ns"].get<std::int64_t>(), bench::kMinWarmupNs);
+    EXPECT_FALSE(w.contains("below_min"));
+  }
 }
 
 }  // namespace
