@@ -41,6 +41,21 @@ ordered_json placement_json(const harness::Placement& place) {
   return j;
 }
 
+ordered_json capacity_json(std::size_t asked) {
+  ordered_json j = {{"mode", asked == 0 ? "default" : "equal"}};
+  j["asked_bytes"] = asked == 0 ? ordered_json(nullptr) : ordered_json(asked);
+  return j;
+}
+
+void add_applied_capacity(ordered_json& j, const transports::Capacity& c) {
+  j["applied_bytes"] = c.applied_bytes < 0 ? ordered_json(nullptr)
+                                           : ordered_json(c.applied_bytes);
+  if (!c.source.empty()) j["source"] = c.source;
+  if (c.applied_bytes < 0) j["reason"] = c.reason;
+  if (!c.limit.empty()) j["limit"] = c.limit;
+  if (!c.sysctl.empty()) j["sysctl"] = c.sysctl;
+}
+
 namespace {
 
 // Every setting that tells the case's record apart from another's.
@@ -52,6 +67,7 @@ ordered_json record_settings(const Case& cs, const Options& opt) {
                       {"wait", transports::to_string(cs.wait)},
                       {"message_bytes", cs.bytes},
                       {"placement", placement_json(place)},
+                      {"capacity", capacity_json(cs.capacity_bytes)},
                       {"pairs", opt.pairs},
                       {"verify", opt.verify}};
   for (const auto& [key, value] : cs.variant.record.items()) rec[key] = value;
@@ -162,6 +178,7 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
   const Scenario& s = *cs.scenario;
   rec["applied"] = runs[0].applied;
   record_warmup(cs, job, runs, rec);
+  add_applied_capacity(rec["capacity"], runs[0].capacity);
   if (runs.size() > 1) {
     report_pairs(state, s, job, runs, rec);
   } else {

@@ -11,6 +11,7 @@
 
 #include "bench/options.hpp"
 #include "bench/record_store.hpp"
+#include "transports/transport.hpp"
 
 namespace ipcb::bench {
 
@@ -33,6 +34,15 @@ struct RunSettings {
 // its core, L3, NUMA node and package; -1 when unknown), or why the preset
 // is unavailable here.
 nlohmann::ordered_json placement_json(const harness::Placement& place);
+
+// A capacity as the results file records it: {"mode": "default"|"equal",
+// "asked_bytes": the budget or null}; add_applied_capacity adds what the
+// transport applied ("applied_bytes", null with a "reason" when the notion
+// does not apply), how it was read ("source"), and, when below the asked,
+// the "limit" that stopped it and the "sysctl" to raise.
+nlohmann::ordered_json capacity_json(std::size_t asked);
+void add_applied_capacity(nlohmann::ordered_json& j,
+                          const transports::Capacity& c);
 
 // Returns the number of cases registered.
 int register_cases(const RunSettings& settings, RecordStore& store);

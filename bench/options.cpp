@@ -452,6 +452,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--placement", true, "--placement=cross,same"},
     {"--rate", true, "--rate=10K,100K"},
     {"--producers", true, "--producers=1,2,4"},
+    {"--capacity", true, "--capacity=default,equal"},
     {"--timeout", false, kTimeoutForm},
     {"--pairs", false, "give a whole number from 1 to 64"},
     {"--out", false, "give a file path, such as --out=results/run.json"},
@@ -570,6 +571,41 @@ std::vector<int> parse_producers(const std::string& text) {
   return counts;
 }
 
+std::vector<std::size_t> parse_capacities(const std::string& text) {
+  const std::string accepted =
+      "; accepted: default (each transport as shipped), equal (" +
+      std::to_string(kEqualCapacityBytes) +
+      " B per direction for every transport) or equal:SIZE (such as "
+      "equal:4M, at least 4K), comma-separated";
+  std::vector<std::size_t> out;
+  for (const auto& item : split(text, "--capacity")) {
+    std::size_t bytes = 0;
+    if (item == "equal") {
+      bytes = kEqualCapacityBytes;
+    } else if (item.rfind("equal:", 0) == 0) {
+      const std::string size = item.substr(6);
+      const auto v = scaled_number(size, 1024);
+      if (!v || *v < kMinCapacityBytes || *v > kMaxMessageBytes)
+        throw UsageError("--capacity: '" + item + "' is not accepted" +
+                         accepted + ", up to 256M");
+      bytes = static_cast<std::size_t>(*v);
+    } else if (item != "default") {
+      throw UsageError("--capacity: '" + item + "' is not accepted" + accepted);
+    }
+    if (std::find(out.begin(), out.end(), bytes) != out.end())
+      throw UsageError("--capacity: '" + text + "' names " +
+                       capacity_mode_text(bytes) + " twice");
+    out.push_back(bytes);
+  }
+  return out;
+}
+
+std::string capacity_mode_text(std::size_t capacity_bytes) {
+  if (capacity_bytes == 0) return "default";
+  if (capacity_bytes == kEqualCapacityBytes) return "equal";
+  return "equal:" + std::to_string(capacity_bytes);
+}
+
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
@@ -607,6 +643,8 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), rates_arg = val;
     else if (key == "--producers")
       need_value(), producers_arg = val;
+    else if (key == "--capacity")
+      need_value(), o.capacities = parse_capacities(val);
     else if (a == "--verify")
       o.verify = true;
     else if (key == "--baselines") {
@@ -782,6 +820,14 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        pinned), A:B (driver on A, peer on B), or all (every
                        preset); a preset this machine lacks is skipped,
                        its reason recorded
+  --capacity=LIST      bytes in flight per direction, swept: default (each
+                       transport as shipped: pipes 64 KiB, socket buffers
+                       from the sysctls, 10-message POSIX queues...), equal
+                       (1 MiB for every transport: pipe size, socket
+                       buffers, queue depth, ring size, ZeroMQ HWM; the
+                       applied figure is read back and recorded, a kernel
+                       limit named), equal:SIZE (such as equal:4M)
+                       (default: default)
   --baselines=memcpy   also time memcpy of each size, the copy floor
                        (default; none to leave it out)
   --pairs=N            N independent pairs at once, 1 to 64 (pingpong,

@@ -18,6 +18,11 @@ class UsageError : public std::runtime_error {
 };
 
 inline constexpr std::size_t kMaxMessageBytes = std::size_t{256} << 20;
+// --capacity=equal: bytes in flight per direction given to every transport.
+// 1 MiB: the most a pipe may have without privilege (fs.pipe-max-size),
+// the smallest ring shm_ring chooses itself.
+inline constexpr std::size_t kEqualCapacityBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMinCapacityBytes = std::size_t{4} << 10;
 
 struct Options {
   std::vector<std::string> transports;  // in registry order, validated
@@ -32,6 +37,9 @@ struct Options {
   bool baselines = true;       // baseline/memcpy/<size> benchmarks
   std::vector<double> rates;   // rate scenario: offered msgs/s
   std::vector<int> producers;  // fanin scenario: producer counts to sweep
+  // --capacity sweep: bytes in flight per direction; 0: `default` (each
+  // transport as the OS, library or ipcbench ships it).
+  std::vector<std::size_t> capacities{0};
   double timeout_s = 60;
   std::string out;  // results file; empty: a new run directory's
   bool list = false;
@@ -51,6 +59,12 @@ std::vector<double> parse_rates(const std::string& text);
 
 // "1,2,4" producer counts for fanin, each 1..64; sorted, duplicates refused.
 std::vector<int> parse_producers(const std::string& text);
+
+// "default,equal,equal:4M": 0 for default, the budget for equal; in the
+// order given, duplicates refused.
+std::vector<std::size_t> parse_capacities(const std::string& text);
+// "default", "equal" (kEqualCapacityBytes), "equal:4194304".
+std::string capacity_mode_text(std::size_t capacity_bytes);
 
 // args excludes argv[0].
 Options parse_options(const std::vector<std::string>& args);

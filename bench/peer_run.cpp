@@ -61,8 +61,8 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
   try {
     harness::pin_current_thread(cs.placement.driver_cpu);
     names.emplace();
-    transports::Config cfg{cs.bytes, cs.wait, names->dir(), names->prefix(),
-                           job.producers};
+    transports::Config cfg{cs.bytes,        cs.wait,       names->dir(),
+                           names->prefix(), job.producers, cs.capacity_bytes};
     transport = transports::create_transport(cs.info->name, cfg);
     const std::vector<Job> jobs = s.peer_jobs(job);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -78,6 +78,7 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
       for (auto& p : peers) p->warm_gate();
     });
     out.applied = transport->applied_settings();
+    out.capacity = transport->capacity();
     for (auto& p : peers) out.done.push_back(p->finish());
     out.driver_cpu = ::sched_getcpu();
   } catch (const std::exception& e) {

@@ -13,6 +13,14 @@ std::string case_name(const std::string& scenario, const std::string& transport,
          std::to_string(bytes);
 }
 
+std::string capacity_suffix(std::size_t capacity_bytes) {
+  std::string mode = capacity_mode_text(capacity_bytes);
+  std::replace(mode.begin(), mode.end(), ':', '_');
+  std::string s = "/capacity_";  // built piecewise: GCC 12 warns on + string
+  s += mode;
+  return s;
+}
+
 namespace {
 
 bool selected(const Options& opt, transports::Wait wait) {
@@ -26,18 +34,23 @@ void plan_transport(const Options& opt, const Scenario& s,
                     const transports::TransportInfo& info,
                     transports::Wait wait, std::vector<Case>& out) {
   const bool sweep = opt.placements.size() > 1;
+  const bool capacity_sweep = opt.capacities.size() > 1;
   std::string pairs;
   if (opt.pairs > 1) pairs = name_suffix(opt.pairs, "_pairs");
   const bool show_wait = info.caps.waits.size() > 1;
   for (std::size_t bytes : opt.sizes) {
     for (const Variant& var : variants) {
       for (const auto& place : opt.placements) {
-        std::string name = case_name(
-            s.name(), info.name, transports::to_string(wait), show_wait, bytes);
-        name += var.suffix;
-        if (sweep) name += '/', name += place.name();
-        name += pairs;
-        out.push_back({name, &s, &info, wait, bytes, var, place});
+        for (std::size_t capacity : opt.capacities) {
+          std::string name =
+              case_name(s.name(), info.name, transports::to_string(wait),
+                        show_wait, bytes);
+          name += var.suffix;
+          if (sweep) name += '/', name += place.name();
+          if (capacity_sweep) name += capacity_suffix(capacity);
+          name += pairs;
+          out.push_back({name, &s, &info, wait, bytes, var, place, capacity});
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 // The plan of a run: one case per scenario (and its variants) x
-// transport[:wait] x size x placement, named as Google Benchmark shows it,
-// and why a planned case cannot run here.
+// transport[:wait] x size x placement x capacity, named as Google Benchmark
+// shows it, and why a planned case cannot run here.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +23,12 @@ struct Case {
   std::size_t bytes = 0;
   Variant variant;
   harness::Placement placement;
+  std::size_t capacity_bytes = 0;  // --capacity: 0 default, else the budget
 };
+
+// The benchmark name's suffix for a capacity mode in a --capacity sweep:
+// "/capacity_default", "/capacity_equal", "/capacity_equal_4194304".
+std::string capacity_suffix(std::size_t capacity_bytes);
 
 // The benchmark name: "pingpong/pipe/64", "pingpong/shm_ring:spin/64".
 std::string case_name(const std::string& scenario, const std::string& transport,

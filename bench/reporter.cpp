@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "bench/warnings.hpp"
 #include "harness/cpu.hpp"
 #include "results/results_file.hpp"
 
@@ -72,6 +73,10 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     nlohmann::ordered_json entry = {{"name", name},
                                     {"repetition_index", run.repetition_index}};
     if (rec) {
+      if (auto w = capacity_warning(*rec); w && noted_.insert(*w).second) {
+        block_["warnings"].push_back(*w);
+        std::cerr << "ipcbench: warning: " << *w << "\n";
+      }
       rec->erase("name");
       entry.update(*rec);
     }

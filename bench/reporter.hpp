@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   static constexpr const char* kLatencyCounter = "lat_p50_ns";
   static constexpr const char* kPacedCounter = "offered_per_s";
   int high_cv_ = 0;
+  std::set<std::string> noted_;  // capacity warnings already given
 
   std::unique_ptr<benchmark::BenchmarkReporter> display_;
   std::ostringstream json_text_;

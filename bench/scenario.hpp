@@ -48,6 +48,7 @@ struct Outcome {
   Measurement m;                     // the driver's side
   std::vector<nlohmann::json> done;  // each peer's final report, in order
   nlohmann::ordered_json applied;    // settings the kernel applied
+  transports::Capacity capacity;     // bytes in flight it applied
   int driver_cpu = -1;               // the CPU the driver ended on
   std::string error;                 // empty, or the failure's root cause
 };

@@ -100,4 +100,31 @@ std::vector<std::string> run_warnings(const Options& opt,
   return w;
 }
 
+std::optional<std::string> capacity_warning(const nlohmann::ordered_json& rec) {
+  if (!rec.contains("capacity") || !rec.contains("transport")) return {};
+  const auto& c = rec["capacity"];
+  if (c.value("mode", "") != "equal" || !c.contains("applied_bytes") ||
+      !c.contains("asked_bytes") || !c["asked_bytes"].is_number())
+    return std::nullopt;
+  const std::string who = rec["transport"].get<std::string>() + " (" +
+                          std::to_string(rec.value("message_bytes", 0)) +
+                          " B messages)";
+  const auto asked = c["asked_bytes"].get<std::int64_t>();
+  if (c["applied_bytes"].is_null()) {
+    return who + ": --capacity=equal does not apply (" +
+           c.value("reason", std::string("no figure")) +
+           "); its figures are not at equal buffering";
+  }
+  const auto applied = c["applied_bytes"].get<std::int64_t>();
+  if (applied >= asked) return std::nullopt;
+  std::string w =
+      who + ": --capacity=equal asked " + std::to_string(asked) +
+      " B in flight per direction, " + std::to_string(applied) +
+      " B applied: " + c.value("limit", std::string("a limit stopped it"));
+  if (const std::string raise = c.value("sysctl", std::string());
+      !raise.empty())
+    w += "; to give it the budget: " + raise;
+  return w;
+}
+
 }  // namespace ipcb::bench

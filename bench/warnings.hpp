@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +27,13 @@ struct RunFacts {
 // clean-up before the run removed and refused.
 std::vector<std::string> run_warnings(const Options& opt,
                                       const RunFacts& facts);
+
+// After a benchmark of --capacity=equal: the warning when its transport's
+// applied capacity (the record's "capacity") is below the asked, naming
+// what stopped it and what to raise, or when the notion does not apply to
+// it; nullopt otherwise. Names the transport and the message size, not the
+// benchmark, so that the reporter says it once for all repetitions,
+// scenarios and placements of them.
+std::optional<std::string> capacity_warning(const nlohmann::ordered_json& rec);
 
 }  // namespace ipcb::bench

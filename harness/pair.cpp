@@ -64,7 +64,8 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
                  {"wait", transports::to_string(c.wait)},
                  {"dir", c.dir},
                  {"name_prefix", c.name_prefix},
-                 {"producers", c.producers}}},
+                 {"producers", c.producers},
+                 {"capacity_bytes", c.capacity_bytes}}},
                {"handoff", transport_.handoff()},
                {"job", spec.job},
                {"fault", spec.fault}});

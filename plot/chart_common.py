@@ -138,9 +138,9 @@ def by_line(heads, several=None):
 
 # Settings that can tell apart benchmarks of one scenario, transport:wait and
 # size (headline keys), and what each looks like in a label.
-SETTINGS = ("placement", "offered_per_s", "producers")
+SETTINGS = ("placement", "offered_per_s", "producers", "capacity")
 SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
-                 "producers": "producers"}
+                 "producers": "producers", "capacity": "capacity"}
 # A line style and a bar hatch per variant (first one plain). No ":" among
 # them: latency_cdf draws unresolved tails dotted, compare.py draws p99 so.
 VARIANT_LINESTYLES = ("-", "--", "-.", (0, (8, 2, 1, 2, 1, 2)), (0, (14, 4)),
@@ -157,13 +157,16 @@ def _setting_text(key, value):
         return f"{fmt_rate(value).replace(' ', '')}/s"
     if key == "producers":
         return f"{value} producer{'s' if value != 1 else ''}"
+    if key == "capacity":
+        return f"{value} capacity"
     return str(value)
 
 
 class Variants:
     """What tells apart benchmarks of one scenario beyond transport:wait and
     message size: the placement when the run swept more than one, the
-    offered rate, the number of producers; of these, the ones with more than
+    offered rate, the number of producers, the capacity mode (--capacity);
+    of these, the ones with more than
     one value among `heads` (a scenario's successful headlines). Every
     benchmark gets a line (or bar) of its own, labelled "pipe:block, same",
     and a line style or hatch per variant (placements in run order, rates
@@ -182,9 +185,13 @@ class Variants:
         firsts = {}
         for h in heads:
             firsts.setdefault(self.key(h), h)
+        caps = {}
+        for h in heads:
+            caps.setdefault(h.get("capacity", "default"), len(caps))
         self.order = sorted(firsts, key=lambda k: (
             runs[firsts[k]["placement"]], firsts[k]["offered_per_s"] or 0,
-            firsts[k]["producers"] or 0))
+            firsts[k]["producers"] or 0,
+            caps[firsts[k].get("capacity", "default")]))
         self._first = firsts
 
     @property

@@ -27,7 +27,8 @@ def _variant(h, by_placement, by_size, by_pairs):
     comparison.line_label), for its line style."""
     return (h["placement"] if by_placement else None,
             h["message_bytes"] if by_size else None,
-            h["pairs"] if by_pairs else None)
+            h["pairs"] if by_pairs else None,
+            h.get("capacity", "default"))
 
 
 def _x_axis(ax, field, values):

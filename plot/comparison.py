@@ -55,18 +55,21 @@ def key_of(h, by_placement=True):
     """What makes two benchmarks of different runs the same benchmark:
     scenario, transport, wait, size, offered rate (rate), number of
     producers (fan-in), with by_placement the placement (its preset, and
-    its CPUs when it is a custom one: "cpus 2,3"), and the number of
-    concurrent pairs (--pairs; 1 without)."""
+    its CPUs when it is a custom one: "cpus 2,3"), the number of
+    concurrent pairs (--pairs; 1 without), and the capacity mode
+    (--capacity: "default", also for files older than it, or "equal"): a
+    stream at equal buffering is never compared with one as shipped."""
     return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
             h["offered_per_s"], h["producers"],
-            h["placement"] if by_placement else None, h["pairs"])
+            h["placement"] if by_placement else None, h["pairs"],
+            h.get("capacity", "default"))
 
 
 def _sort_key(places):
     """Rows in key order: scenario, transport, wait, size, offered rate,
     producers, pairs, then placement in run order."""
     return lambda k: (k[:4], k[4] or 0, k[5] or 0, k[7],
-                      places.get(k[6], -1))
+                      places.get(k[6], -1), k[8])
 
 
 def swept(*runs):
@@ -101,19 +104,24 @@ def _name_shows_pairs(h):
     return f"{h['pairs']}_pairs" in h["name"].split("/")[3:]
 
 
-def shown_name(h, by_placement):
+def shown_name(h, by_placement, by_capacity=False):
     """The benchmark's name, with its placement in parentheses when
-    benchmarks are matched by placement and the name does not say it, and
-    its pair count when more than one and the name does not say it."""
+    benchmarks are matched by placement and the name does not say it, its
+    capacity mode when the compared benchmarks have several and the name
+    does not say it, and its pair count when more than one and the name
+    does not say it."""
     extra = []
     if by_placement and not _name_shows_placement(h):
         extra.append(h["placement"])
+    if by_capacity and "/capacity_" not in h["name"]:
+        extra.append(f"{h.get('capacity', 'default')} capacity")
     if h["pairs"] != 1 and not _name_shows_pairs(h):
         extra.append(f"{h['pairs']} pairs")
     return f"{h['name']} ({', '.join(extra)})" if extra else h["name"]
 
 
-def line_label(h, by_placement, several_sizes, several_pairs):
+def line_label(h, by_placement, several_sizes, several_pairs,
+               by_capacity=False):
     """The chart line a benchmark's ratios are drawn on: transport:wait,
     its placement when matched by placement, its size for rate and fan-in
     (drawn against offered rate and producers) when their rows have several,
@@ -125,6 +133,8 @@ def line_label(h, by_placement, several_sizes, several_pairs):
         parts.append(cc.fmt_bytes(h["message_bytes"]))
     if several_pairs:
         parts.append(f"{h['pairs']} pair{'s' if h['pairs'] != 1 else ''}")
+    if by_capacity:
+        parts.append(f"{h.get('capacity', 'default')} capacity")
     return ", ".join(parts)
 
 
@@ -171,6 +181,8 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
             pairs.add(k[7])
     lines_by = {s: (s in ("rate", "fanin") and len(sizes) > 1, len(pairs) > 1)
                 for s, (sizes, pairs) in spread.items()}
+    # Capacity modes (--capacity) are told apart wherever both are compared.
+    by_capacity = len({k[8] for k in common}) > 1
     rows = []
     for key in common:
         ha, hb = a_heads[key], b_heads[key]
@@ -180,12 +192,14 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
             if not headline and ha[field] is None and hb[field] is None:
                 continue  # a context figure neither run has
             by_size, by_pairs = lines_by.get(scenario, (False, False))
-            line = line_label(hb, by_placement, by_size, by_pairs)
-            row = {"name": shown_name(hb, by_placement),
+            line = line_label(hb, by_placement, by_size, by_pairs,
+                              by_capacity)
+            row = {"name": shown_name(hb, by_placement, by_capacity),
                    "series": hb["series"],
                    "scenario": key[0], "message_bytes": key[3],
                    "offered_per_s": key[4], "producers": key[5],
-                   "placement": key[6], "pairs": key[7], "line": line,
+                   "placement": key[6], "pairs": key[7],
+                   "capacity": key[8], "line": line,
                    "line_by_size": by_size, "line_by_pairs": by_pairs,
                    "metric": metric, "fmt": fmt, "lower_is_better": lower,
                    "headline": headline,

@@ -81,6 +81,22 @@ def cpus_text(h):
     return text
 
 
+def capacity_label(capacity):
+    """How a record's capacity (--capacity) goes by in legends and keys:
+    "default" (also for files older than --capacity), "equal" (the 1 MiB
+    budget), "equal 4 MiB" for a budget of its own."""
+    capacity = capacity or {}
+    if capacity.get("mode", "default") == "default":
+        return "default"
+    asked = capacity.get("asked_bytes")
+    if asked in (None, 1 << 20):
+        return "equal"
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if asked >= scale:
+            return f"equal {asked / scale:g} {unit}"
+    return f"equal {asked} B"
+
+
 def placement_label(preset, driver_cpu=None, peer_cpu=None):
     """How a placement goes by in legends: "same", "cross", "cpus 2,3" for
     a custom one (--placement=2,3), "unpinned" for none."""
@@ -253,7 +269,10 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                observed_peer_cpu=observed.get("peer"),
                iterations=rec.get("iterations"),
                warmup_messages=rec.get("warmup_messages"),
-               applied=rec.get("applied", {}))
+               applied=rec.get("applied", {}),
+               capacity=capacity_label(rec.get("capacity")),
+               capacity_applied_bytes=(rec.get("capacity") or {}).get(
+                   "applied_bytes"))
     lat = rec.get("latency")
     pct = _percentile_lookup(lat.get("percentiles_ns", {})) if lat else {}
     row.update(latency_kind=lat.get("kind") if lat else None,
@@ -330,7 +349,7 @@ GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS if c} | {
     for c in counters.values() if c})
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
-                  "offered_per_s", "producers", "pairs", "verify")
+                  "offered_per_s", "producers", "pairs", "verify", "capacity")
 
 
 def median_counter(scenario, key):

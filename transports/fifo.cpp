@@ -1,6 +1,7 @@
 // fifo: two named pipes (mkfifo, mode 0600) in the run's private 0700
 // directory, one per direction. Same kernel path as pipe once open; the
 // difference is the naming and the open() rendezvous. Limits as for pipe.
+// Capacity as for pipe: the driver sizes both FIFOs once they are open.
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
+#include "transports/capacity.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::transports {
@@ -16,7 +18,9 @@ namespace {
 class FifoTransport final : public Transport {
  public:
   explicit FifoTransport(const Config& c)
-      : a2b_(c.dir + "/fifo-a2b"), b2a_(c.dir + "/fifo-b2a") {}
+      : a2b_(c.dir + "/fifo-a2b"),
+        b2a_(c.dir + "/fifo-b2a"),
+        capacity_(c.capacity_bytes) {}
 
   void prepare() override {
     sys::checked("mkfifo", a2b_, [&] { return ::mkfifo(a2b_.c_str(), 0600); });
@@ -28,6 +32,9 @@ class FifoTransport final : public Transport {
     if (role == Role::kDriver) {
       out_ = open_fifo(a2b_, O_WRONLY);
       in_ = open_fifo(b2a_, O_RDONLY);
+      // Before the start gate: nothing is written yet.
+      size_pipe(out_.get(), capacity_, a2b_);
+      size_pipe(in_.get(), capacity_, b2a_);
     } else {
       in_ = open_fifo(a2b_, O_RDONLY);
       out_ = open_fifo(b2a_, O_WRONLY);
@@ -49,6 +56,9 @@ class FifoTransport final : public Transport {
     if (!out_) return {};
     return {{"pipe_capacity_bytes", ::fcntl(out_.get(), F_GETPIPE_SZ)}};
   }
+  Capacity capacity() const override {
+    return pipe_capacity(out_.get(), in_.get(), capacity_);
+  }
 
  private:
   static sys::Fd open_fifo(const std::string& path, int mode) {
@@ -58,6 +68,7 @@ class FifoTransport final : public Transport {
   }
 
   std::string a2b_, b2a_;
+  std::size_t capacity_;
   bool created_ = false;
   sys::Fd out_, in_;
 };

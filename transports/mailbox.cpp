@@ -11,6 +11,7 @@
 #include "sys/fd.hpp"
 #include "sys/memory.hpp"
 #include "sys/space.hpp"
+#include "transports/capacity.hpp"
 
 namespace ipcb::transports {
 namespace {
@@ -41,14 +42,17 @@ struct Layout {
   std::size_t slots = 0, slot_stride = 0, sync_offset = kLine, ring_bytes = 0,
               ring_offset = 0, total_bytes = 0;
 
-  Layout(std::size_t max_message_bytes, std::size_t sync_bytes) {
+  Layout(std::size_t max_message_bytes, std::size_t capacity_bytes,
+         std::size_t max_slots, std::size_t sync_bytes) {
     if (max_message_bytes > kMaxMessageBytes) {
       throw std::invalid_argument(
           "shared-memory mailbox: messages above 1 GiB are not supported (" +
           std::to_string(max_message_bytes) + " B asked)");
     }
     slot_stride = round_up(kPayloadOffset + max_message_bytes, kLine);
-    slots = mailbox_slots(max_message_bytes);
+    slots = capacity_bytes == 0
+                ? mailbox_slots(max_message_bytes)
+                : mailbox_slots(max_message_bytes, capacity_bytes, max_slots);
     ring_bytes = round_up(slots * slot_stride, kPage);
     ring_offset = round_up(sync_offset + round_up(sync_bytes, kLine), kPage);
     total_bytes = ring_offset + 2 * ring_bytes;
@@ -69,7 +73,8 @@ class MailboxTransport final : public Transport {
       : config_(c),
         region_(std::move(r)),
         notifier_(std::move(n)),
-        layout_(c.max_message_bytes, notifier_->shared_bytes()) {}
+        layout_(c.max_message_bytes, c.capacity_bytes, notifier_->max_slots(),
+                notifier_->shared_bytes()) {}
 
   void prepare() override {
     region_->create(layout_.total_bytes);
@@ -131,6 +136,21 @@ class MailboxTransport final : public Transport {
     notifier_->remove();
     region_->remove();
   }
+  Capacity capacity() const override {
+    // Read back from the header the driver wrote, as the peer checked it.
+    Header h{};
+    std::memcpy(&h, region_->base(), sizeof h);
+    const auto applied = static_cast<std::int64_t>(h.slots) *
+                         static_cast<std::int64_t>(config_.max_message_bytes);
+    const bool capped = layout_.slots == notifier_->max_slots();
+    return read_capacity(
+        applied, config_.capacity_bytes,
+        "region header: slots per direction x message size",
+        capped ? notifier_->slots_limit()
+               : "whole slots of " + std::to_string(config_.max_message_bytes) +
+                     " B",
+        "");
+  }
   std::map<std::string, std::int64_t> applied_settings() const override {
     Settings s = region_->settings();
     s.merge(notifier_->settings());
@@ -188,6 +208,13 @@ std::size_t mailbox_slots(std::size_t max_message_bytes) {
   return std::clamp(kRingBudgetBytes / stride, kMinSlots, kMaxSlots);
 }
 
+std::size_t mailbox_slots(std::size_t max_message_bytes,
+                          std::size_t capacity_bytes, std::size_t max_slots) {
+  const std::size_t size = std::max<std::size_t>(max_message_bytes, 1);
+  return std::clamp<std::size_t>(capacity_bytes / size, 1,
+                                 std::max<std::size_t>(max_slots, 1));
+}
+
 void FdRegion::map_new(sys::Fd fd, std::size_t bytes,
                        const std::string& transport,
                        const sys::SpaceSite& site) {
@@ -220,7 +247,10 @@ Capabilities mailbox_caps(const std::string& limits, std::vector<Wait> waits) {
   caps.preserves_boundaries = true;
   caps.waits = std::move(waits);
   caps.limits = limits;
-  caps.limits += "; slots per direction: as many as fit in 4 MiB, 2..16";
+  caps.limits +=
+      "; slots per direction: as many as fit in 4 MiB, 2..16 "
+      "(--capacity=equal: "
+      "budget / message size)";
   return caps;
 }
 

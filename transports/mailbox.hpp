@@ -54,6 +54,10 @@ const char* counter_name(int counter);  // "full a->b", "empty b->a", ...
 // at most 16 (deeper rings only add memory: pingpong uses one slot, stream
 // saturates with a few).
 std::size_t mailbox_slots(std::size_t max_message_bytes);
+// Under --capacity=equal: whole slots of payload within the budget, at
+// least 1 and at most `max_slots` (the notifier's limit).
+std::size_t mailbox_slots(std::size_t max_message_bytes,
+                          std::size_t capacity_bytes, std::size_t max_slots);
 
 // How the shared memory is created, attached and removed.
 class Region {
@@ -116,6 +120,12 @@ class Notifier {
   // Driver: remove kernel objects, restore process state. Idempotent.
   virtual void remove() noexcept {}
   virtual Settings settings() const { return {}; }
+  // The most slots per direction its counters can count (--capacity=equal),
+  // and what sets that limit.
+  virtual std::size_t max_slots() const { return std::size_t{1} << 20; }
+  virtual std::string slots_limit() const {
+    return "at most 1048576 slots per direction (ipcbench's bound)";
+  }
 };
 
 // The Transport over a Region and a Notifier.

@@ -3,12 +3,15 @@
 // Limits: the pipe buffer (default 64 KiB, F_GETPIPE_SZ; raise a pipe with
 // F_SETPIPE_SZ up to /proc/sys/fs/pipe-max-size). Writes up to PIPE_BUF
 // (4096 B) are atomic; larger messages are split by the kernel.
+// Capacity: default, the kernel's 64 KiB; equal, both pipes F_SETPIPE_SZ'd
+// to the budget (rounded up to a power of two pages by the kernel).
 #include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
+#include "transports/capacity.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::transports {
@@ -21,6 +24,8 @@ class PipeTransport final : public Transport {
   void prepare() override {
     make_pipe(a2b_read_, a2b_write_, "pipe a->b");
     make_pipe(b2a_read_, b2a_write_, "pipe b->a");
+    size_pipe(a2b_write_.get(), config_.capacity_bytes, "pipe a->b");
+    size_pipe(b2a_write_.get(), config_.capacity_bytes, "pipe b->a");
   }
   std::vector<int> inherited_fds() const override {
     return {a2b_read_.get(), b2a_write_.get()};
@@ -55,6 +60,9 @@ class PipeTransport final : public Transport {
     int fd = out_ >= 0 ? out_ : a2b_write_.get();
     if (fd < 0) return {};
     return {{"pipe_capacity_bytes", ::fcntl(fd, F_GETPIPE_SZ)}};
+  }
+  Capacity capacity() const override {
+    return pipe_capacity(out_, in_, config_.capacity_bytes);
   }
 
  private:

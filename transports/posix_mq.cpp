@@ -13,6 +13,11 @@
 // size it expects and reads until every byte arrived. Both sides receive
 // into the caller's buffer when a whole queue message fits in what is still
 // expected, else into a scratch buffer (mq_receive wants mq_msgsize room).
+// Capacity: default, the depth above (10 x mq_msgsize, as the kernel's own
+// default); equal, depth = budget / mq_msgsize, which may exceed
+// fs.mqueue.msg_max only with CAP_SYS_RESOURCE (up to 65536; else the depth
+// falls back to msg_max and the record names it), the process's
+// RLIMIT_MSGQUEUE raised to hold both queues where it may be.
 // Waits: block (mq_send/mq_receive sleep in the kernel and return EINTR on
 // the harness's SIGUSR1) and spin (O_NONBLOCK, polled; still one system call
 // per attempt).
@@ -26,6 +31,7 @@
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
 #include "sys/manifest.hpp"
+#include "transports/capacity.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
 
@@ -34,6 +40,7 @@ namespace {
 
 constexpr long kDepth = 10;          // queue messages per direction
 constexpr long kKernelPerMsg = 128;  // kernel bookkeeping per queue message
+constexpr long kHardMsgMax = 65536;  // the kernel's HARD_MSGMAX
 const char kMsgsizeMax[] = "/proc/sys/fs/mqueue/msgsize_max";
 const char kMsgMax[] = "/proc/sys/fs/mqueue/msg_max";
 
@@ -50,12 +57,30 @@ class PosixMqTransport final : public Transport {
     attr.mq_msgsize = static_cast<long>(std::min<std::int64_t>(
         std::max<std::size_t>(config_.max_message_bytes, 1),
         read_limit(kMsgsizeMax, 8192)));
-    attr.mq_maxmsg = std::min<long>(kDepth, read_limit(kMsgMax, 10));
+    const long msg_max = static_cast<long>(read_limit(kMsgMax, 10));
+    attr.mq_maxmsg = std::min<long>(kDepth, msg_max);
+    if (config_.capacity_bytes > 0) {
+      attr.mq_maxmsg = std::clamp<long>(
+          static_cast<long>(config_.capacity_bytes) / attr.mq_msgsize, 1,
+          kHardMsgMax);
+      raise_rlimit(2 * attr.mq_maxmsg * (attr.mq_msgsize + kKernelPerMsg));
+    }
+    const long wanted = attr.mq_maxmsg;
     rlimit rl{};
     if (::getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
       attr.mq_maxmsg =
           std::min<long>(attr.mq_maxmsg, static_cast<long>(rl.rlim_cur / 2) /
                                              (attr.mq_msgsize + kKernelPerMsg));
+    std::string rlimit_limit, rlimit_raise;
+    if (config_.capacity_bytes > 0 && attr.mq_maxmsg < wanted) {
+      rlimit_limit = "RLIMIT_MSGQUEUE = " + std::to_string(rl.rlim_cur) +
+                     " B for both queues (raising it needs CAP_SYS_RESOURCE)";
+      rlimit_raise =
+          "ulimit -q " +
+          std::to_string(2 * wanted * (attr.mq_msgsize + kKernelPerMsg));
+      limit_ = rlimit_limit;
+      sysctl_ = rlimit_raise;
+    }
     if (attr.mq_maxmsg < 1) {
       std::string s = "posix_mq: two queues of one ";
       s += std::to_string(attr.mq_msgsize);
@@ -64,7 +89,23 @@ class PosixMqTransport final : public Transport {
       s += " B); raise it with `ulimit -q`";
       throw std::runtime_error(s);
     }
-    out_ = create(a2b_, O_WRONLY, attr, created_a2b_);
+    if (attr.mq_maxmsg > msg_max) {
+      // Beyond fs.mqueue.msg_max: EINVAL without CAP_SYS_RESOURCE.
+      try {
+        out_ = create(a2b_, O_WRONLY, attr, created_a2b_);
+      } catch (const sys::SysError& e) {
+        if (e.error_number() != EINVAL) throw;
+        limit_ = "fs.mqueue.msg_max = " + std::to_string(msg_max) +
+                 " queue messages (beyond it mq_open needs CAP_SYS_RESOURCE)";
+        sysctl_ = "sysctl -w fs.mqueue.msg_max=" + std::to_string(wanted);
+        if (!rlimit_limit.empty()) {
+          limit_ += "; " + rlimit_limit;
+          sysctl_ += " and " + rlimit_raise;
+        }
+        attr.mq_maxmsg = msg_max;
+      }
+    }
+    if (!out_) out_ = create(a2b_, O_WRONLY, attr, created_a2b_);
     in_ = create(b2a_, O_RDONLY, attr, created_b2a_);
   }
   void connect(Role role) override {
@@ -112,6 +153,20 @@ class PosixMqTransport final : public Transport {
     if (created_b2a_) ::mq_unlink(b2a_.c_str());
     created_a2b_ = created_b2a_ = false;
   }
+  Capacity capacity() const override {
+    if (msgsize_ == 0) return no_capacity("not connected");
+    mq_attr out{};
+    if (::mq_getattr(out_.get(), &out) != 0) return no_capacity("mq_getattr");
+    return read_capacity(std::min(out.mq_maxmsg * out.mq_msgsize,
+                                  attr_.mq_maxmsg * attr_.mq_msgsize),
+                         config_.capacity_bytes,
+                         "mq_getattr: mq_maxmsg x mq_msgsize, smaller queue",
+                         limit_.empty()
+                             ? "whole queue messages of " +
+                                   std::to_string(attr_.mq_msgsize) + " B"
+                             : limit_,
+                         sysctl_);
+  }
   std::map<std::string, std::int64_t> applied_settings() const override {
     if (msgsize_ == 0) return {};
     return {{"mq_msgsize_bytes", attr_.mq_msgsize},
@@ -141,6 +196,24 @@ class PosixMqTransport final : public Transport {
     }));
   }
   int open_flags(int mode) const { return mode | (spin_ ? O_NONBLOCK : 0); }
+  // Raises RLIMIT_MSGQUEUE to `bytes` if it is lower and the process may
+  // (the hard limit too needs CAP_SYS_RESOURCE); a failure leaves it.
+  static void raise_rlimit(long bytes) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_MSGQUEUE, &rl) != 0 ||
+        rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= static_cast<rlim_t>(bytes))
+      return;
+    rlimit want = rl;
+    want.rlim_cur = static_cast<rlim_t>(bytes);
+    if (want.rlim_max != RLIM_INFINITY && want.rlim_max < want.rlim_cur)
+      want.rlim_max = want.rlim_cur;
+    if (::setrlimit(RLIMIT_MSGQUEUE, &want) != 0 && rl.rlim_max > rl.rlim_cur) {
+      want = rl;
+      want.rlim_cur = rl.rlim_max;
+      (void)::setrlimit(RLIMIT_MSGQUEUE, &want);
+    }
+  }
 
   Config config_;
   std::string a2b_, b2a_, out_name_, in_name_;
@@ -150,6 +223,7 @@ class PosixMqTransport final : public Transport {
   mq_attr attr_{};
   std::size_t msgsize_ = 0;
   std::vector<std::byte> scratch_;
+  std::string limit_, sysctl_;  // what kept the depth below the budget
 };
 
 }  // namespace

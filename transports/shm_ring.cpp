@@ -19,27 +19,40 @@
 // message, 1 MiB), at most 16 MiB (spsc_ring.hpp says why); larger
 // messages stream through in chunks. The memory counts against RAM (and the
 // memory cgroup), not against the size of /dev/shm; no kernel knob applies.
+// Capacity: default, the policy above (ipcbench's own choice, 1-16 MiB);
+// equal, each ring exactly the budget (a power of two: rounded down).
 // With spin, both sides on one CPU (--cpus=same) only progress when the
 // scheduler preempts the spinner: expect time slices, not nanoseconds.
 #include <fcntl.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
 #include "sys/memory.hpp"
+#include "transports/capacity.hpp"
 #include "transports/registry.hpp"
 #include "transports/spsc_ring.hpp"
 
 namespace ipcb::transports {
 namespace {
 
+// The ring size per direction: the budget of --capacity=equal rounded down
+// to a power of two, else the ring's own policy.
+std::size_t ring_capacity(const Config& c) {
+  if (c.capacity_bytes == 0) return SpscRing::capacity_for(c.max_message_bytes);
+  std::size_t cap = 64;
+  while (cap * 2 <= c.capacity_bytes) cap *= 2;
+  return cap;
+}
+
 class ShmRingTransport final : public Transport {
  public:
   ShmRingTransport(const Config& c, bool in_process)
       : in_process_(in_process),
         config_(c),
-        capacity_(SpscRing::capacity_for(c.max_message_bytes)),
+        capacity_(ring_capacity(c)),
         ring_bytes_(SpscRing::region_bytes(capacity_)) {
     what_ = "shm_ring memfd ";
     what_ += c.name_prefix;
@@ -88,6 +101,15 @@ class ShmRingTransport final : public Transport {
   void send(const std::byte* d, std::size_t n) override { out_->write(d, n); }
   void recv(std::byte* d, std::size_t n) override { in_->read(d, n); }
   void teardown() noexcept override { fd_.reset(); }  // nothing named
+  Capacity capacity() const override {
+    // Read from the ring itself (its header), as both sides see it.
+    const std::int64_t applied = out_ ? static_cast<std::int64_t>(std::min(
+                                            out_->capacity(), in_->capacity()))
+                                      : static_cast<std::int64_t>(capacity_);
+    return read_capacity(applied, config_.capacity_bytes,
+                         "ring header, smaller of the two rings",
+                         "a ring's size is a power of two", "");
+  }
   std::map<std::string, std::int64_t> applied_settings() const override {
     return {{"ring_capacity_bytes", static_cast<std::int64_t>(capacity_)},
             {"region_bytes", static_cast<std::int64_t>(2 * ring_bytes_)}};

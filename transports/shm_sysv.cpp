@@ -95,6 +95,10 @@ class SysvSemNotifier final : public Notifier {
  public:
   explicit SysvSemNotifier(const Config& c)
       : dir_(c.dir), key_(sys::sysv_key(c.name_prefix, "sem")) {}
+  std::size_t max_slots() const override { return 32767; }
+  std::string slots_limit() const override {
+    return "SysV semaphore values stop at SEMVMX = 32767 slots";
+  }
   void create(std::byte*, const Counts& initial) override {
     id_ = sys::create_exclusive(
         "semget",

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <new>
@@ -52,6 +53,17 @@ class SignalNotifier final : public Notifier {
     }
   }
   std::size_t shared_bytes() const override { return sizeof(Endpoints); }
+  // Up to 2 x slots of each direction may be pending (check_sigpending).
+  std::size_t max_slots() const override {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_SIGPENDING, &rl) != 0) return 16;
+    if (rl.rlim_cur == RLIM_INFINITY) return Notifier::max_slots();
+    return std::max<std::size_t>(rl.rlim_cur / 4, 1);
+  }
+  std::string slots_limit() const override {
+    return "RLIMIT_SIGPENDING: up to 4 queued signals per slot; raise it "
+           "with ulimit -i";
+  }
   void create(std::byte* shared, const Counts& initial) override {
     check_sigpending(initial);
     ends_ = new (shared) Endpoints{};

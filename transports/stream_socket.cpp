@@ -5,6 +5,7 @@
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
+#include "transports/capacity.hpp"
 
 namespace ipcb::transports {
 
@@ -26,6 +27,7 @@ void StreamSocketTransport::accept_peer() {
     return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
   }));
   listener_.reset();
+  size_buffers(conn_.get());
   tune(conn_.get());
 }
 
@@ -34,9 +36,27 @@ void StreamSocketTransport::connect_to(const sockaddr* addr, socklen_t len,
   conn_ = sys::Fd(sys::checked("socket", what_, [&] {
     return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   }));
+  size_buffers(conn_.get());
   sys::checked("connect", what_,
                [&] { return ::connect(conn_.get(), addr, len); });
   tune(conn_.get());
+}
+
+void StreamSocketTransport::set_capacity(std::size_t asked, std::size_t sndbuf,
+                                         std::size_t rcvbuf, bool with_rcvbuf) {
+  asked_ = asked;
+  sndbuf_ = asked ? sndbuf : 0;
+  rcvbuf_ = asked ? rcvbuf : 0;
+  with_rcvbuf_ = with_rcvbuf;
+}
+
+void StreamSocketTransport::size_buffers(int fd) const {
+  size_socket(fd, sndbuf_, rcvbuf_, what_);
+}
+
+Capacity StreamSocketTransport::capacity() const {
+  if (!conn_) return no_capacity("not connected");
+  return socket_capacity(conn_.get(), with_rcvbuf_, asked_);
 }
 
 std::map<std::string, std::int64_t> StreamSocketTransport::applied_settings()

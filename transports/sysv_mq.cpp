@@ -13,16 +13,21 @@
 // min(size, msgmax, msg_qbytes) bytes, decided by the driver; the receiver
 // reads until every byte it expects arrived. msgsnd/msgrcv need the mtype
 // word in front of the text, so each fragment is copied through a buffer.
+// Capacity: default, msg_qbytes = kernel.msgmnb; equal, both queues'
+// msg_qbytes set to the budget with IPC_SET (beyond kernel.msgmnb only with
+// CAP_SYS_RESOURCE: else msgmnb stays, and the record names it).
 // Waits: block (msgsnd/msgrcv sleep and return EINTR on the harness's
 // SIGUSR1) and spin (IPC_NOWAIT, polled; one system call per attempt).
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "sys/checked.hpp"
 #include "sys/manifest.hpp"
+#include "transports/capacity.hpp"
 #include "transports/queue_common.hpp"
 #include "transports/registry.hpp"
 
@@ -41,6 +46,8 @@ class SysvMqTransport final : public Transport {
   void prepare() override {
     a2b_ = create("a2b");
     b2a_ = create("b2a");
+    size_queue(a2b_);
+    size_queue(b2a_);
     msqid_ds ds{};
     sys::checked("msgctl(IPC_STAT)", name(a2b_),
                  [&] { return ::msgctl(a2b_, IPC_STAT, &ds); });
@@ -94,6 +101,18 @@ class SysvMqTransport final : public Transport {
     for (int id : created_) ::msgctl(id, IPC_RMID, nullptr);
     created_.clear();
   }
+  Capacity capacity() const override {
+    msqid_ds a{}, b{};
+    if (::msgctl(a2b_, IPC_STAT, &a) != 0 || ::msgctl(b2a_, IPC_STAT, &b) != 0)
+      return no_capacity("msgctl(IPC_STAT) failed");
+    const auto msgmnb = read_limit(kMsgmnb, -1);
+    return read_capacity(
+        static_cast<std::int64_t>(std::min(a.msg_qbytes, b.msg_qbytes)),
+        config_.capacity_bytes, "msgctl(IPC_STAT): msg_qbytes, smaller queue",
+        "kernel.msgmnb = " + std::to_string(msgmnb) +
+            " (beyond it IPC_SET needs CAP_SYS_RESOURCE)",
+        "sysctl -w kernel.msgmnb=" + std::to_string(config_.capacity_bytes));
+  }
   std::map<std::string, std::int64_t> applied_settings() const override {
     if (buf_.empty()) return {};
     return {{"fragment_bytes", static_cast<std::int64_t>(fragment_)},
@@ -116,6 +135,18 @@ class SysvMqTransport final : public Transport {
     created_.push_back(id);
     sys::record_sysv_object(config_.dir, "msg", id, label);
     return id;
+  }
+  // --capacity=equal: msg_qbytes to the budget; EPERM (beyond
+  // kernel.msgmnb, unprivileged) leaves the queue as created.
+  void size_queue(int id) const {
+    if (config_.capacity_bytes == 0) return;
+    msqid_ds ds{};
+    sys::checked("msgctl(IPC_STAT)", name(id),
+                 [&] { return ::msgctl(id, IPC_STAT, &ds); });
+    ds.msg_qbytes = static_cast<msglen_t>(config_.capacity_bytes);
+    if (::msgctl(id, IPC_SET, &ds) != 0 && errno != EPERM)
+      sys::checked("msgctl(IPC_SET)", name(id),
+                   [&] { return ::msgctl(id, IPC_SET, &ds); });
   }
   static std::string name(int id) {
     std::string s = "System V msg queue ";

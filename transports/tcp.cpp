@@ -2,6 +2,10 @@
 // sides (no Nagle delay on small messages). Limits: socket buffers from
 // net.ipv4.tcp_wmem / tcp_rmem (auto-tuned; the applied size is recorded);
 // loopback MTU 65536 segments large messages.
+// Capacity: a direction's data waits in the sender's send buffer and, once
+// acknowledged (at once on loopback), in the receiver's receive buffer;
+// `equal` gives each half the budget (SO_SNDBUF = SO_RCVBUF = budget / 2,
+// which also turns auto-tuning off); default: auto-tuned by tcp_wmem/rmem.
 // Authentication: any local user can connect to a loopback port, so the
 // peer's first bytes are a 16-byte random token handed over at spawn on the
 // private control channel; the driver drops connections that do not present
@@ -27,12 +31,17 @@ namespace {
 
 class TcpTransport final : public StreamSocketTransport {
  public:
-  explicit TcpTransport(const Config&) { what_ = "tcp 127.0.0.1"; }
+  explicit TcpTransport(const Config& c) {
+    what_ = "tcp 127.0.0.1";
+    set_capacity(c.capacity_bytes, c.capacity_bytes / 2,
+                 c.capacity_bytes - c.capacity_bytes / 2, true);
+  }
 
   void prepare() override {
     listener_ = sys::Fd(sys::checked("socket", what_, [&] {
       return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     }));
+    size_buffers(listener_.get());  // inherited by the accepted connection
     sockaddr_in addr = loopback(0);
     sys::checked("bind", what_, [&] {
       return ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
@@ -110,6 +119,7 @@ class TcpTransport final : public StreamSocketTransport {
       if (presents_token(c.get())) {
         conn_ = std::move(c);
         listener_.reset();
+        size_buffers(conn_.get());
         tune(conn_.get());
         return;
       }

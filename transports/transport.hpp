@@ -39,6 +39,24 @@ struct Config {
   // Fan-in: this many peers connect to the one prepared transport and all
   // send to the driver (which then never sends); 0: one two-way peer.
   int producers = 0;
+  // Bytes in flight allowed per direction (--capacity=equal): pipe size,
+  // socket buffers, queue depth x message size, ring size, ZeroMQ HWM. 0:
+  // each mechanism as the OS or library ships it (or, where ipcbench itself
+  // sizes it, as ipcbench always did: docs/transports.md lists each).
+  std::size_t capacity_bytes = 0;
+};
+
+// The bytes in flight per direction that a transport really allows, read
+// back from the kernel or library after connect().
+struct Capacity {
+  // -1: the notion does not apply (or is not adjustable); `reason` says why.
+  std::int64_t applied_bytes = -1;
+  std::string source;  // how it was read: "F_GETPIPE_SZ", "getsockopt", ...
+  std::string reason;  // applied_bytes < 0: why there is no figure
+  // Set when applied_bytes is below Config::capacity_bytes: what stopped it
+  // ("fs.pipe-max-size = 65536") and what to raise ("sysctl -w ...").
+  std::string limit;
+  std::string sysctl;
 };
 
 struct Capabilities {
@@ -89,6 +107,12 @@ class Transport {
   // as ZeroMQ's I/O thread): their CPU time is the transport's, counted on
   // the side that uses it. Harness threads are never among them.
   virtual std::vector<int> own_threads() const { return {}; }
+  // Driver, after connect(): the bytes in flight per direction applied.
+  virtual Capacity capacity() const {
+    Capacity c;
+    c.reason = "ipcbench does not size this transport's buffering";
+    return c;
+  }
 };
 
 }  // namespace ipcb::transports

@@ -1,6 +1,9 @@
 // unix_stream: a Unix domain SOCK_STREAM socket whose file lives in the run's
 // private 0700 directory. Limits: net.core.wmem_default / rmem_default size
 // the socket buffers (recorded as applied); no message boundaries.
+// Capacity: a Unix stream socket charges the data queued at the receiver to
+// the SENDER's SO_SNDBUF (the receiver's SO_RCVBUF plays no part), so the
+// budget per direction is the sender's SO_SNDBUF; default: wmem_default.
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@ class UnixStreamTransport final : public StreamSocketTransport {
  public:
   explicit UnixStreamTransport(const Config& c) : path_(c.dir + "/sock") {
     what_ = "unix socket " + path_;
+    set_capacity(c.capacity_bytes, c.capacity_bytes, 0, false);
     std::memset(&addr_, 0, sizeof addr_);
     addr_.sun_family = AF_UNIX;
     if (path_.size() >= sizeof addr_.sun_path)

@@ -5,23 +5,34 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <limits>
 
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
 #include "sys/threads.hpp"
+#include "transports/capacity.hpp"
 
 namespace ipcb::transports {
 
 namespace {
 constexpr std::size_t kQueueBudgetBytes = 8 << 20;
 constexpr int kDefaultHwm = 1000;  // ZeroMQ's own default
+
+int hwm_for(const Config& c) {
+  const std::size_t size = std::max<std::size_t>(c.max_message_bytes, 1);
+  if (c.capacity_bytes > 0)
+    return static_cast<int>(std::clamp<std::size_t>(
+        c.capacity_bytes / 2 / size, 1, std::numeric_limits<int>::max()));
+  return static_cast<int>(
+      std::clamp<std::size_t>(kQueueBudgetBytes / size, 4, kDefaultHwm));
+}
 }  // namespace
 
 ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
     : bind_endpoint_(std::move(bind_endpoint)),
-      hwm_(static_cast<int>(std::clamp<std::size_t>(
-          kQueueBudgetBytes / std::max<std::size_t>(c.max_message_bytes, 1), 4,
-          kDefaultHwm))),
+      message_bytes_(std::max<std::size_t>(c.max_message_bytes, 1)),
+      asked_(c.capacity_bytes),
+      hwm_(hwm_for(c)),
       producers_(c.producers) {}
 
 void ZmqPairTransport::open_socket(zmq::socket_type type) {
@@ -140,6 +151,20 @@ std::map<std::string, std::int64_t> ZmqPairTransport::applied_settings() const {
 std::vector<int> ZmqPairTransport::own_threads() const {
   if (thread_prefix_.empty()) return {};
   return sys::threads_named(thread_prefix_);
+}
+
+Capacity ZmqPairTransport::capacity() const {
+  if (!socket_) return no_capacity("not connected");
+  try {
+    const std::int64_t messages =
+        socket_.get(zmq::sockopt::sndhwm) + socket_.get(zmq::sockopt::rcvhwm);
+    return read_capacity(
+        messages * static_cast<std::int64_t>(message_bytes_), asked_,
+        "zmq_getsockopt: (ZMQ_SNDHWM + ZMQ_RCVHWM) x message size",
+        "whole messages of " + std::to_string(message_bytes_) + " B", "");
+  } catch (const zmq::error_t& e) {
+    return no_capacity(std::string("zmq_getsockopt: ") + e.what());
+  }
 }
 
 void ZmqPairTransport::fail(const char* call, const zmq::error_t& e) const {

@@ -11,13 +11,17 @@
 // Contract. ZMQ_LINGER 0 (closing never waits for undelivered messages).
 // ZMQ_SNDHWM/ZMQ_RCVHWM are sized so that each queue holds at most ~8 MiB
 // (at most ZeroMQ's default of 1000 messages, at least 4): a 1 MiB stream
-// cannot queue gigabytes. A blocked zmq_send/zmq_recv returns EINTR on a
-// signal: it is retried, or ends as Cancelled once the harness cancelled.
-// Authentication: PAIR takes the first connection, which on tcp:// any
-// local user could make; the peer's first message is a 16-byte random token
-// handed over privately at spawn, and the driver refuses anything else; in
-// fan-in it expects one token per producer before any other message (no
-// producer sends more before the start gate, which follows connect()).
+// cannot queue gigabytes. Under --capacity=equal a direction's messages
+// wait in the sender's queue and the receiver's: each gets half the budget,
+// SNDHWM = RCVHWM = max(1, budget / 2 / message size) (the kernel socket
+// buffers beneath stay as the OS ships them, and are not counted). A blocked
+// zmq_send/zmq_recv returns EINTR on a signal: it is retried, or ends as
+// Cancelled once the harness cancelled. Authentication: PAIR takes the first
+// connection, which on tcp:// any local user could make; the peer's first
+// message is a 16-byte random token handed over privately at spawn, and the
+// driver refuses anything else; in fan-in it expects one token per producer
+// before any other message (no producer sends more before the start gate, which
+// follows connect()).
 #pragma once
 
 #include <array>
@@ -43,6 +47,7 @@ class ZmqPairTransport : public Transport {
   void teardown() noexcept override;
   std::map<std::string, std::int64_t> applied_settings() const override;
   std::vector<int> own_threads() const override;
+  Capacity capacity() const override;
 
  protected:
   const std::string& endpoint() const { return endpoint_; }
@@ -53,6 +58,8 @@ class ZmqPairTransport : public Transport {
 
   std::string bind_endpoint_;
   std::string endpoint_;  // as bound (ZMQ_LAST_ENDPOINT), e.g. the real port
+  std::size_t message_bytes_;
+  std::size_t asked_;  // Config::capacity_bytes
   int hwm_;
   int producers_;                      // Config::producers: 0 for PAIR
   std::optional<zmq::context_t> ctx_;  // created with the socket
