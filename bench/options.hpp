@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/cpu.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::bench {
 
@@ -33,6 +34,7 @@ struct Options {
   std::vector<double> rates;   // rate scenario: offered msgs/s
   std::vector<int> producers;  // fanin scenario: producer counts to sweep
   double timeout_s = 60;
+  harness::TimerChoice timer = harness::TimerChoice::kAuto;  // --timer
   std::string out;  // results file; empty: a new run directory's
   bool list = false;
   bool cleanup = false;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/clock.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::harness {
 
@@ -20,8 +21,10 @@ struct BuildInfo {
   std::string source_dir;  // for the git commit
 };
 
+// "timer": the round-trip timer pingpong and oneway use (harness/tsc.hpp).
 nlohmann::ordered_json capture_environment(const BuildInfo& build,
-                                           const ClockInfo& clock);
+                                           const ClockInfo& clock,
+                                           const RoundTripTimer& timer);
 
 // Warnings about this machine's state, each saying what to do.
 std::vector<std::string> environment_warnings(

@@ -1,8 +1,11 @@
 // pingpong: the driver sends the full payload, the peer returns the full
-// payload; each sample is one round trip, or the mean of `batch`
+// payload. With the TSC timer each sample is one round trip. With the
+// clock (no usable TSC, or --timer=clock) a sample is the mean of `batch`
 // back-to-back round trips when a round trip is so short that the clock's
-// own cost would dominate (the batch size is recorded). Runs with --pairs:
-// per-pair figures, and the sum of the pairs' round-trip rates.
+// own cost would dominate: such a record is of kind batch_mean, its
+// counters are named rtt_batch_mean_*, and the batch size is recorded.
+// Runs with --pairs: per-pair figures, and the sum of the pairs' round-trip
+// rates.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -11,6 +14,7 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::bench {
 
@@ -45,17 +49,21 @@ void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
                      ordered_json& rec) {
   harness::Distribution d = harness::describe(m.rtt_ns);
   calibrate_batch(rec["name"], d.at(50));
-  auto c = [&](const char* k, double v) { state.counters[k] = v; };
-  c("rtt_p50_ns", d.at(50));
-  c("rtt_p90_ns", d.at(90));
-  c("rtt_p99_ns", d.at(99));
-  c("rtt_p999_ns", d.at(99.9));
-  c("rtt_min_ns", d.summary.min);
-  c("rtt_max_ns", d.summary.max);
-  c("one_way_est_ns", d.at(50) / 2.0);
+  // Batch means are named so: their tails are not a round trip's tails.
+  const bool means = job.batch > 1;
+  const std::string prefix = means ? "rtt_batch_mean_" : "rtt_";
+  auto c = [&](const char* k, double v) { state.counters[prefix + k] = v; };
+  c("p50_ns", d.at(50));
+  c("p90_ns", d.at(90));
+  c("p99_ns", d.at(99));
+  c("p999_ns", d.at(99.9));
+  c("min_ns", d.summary.min);
+  c("max_ns", d.summary.max);
+  state.counters["one_way_est_ns"] = d.at(50) / 2.0;
   rec["latency"] = latency_json(d);
-  rec["latency"]["kind"] = "round_trip";
+  rec["latency"]["kind"] = means ? "batch_mean" : "round_trip";
   rec["latency"]["batch"] = job.batch;
+  rec["latency"]["timer"] = harness::round_trip_timer().source();
 }
 
 // One pair's round trips per second, over the time its samples took.
@@ -69,8 +77,9 @@ double round_trips_per_s(const Job& job, const Measurement& m) {
 class Pingpong final : public PairedScenario<Pingpong> {
  public:
   std::string name() const override { return "pingpong"; }
+  // One round trip per sample with the TSC; batches only on the clock.
   void plan(Job& job, const std::string& case_name) const override {
-    job.batch = batch_for(case_name);
+    job.batch = harness::round_trip_timer().tsc ? 1 : batch_for(case_name);
   }
   nlohmann::json serve(Transport& t, const Job& job, const Fault& f,
                        const Gate&) const override {
