@@ -9,6 +9,7 @@ import json
 
 from chart_common import fmt_bytes, fmt_ns, fmt_rate
 from headlines import HEADLINES, METRICS, best_first
+from ipcbench_results import BATCH_MEANS
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 1.5em;
@@ -205,6 +206,15 @@ def _short_source(source):
     return source.replace(" repetitions", " reps")
 
 
+def _note(h):
+    """The table's note: why a benchmark has no figure, else where its
+    figures come from, and whether its latency is batch means."""
+    note = h["reason"] or _short_source(h["source"])
+    if h.get("batch_means"):
+        note = f"{note}; {BATCH_MEANS}" if note else BATCH_MEANS
+    return note
+
+
 def table(results):
     """Every benchmark, ranked within scenario, size and settings, sortable."""
     ranks = _rank(results)
@@ -235,7 +245,7 @@ def table(results):
             _cell(mbs, f"{mbs:,.1f}" if mbs else "\u2014"),
             _cell(h["msgs_per_s"], fmt_rate(h["msgs_per_s"])),
             _cell(None, ", ".join(cpus), False),
-            _cell(None, h["reason"] or _short_source(h["source"]), False)]
+            _cell(None, _note(h), False)]
         body.append(f'<tr class="{e(h["status"])}">{"".join(cells)}</tr>')
     return (f'<div class="wide"><table class="sortable"><thead><tr>{head}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
