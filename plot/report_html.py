@@ -105,11 +105,31 @@ def _cpus_used(results):
     return results.placement_text() + observed
 
 
+def timer_text(timer):
+    """environment.timer in words: what timed ping-pong and one-way round
+    trips, its calibration and cost, or why it is the clock."""
+    text = str(timer.get("source", "?"))
+    if timer.get("tsc_hz"):
+        spread = (timer.get("calibration") or {}).get("spread")
+        text += f", {timer['tsc_hz'] / 1e9:.6f} GHz against CLOCK_MONOTONIC"
+        if spread is not None:
+            text += f" (calibration spread {spread:.1e})"
+    cost = timer.get("read_cost_ns")
+    if cost is not None:
+        text += f", read cost {cost:.1f} ns per start/stop pair (not " \
+                "subtracted)"
+    if timer.get("source") != "tsc" and timer.get("reason"):
+        text += f"; the clock because: {timer['reason']} (round trips " \
+                "under 1 \u00b5s are batch means)"
+    return text
+
+
 def environment(results):
     """Key facts first, then whatever else the environment block holds."""
     env, ctx = dict(results.environment), results.context
     build, clock = env.pop("build", {}) or {}, env.pop("clock", {}) or {}
     limits = env.pop("limits", {}) or {}
+    timer = env.pop("timer", None)
     facts = [
         ("Host", env.pop("hostname", "")),
         ("CPU", f"{env.pop('cpu_model', '?')}, {env.pop('cpus_online', '?')}"
@@ -129,6 +149,7 @@ def environment(results):
                   f", read cost {clock.get('read_cost_ns', '?')} ns, "
                   f"resolution {clock.get('resolution_ns', '?')} ns, smallest "
                   f"step {clock.get('min_step_ns', '?')} ns"),
+        *([("Round-trip timer", timer_text(timer))] if timer else []),
         ("Date", ctx.get("date", "")),
         ("Command line", " ".join(map(str, results.block.get(
             "command_line", [])))),

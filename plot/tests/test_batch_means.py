@@ -105,3 +105,20 @@ def test_report_table_shows_p50_of_batch_means_labelled(tmp_path):
     page = report_html.table(results)
     row = next(r for r in page.split("<tr") if "pingpong/tcp/64" in r)
     assert BATCH_MEANS in row
+
+
+def test_report_names_the_round_trip_timer(tmp_path):
+    import report_html
+    doc = load_doc("small.json")
+    doc["ipcbench"]["environment"]["timer"] = {
+        "source": "clock_monotonic", "read_cost_ns": 20.0,
+        "reason": "--timer=clock"}
+    env = report_html.environment(load(write_json(tmp_path / "t.json", doc)))
+    assert "Round-trip timer" in env
+    assert "clock_monotonic" in env and "--timer=clock" in env
+    assert "batch means" in env
+    doc["ipcbench"]["environment"]["timer"] = {
+        "source": "tsc", "tsc_hz": 2.096e9, "read_cost_ns": 20.0,
+        "calibration": {"spread": 1e-7}}
+    env = report_html.environment(load(write_json(tmp_path / "u.json", doc)))
+    assert "tsc, 2.096000 GHz" in env
