@@ -27,6 +27,7 @@
 #include "harness/environment.hpp"
 #include "harness/pair.hpp"
 #include "harness/rescue.hpp"
+#include "harness/tsc.hpp"
 #include "results/results_file.hpp"
 #include "sys/cancel.hpp"
 
@@ -104,7 +105,8 @@ ordered_json results_block(int argc, char** argv, const bench::Options& opt,
   block["schema_version"] = results::kSchemaVersion;
   block["command_line"] = std::vector<std::string>(argv, argv + argc);
   block["environment"] = harness::capture_environment(
-      {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock);
+      {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock,
+      harness::round_trip_timer());
   block["placement"] = bench::placement_json(opt.placement);
   block["placement"]["note"] = opt.placement.note;
   const bench::RunFacts facts{
@@ -269,6 +271,7 @@ int run_driver(int argc, char** argv) {
   bench::BenchmarkOut gb_out;
   if (!init_benchmark(argv[0], opt, gb_args, gb_out)) return 2;
   if (!outputs_writable(opt.out, gb_out.path)) return 2;
+  harness::choose_round_trip_timer(opt.timer);  // calibrates, ~50 ms
   harness::install_driver_signals();
   install_stop_signals();
   settings.executable = self_path();

@@ -458,6 +458,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--out", false, "give a file path, such as --out=results/run.json"},
     {"--baselines", false, "use memcpy (default) or none"},
     {"--inject-peer-fault", false, kFaultForm},
+    {"--timer", false, "use auto (default), tsc or clock"},
 };
 
 // Blanks and empty list items, refused with the flag's accepted form before
@@ -501,6 +502,20 @@ std::optional<long double> scaled_number(const std::string& text,
   else if (!suffix.empty())
     return std::nullopt;
   return std::stold(text.substr(0, digits)) * mult;
+}
+
+// --timer's value; tsc only where this machine has a usable TSC.
+harness::TimerChoice parse_timer(const std::string& val) {
+  if (val == "auto") return harness::TimerChoice::kAuto;
+  if (val == "clock") return harness::TimerChoice::kClock;
+  if (val != "tsc")
+    refuse("--timer", val, "is not accepted",
+           "use auto (default), tsc or clock");
+  const harness::TscSupport tsc = harness::tsc_support();
+  if (!tsc.usable)
+    refuse("--timer", val, "is not available here (" + tsc.reason + ")",
+           "use auto or clock");
+  return harness::TimerChoice::kTsc;
 }
 
 }  // namespace
@@ -660,6 +675,9 @@ Options parse_options(const std::vector<std::string>& args) {
         throw UsageError("--pairs: '" + val +
                          "' is not accepted; give a whole number from 1 to 64");
       o.pairs = static_cast<int>(*n);
+    } else if (key == "--timer") {
+      need_value();
+      o.timer = parse_timer(val);
     } else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
@@ -833,6 +851,13 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
   --pairs=N            N independent pairs at once, 1 to 64 (pingpong,
                        stream): per-pair and aggregate figures
   --wait=block,spin    wait strategies, for transports that offer several
+  --timer=auto         round-trip timer (pingpong, oneway): auto (default)
+                       is the TSC where the CPU has an invariant one,
+                       calibrated against CLOCK_MONOTONIC at start-up, each
+                       round trip timed on its own, else the clock; tsc
+                       insists on the TSC; clock uses CLOCK_MONOTONIC, which
+                       times round trips under 1 us in batches (their
+                       percentiles are of batch means, named so)
   --cpus=SPEC          one placement: cross (default: the two lowest
                        allowed CPUs on different cores), a preset as in
                        --placement, A,B (driver on A, peer on B), none

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/cpu.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::bench {
 
@@ -41,6 +42,7 @@ struct Options {
   // transport as the OS, library or ipcbench ships it).
   std::vector<std::size_t> capacities{0};
   double timeout_s = 60;
+  harness::TimerChoice timer = harness::TimerChoice::kAuto;  // --timer
   std::string out;  // results file; empty: a new run directory's
   bool list = false;
   bool cleanup = false;

@@ -77,7 +77,8 @@ std::string git_commit(const std::string& dir) {
 }  // namespace
 
 nlohmann::ordered_json capture_environment(const BuildInfo& build,
-                                           const ClockInfo& clock) {
+                                           const ClockInfo& clock,
+                                           const RoundTripTimer& timer) {
   utsname u{};
   ::uname(&u);
   char host[256] = {};
@@ -118,11 +119,6 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
   } catch (const std::exception& e) {
     env["topology"] = {{"error", e.what()}};
   }
-  try {
-    env["topology"] = topology_json(machine_topology(), initial_cpus());
-  } catch (const std::exception& e) {
-    env["topology"] = {{"error", e.what()}};
-  }
   env["aslr"] = number_file("/proc/sys/kernel/randomize_va_space");
   env["loadavg"] = read_text_file("/proc/loadavg");
   std::string flags_text = build.cxx_flags;
@@ -137,6 +133,7 @@ nlohmann::ordered_json capture_environment(const BuildInfo& build,
                   {"read_cost_ns", clock.read_cost_ns},
                   {"resolution_ns", clock.resolution_ns},
                   {"min_step_ns", clock.min_step_ns}};
+  env["timer"] = timer.to_json();
   env["limits"] = {
       {"pipe_default_capacity_bytes", default_pipe_capacity()},
       {"pipe_max_size_bytes", number_file("/proc/sys/fs/pipe-max-size")},

@@ -11,6 +11,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/topology.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::harness {
 
@@ -21,8 +22,10 @@ struct BuildInfo {
   std::string source_dir;  // for the git commit
 };
 
+// "timer": the round-trip timer pingpong and oneway use (harness/tsc.hpp).
 nlohmann::ordered_json capture_environment(const BuildInfo& build,
-                                           const ClockInfo& clock);
+                                           const ClockInfo& clock,
+                                           const RoundTripTimer& timer);
 
 // The topology placement chose from, for the environment block: how many
 // packages, NUMA nodes, L3 domains, cores and hardware threads (pus) the

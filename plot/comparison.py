@@ -47,6 +47,11 @@ def _metrics():
 
 
 METRICS = _metrics()
+# Tails that batch means (a ping-pong timed with the clock, batch > 1) do
+# not have: never compared, whichever side has them.
+TAIL_FIELDS = ("p90_ns", "p99_ns", "p999_ns")
+BATCH_TAILS = ("not compared: batch means (clock timer) have no round-trip "
+               "tail")
 NO_REPS = "n/a (no repetitions)"
 CONTEXT = "context, not tested"
 
@@ -209,6 +214,11 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                 bad = ha if ha["status"] != "ok" else hb
                 side = "A" if bad is ha else "B"
                 row["significance"] = f"{side} {bad['status']}: {bad['reason']}"
+                rows.append(row)
+                continue
+            if field in TAIL_FIELDS and (ha.get("batch_means")
+                                         or hb.get("batch_means")):
+                row.update(a=None, b=None, significance=BATCH_TAILS)
                 rows.append(row)
                 continue
             if row["a"] and row["b"] is not None:

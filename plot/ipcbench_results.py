@@ -275,12 +275,21 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                    "applied_bytes"))
     lat = rec.get("latency")
     pct = _percentile_lookup(lat.get("percentiles_ns", {})) if lat else {}
+    # Batch means (pingpong timed with the clock, latency.batch > 1): their
+    # percentiles above p50, min, max and spread are of means, compressed by
+    # up to the batch size, not a round trip's: left out (BATCH_MEANS).
+    means = bool(lat) and lat.get("kind") == "batch_mean"
+    if means:
+        pct = {p: v for p, v in pct.items() if p <= 50}
+    row.update(batch_means=means,
+               latency_batch=lat.get("batch") if lat else None,
+               latency_timer=lat.get("timer") if lat else None)
     row.update(latency_kind=lat.get("kind") if lat else None,
                latency_count=lat.get("count") if lat else None,
                mean_ns=lat.get("mean_ns") if lat else None,
-               stddev_ns=lat.get("stddev_ns") if lat else None,
-               min_ns=lat.get("min_ns") if lat else None,
-               max_ns=lat.get("max_ns") if lat else None,
+               stddev_ns=lat.get("stddev_ns") if lat and not means else None,
+               min_ns=lat.get("min_ns") if lat and not means else None,
+               max_ns=lat.get("max_ns") if lat and not means else None,
                percentiles_ns=pct,
                p50_ns=pct.get(50.0), p90_ns=pct.get(90.0),
                p99_ns=pct.get(99.0), p999_ns=pct.get(99.9),
@@ -347,6 +356,10 @@ SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
 GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS if c} | {
     c for counters in SCENARIO_COUNTERS.values()
     for c in counters.values() if c})
+# What a chart says of a benchmark whose samples are batch means: its p50
+# is shown, labelled so; its tails are not (they are left out of every tail
+# chart and comparison).
+BATCH_MEANS = "p50 of batch means (clock timer), tails not shown"
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
                   "offered_per_s", "producers", "pairs", "verify", "capacity")
@@ -377,6 +390,7 @@ def _headline(runs, median_entry):
     head["placement_sharing"] = first.get("placement_sharing")
     head["runs"] = runs
     head["repetitions"] = len(ok)
+    head["batch_means"] = any(r.get("batch_means") for r in ok)
     invalid = [r for r in runs if r["status"] == "invalid"]
     if invalid:  # one bad repetition and the benchmark is not drawn
         return _unmeasured(head, "invalid", invalid[0]["reason"])

@@ -51,12 +51,19 @@ def cdf_lines(results, series=None, size=64):
     variants = cc.variants_of(results, "pingpong")
     key = HEADLINES["pingpong"].key
     return [(variants.label(h), h) for h in sorted(
-        results.select("pingpong", series, size), key=lambda h: h[key])]
+        results.select("pingpong", series, size), key=lambda h: h[key])
+        if not h.get("batch_means")]
 
 
 def make_figure(results, plt, series=None, size=64):
     """The figure and its file stem; raises PlotError if there is no data."""
     lines = cdf_lines(results, series, size)
+    if not lines and results.select("pingpong", series, size):
+        raise PlotError(f"{results.path}: every pingpong benchmark at {size} "
+                        "bytes has batch means (clock timer), which have no "
+                        "round-trip percentiles to draw",
+                        "run where the CPU has an invariant TSC, with "
+                        "--timer=auto or tsc")
     if not lines:
         sizes = ", ".join(map(str, results.sizes("pingpong"))) or "none"
         raise PlotError(f"{results.path} has no successful pingpong benchmark "

@@ -17,8 +17,10 @@ import sys
 
 import chart_common as cc
 from headlines import HEADLINES, UNITS, axis_label
+from ipcbench_results import BATCH_MEANS
 
 STEM = "latency_vs_size"
+
 HEADLINE = HEADLINES["pingpong"]  # p50, p99 beside it
 
 
@@ -47,8 +49,12 @@ def make_figure(results, plt, series=None, p99="band"):
                                     5.6))
     for (s, label), group in lines.items():
         scale = UNITS[HEADLINE.unit].scale
+        # Batch means have no p99: the band closes on p50 there.
         pts = sorted((h["message_bytes"], h[HEADLINE.key] * scale,
-                      h[HEADLINE.tail] * scale) for h in group)
+                      (h[HEADLINE.tail] if h[HEADLINE.tail] is not None
+                       else h[HEADLINE.key]) * scale) for h in group)
+        if any(h.get("batch_means") for h in group):
+            label = f"{label} ({BATCH_MEANS} at some sizes)"
         x, p50, p99v = (list(v) for v in zip(*pts))
         st = variants.style(group[0], styles, colours)
         ax.plot(x, p50, label=label, markersize=4, **st)

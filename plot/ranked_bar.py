@@ -18,7 +18,7 @@ import sys
 
 import chart_common as cc
 from headlines import HEADLINES, METRICS, UNITS, axis_label, best_first
-from ipcbench_results import PlotError
+from ipcbench_results import BATCH_MEANS, PlotError
 
 # How a bar's figure is written beside it, by unit.
 VALUE_TEXT = {"ns": cc.fmt_ns, "B/s": lambda v: cc.fmt_rate(v, "B/s"),
@@ -35,7 +35,9 @@ def title(h):
 def bar_text(h, head):
     """"23.7 µs  (p99 5.75 ms)", "31 MB/s": the figure written by a bar."""
     text = VALUE_TEXT[h.unit](head[h.key])
-    if h.tail:
+    if head.get("batch_means"):
+        text += f"  ({BATCH_MEANS})"
+    elif h.tail:
         text += f"  ({METRICS[h.tail]} {VALUE_TEXT[h.unit](head[h.tail])})"
     return text
 
@@ -81,7 +83,9 @@ def make_figure(results, plt, series=None, scenario="pingpong", size=64,
             alpha=0.85, **hatched)
     ends = list(values)
     if kind.tail:
-        tails = [h[kind.tail] * scale_to for h in heads]
+        # Batch means have no tail: no mark (bar_text says why).
+        tails = [(h[kind.tail] if h[kind.tail] is not None else h[kind.key])
+                 * scale_to for h in heads]
         ax.hlines(y, values, tails, colors="#333333", linewidth=1)
         ax.plot(tails, y, "|", color="#333333", markersize=14)
         ends = tails

@@ -9,6 +9,7 @@ import json
 
 from chart_common import fmt_bytes, fmt_ns, fmt_rate
 from headlines import HEADLINES, METRICS, best_first
+from ipcbench_results import BATCH_MEANS
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 1.5em;
@@ -104,11 +105,31 @@ def _cpus_used(results):
     return results.placement_text() + observed
 
 
+def timer_text(timer):
+    """environment.timer in words: what timed ping-pong and one-way round
+    trips, its calibration and cost, or why it is the clock."""
+    text = str(timer.get("source", "?"))
+    if timer.get("tsc_hz"):
+        spread = (timer.get("calibration") or {}).get("spread")
+        text += f", {timer['tsc_hz'] / 1e9:.6f} GHz against CLOCK_MONOTONIC"
+        if spread is not None:
+            text += f" (calibration spread {spread:.1e})"
+    cost = timer.get("read_cost_ns")
+    if cost is not None:
+        text += f", read cost {cost:.1f} ns per start/stop pair (not " \
+                "subtracted)"
+    if timer.get("source") != "tsc" and timer.get("reason"):
+        text += f"; the clock because: {timer['reason']} (round trips " \
+                "under 1 \u00b5s are batch means)"
+    return text
+
+
 def environment(results):
     """Key facts first, then whatever else the environment block holds."""
     env, ctx = dict(results.environment), results.context
     build, clock = env.pop("build", {}) or {}, env.pop("clock", {}) or {}
     limits = env.pop("limits", {}) or {}
+    timer = env.pop("timer", None)
     facts = [
         ("Host", env.pop("hostname", "")),
         ("CPU", f"{env.pop('cpu_model', '?')}, {env.pop('cpus_online', '?')}"
@@ -128,6 +149,7 @@ def environment(results):
                   f", read cost {clock.get('read_cost_ns', '?')} ns, "
                   f"resolution {clock.get('resolution_ns', '?')} ns, smallest "
                   f"step {clock.get('min_step_ns', '?')} ns"),
+        *([("Round-trip timer", timer_text(timer))] if timer else []),
         ("Date", ctx.get("date", "")),
         ("Command line", " ".join(map(str, results.block.get(
             "command_line", [])))),
@@ -205,6 +227,15 @@ def _short_source(source):
     return source.replace(" repetitions", " reps")
 
 
+def _note(h):
+    """The table's note: why a benchmark has no figure, else where its
+    figures come from, and whether its latency is batch means."""
+    note = h["reason"] or _short_source(h["source"])
+    if h.get("batch_means"):
+        note = f"{note}; {BATCH_MEANS}" if note else BATCH_MEANS
+    return note
+
+
 def table(results):
     """Every benchmark, ranked within scenario, size and settings, sortable."""
     ranks = _rank(results)
@@ -235,7 +266,7 @@ def table(results):
             _cell(mbs, f"{mbs:,.1f}" if mbs else "\u2014"),
             _cell(h["msgs_per_s"], fmt_rate(h["msgs_per_s"])),
             _cell(None, ", ".join(cpus), False),
-            _cell(None, h["reason"] or _short_source(h["source"]), False)]
+            _cell(None, _note(h), False)]
         body.append(f'<tr class="{e(h["status"])}">{"".join(cells)}</tr>')
     return (f'<div class="wide"><table class="sortable"><thead><tr>{head}'
             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')

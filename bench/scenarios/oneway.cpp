@@ -7,6 +7,7 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::bench {
 
@@ -26,6 +27,8 @@ void report_oneway(benchmark::State& state, Measurement& m,
   state.counters["rtt_half_p50_ns"] = rtt.find(50).value_or(0) / 2.0;
   rec["latency"] = latency_json(rtt);
   rec["latency"]["kind"] = "round_trip";
+  rec["latency"]["batch"] = 1;
+  rec["latency"]["timer"] = harness::round_trip_timer().source();
   rec["oneway"] = {{"driver_to_peer", a2b_json},
                    {"peer_to_driver", latency_json(b2a)},
                    {"rtt_half_p50_ns", rtt.find(50).value_or(0) / 2.0}};

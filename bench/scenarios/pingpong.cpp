@@ -1,8 +1,11 @@
 // pingpong: the driver sends the full payload, the peer returns the full
-// payload; each sample is one round trip, or the mean of `batch`
+// payload. With the TSC timer each sample is one round trip. With the
+// clock (no usable TSC, or --timer=clock) a sample is the mean of `batch`
 // back-to-back round trips when a round trip is so short that the clock's
-// own cost would dominate (the batch size is recorded). Runs with --pairs:
-// per-pair figures, and the sum of the pairs' round-trip rates.
+// own cost would dominate: such a record is of kind batch_mean, its
+// counters are named rtt_batch_mean_*, and the batch size is recorded.
+// Runs with --pairs: per-pair figures, and the sum of the pairs' round-trip
+// rates.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -11,6 +14,7 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
+#include "harness/tsc.hpp"
 
 namespace ipcb::bench {
 
@@ -46,17 +50,20 @@ void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
   harness::Distribution d = harness::describe(m.rtt_ns);
   const auto p50 = d.find(50).value_or(0);
   calibrate_batch(rec["name"], p50);
-  auto c = [&](const char* k, double v) { state.counters[k] = v; };
-  set_percentile_counter(state, "rtt_p50_ns", d, 50);
-  set_percentile_counter(state, "rtt_p90_ns", d, 90);
-  set_percentile_counter(state, "rtt_p99_ns", d, 99);
-  set_percentile_counter(state, "rtt_p999_ns", d, 99.9);
-  c("rtt_min_ns", d.summary.min);
-  c("rtt_max_ns", d.summary.max);
-  c("one_way_est_ns", p50 / 2.0);
+  // Batch means are named so: their tails are not a round trip's tails.
+  const bool means = job.batch > 1;
+  const std::string prefix = means ? "rtt_batch_mean_" : "rtt_";
+  set_percentile_counter(state, prefix + "p50_ns", d, 50);
+  set_percentile_counter(state, prefix + "p90_ns", d, 90);
+  set_percentile_counter(state, prefix + "p99_ns", d, 99);
+  set_percentile_counter(state, prefix + "p999_ns", d, 99.9);
+  state.counters[prefix + "min_ns"] = d.summary.min;
+  state.counters[prefix + "max_ns"] = d.summary.max;
+  state.counters["one_way_est_ns"] = p50 / 2.0;
   rec["latency"] = latency_json(d);
-  rec["latency"]["kind"] = "round_trip";
+  rec["latency"]["kind"] = means ? "batch_mean" : "round_trip";
   rec["latency"]["batch"] = job.batch;
+  rec["latency"]["timer"] = harness::round_trip_timer().source();
 }
 
 // One pair's round trips per second, over the time its samples took.
@@ -71,8 +78,9 @@ class Pingpong final : public PairedScenario<Pingpong> {
  public:
   std::string name() const override { return "pingpong"; }
   const char* cpu_per() const override { return "round_trip"; }
+  // One round trip per sample with the TSC; batches only on the clock.
   void plan(Job& job, const std::string& case_name) const override {
-    job.batch = batch_for(case_name);
+    job.batch = harness::round_trip_timer().tsc ? 1 : batch_for(case_name);
   }
   nlohmann::json serve(Transport& t, const Job& job, const Fault& f,
                        const Gate&) const override {
