@@ -27,7 +27,9 @@ std::string Scenario::transport_problem(const transports::TransportInfo&,
 
 std::vector<Variant> Scenario::variants(const Options&) const { return {{}}; }
 
-std::vector<std::string> Scenario::warnings(const Options&, std::size_t) const {
+std::vector<std::string> Scenario::warnings(const Options&,
+                                            const harness::Topology&,
+                                            const std::vector<int>&) const {
   return {};
 }
 
@@ -68,7 +70,7 @@ void drive(const Scenario& s, Loop& loop, Transport& t, const Job& job,
   const CpuCost before = CpuCost::now(false);
   m.start_ns = harness::now_ns();
   s.drive(loop, t, job, m, release);
-  m.end_ns = harness::now_ns();
+  m.end_ns = m.timed_end_ns = harness::now_ns();
   m.driver_cpu = CpuCost::now(false) - before;
 }
 
