@@ -122,21 +122,69 @@ Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {
   return job;
 }
 
-// --pairs runs (one or more) at once: the first on Google Benchmark's
-// state, the others on threads of their own, all starting together.
+// Each run's CPUs (one run per pair; fan-in: one run, a CPU per
+// producer), from the machine's topology under the case's placement, and
+// the assignment as the record's placement keeps it.
+struct Assignment {
+  std::vector<RunCpus> runs;
+  ordered_json record = ordered_json::object();
+};
+
+Assignment assign_cpus(const Case& cs, const Options& opt) {
+  const harness::Topology& topo = harness::machine_topology();
+  const std::vector<int>& allowed = harness::initial_cpus();
+  Assignment out;
+  if (cs.variant.producers > 0) {
+    const harness::FaninAssignment a = harness::assign_fanin(
+        cs.placement, topo, allowed, cs.variant.producers);
+    out.runs.push_back({a.consumer_cpu, a.producer_cpus});
+    out.record["consumer_cpu"] = a.consumer_cpu;
+    out.record["producer_cpus"] = a.producer_cpus;
+    out.record["shared_cores"] = a.shared_cores;
+    out.record["oversubscribed"] = a.oversubscribed;
+    return out;
+  }
+  const harness::PairAssignment a =
+      harness::assign_pairs(cs.placement, topo, allowed, opt.pairs);
+  ordered_json list = ordered_json::array();
+  for (std::size_t i = 0; i < a.pairs.size(); ++i) {
+    const harness::PairCpus& p = a.pairs[i];
+    out.runs.push_back({p.driver_cpu, {p.peer_cpu}});
+    ordered_json entry = {
+        {"pair", i}, {"driver_cpu", p.driver_cpu}, {"peer_cpu", p.peer_cpu}};
+    if (p.driver_cpu >= 0)
+      entry["sharing"] =
+          harness::describe_sharing(topo, p.driver_cpu, p.peer_cpu);
+    list.push_back(entry);
+  }
+  if (opt.pairs > 1) {
+    out.record["assignment"] = list;
+    out.record["shared_cores"] = a.shared_cores;
+    out.record["oversubscribed"] = a.oversubscribed;
+  }
+  return out;
+}
+
+// --pairs runs (one or more) at once, each on its own CPUs: the first on
+// Google Benchmark's state, the others on threads of their own, all
+// starting their timed phases together.
 std::vector<Outcome> run_pairs(benchmark::State& state, const Case& cs,
-                               const Job& job, const RunSettings& settings) {
+                               const Job& job, const RunSettings& settings,
+                               const Assignment& cpus) {
   std::vector<Outcome> runs(static_cast<std::size_t>(settings.options.pairs));
-  std::optional<std::barrier<>> together;
-  if (runs.size() > 1) together.emplace(settings.options.pairs);
-  std::barrier<>* gate = together ? &*together : nullptr;
+  std::optional<PairsSync> sync;
+  if (runs.size() > 1)
+    sync.emplace(settings.options.pairs, settings.options.pairs_in_turn);
+  PairsSync* shared = sync ? &*sync : nullptr;
   std::vector<std::thread> extra;
   std::vector<CountedLoop> loops(runs.size(), CountedLoop(job.iterations));
   for (std::size_t i = 1; i < runs.size(); ++i) {
-    extra.emplace_back(
-        [&, i] { run_once(loops[i], cs, job, settings, gate, runs[i]); });
+    extra.emplace_back([&, i] {
+      run_once(loops[i], cs, job, settings, cpus.runs.at(i), shared, i,
+               runs[i]);
+    });
   }
-  run_once(state, cs, job, settings, gate, runs[0]);
+  run_once(state, cs, job, settings, cpus.runs.at(0), shared, 0, runs[0]);
   for (auto& t : extra) t.join();
   return runs;
 }
@@ -161,7 +209,9 @@ void report_pairs(benchmark::State& state, const Scenario& s, const Job& job,
   ordered_json per_pair = ordered_json::array();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ordered_json entry = {{"pair", i},
-                          {"cpus_observed", cpus_observed(runs[i])}};
+                          {"cpus_observed", cpus_observed(runs[i])},
+                          {"timed_start_ns", runs[i].m.timed_start_ns},
+                          {"timed_end_ns", runs[i].m.timed_end_ns}};
     s.report_pair(job, runs[i], entry);
     entry["cpu"] = pair_cpu_json(runs[i], s);
     per_pair.push_back(entry);
@@ -201,7 +251,10 @@ void run_case_body(benchmark::State& state, const Case& cs,
   const Job job = case_job(cs, settings.options, state.max_iterations);
   rec["iterations"] = job.iterations;
   rec["warmup_messages"] = job.warmup;
-  std::vector<Outcome> runs = run_pairs(state, cs, job, settings);
+  const Assignment cpus = assign_cpus(cs, settings.options);
+  for (const auto& [key, value] : cpus.record.items())
+    rec["placement"][key] = value;
+  std::vector<Outcome> runs = run_pairs(state, cs, job, settings, cpus);
   try {
     throw_first_error(runs);
     report_runs(state, cs, job, runs, rec);

@@ -14,7 +14,8 @@ nlohmann::json Job::to_json() const {
           {"iterations", iterations}, {"warmup", warmup},
           {"batch", batch},           {"verify", verify},
           {"rate_per_s", rate_per_s}, {"sizes", sizes},
-          {"producers", producers},   {"producer", producer}};
+          {"producers", producers},   {"producer", producer},
+          {"stride", stride}};
 }
 
 Job Job::from_json(const nlohmann::json& j) {
@@ -29,6 +30,7 @@ Job Job::from_json(const nlohmann::json& j) {
   job.sizes = j.at("sizes").get<std::vector<std::size_t>>();
   job.producers = j.value("producers", 0);
   job.producer = j.value("producer", 0);
+  job.stride = j.value("stride", std::int64_t{1});
   return job;
 }
 

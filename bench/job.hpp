@@ -21,6 +21,9 @@ struct Job {
   std::vector<std::size_t> sizes;  // conformance only
   int producers = 0;               // fanin: producers sending at once
   int producer = 0;                // fanin, on a producer: its index
+  // fanin: every stride-th timed message of each producer carries its
+  // send time and is timed by the consumer (the others are not).
+  std::int64_t stride = 1;
 
   // Round trips (pingpong, oneway) or messages the peer must serve.
   std::int64_t timed_messages() const { return iterations * batch; }

@@ -110,9 +110,9 @@ ordered_json results_block(int argc, char** argv, const bench::Options& opt,
   block["placement"] = bench::placement_json(opt.placement);
   block["placement"]["note"] = opt.placement.note;
   const bench::RunFacts facts{
-      harness::environment_warnings(block["environment"]),
-      harness::initial_cpus().size(), stale.removed.size(),
-      stale.refused.size()};
+      harness::environment_warnings(block["environment"]), stale.removed.size(),
+      stale.refused.size(), harness::machine_topology(),
+      harness::initial_cpus()};
   block["warnings"] = bench::run_warnings(opt, facts);
   return block;
 }

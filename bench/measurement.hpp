@@ -17,7 +17,11 @@ struct Measurement {
                                           // producer send -> driver receive
   std::int64_t elapsed_ns = 0;            // stream/rate: whole timed part
   std::int64_t start_ns = 0, end_ns = 0;  // clock around the whole drive()
-  std::int64_t warmup_ns = 0;      // from start_ns until the timed phase began
+  std::int64_t warmup_ns = 0;  // from start_ns until the timed phase began
+  // The timed phase on CLOCK_MONOTONIC (one clock for every process):
+  // from the release (after the warm-up and the --pairs barrier) until
+  // the timed loop returned.
+  std::int64_t timed_start_ns = 0, timed_end_ns = 0;
   std::uint64_t expected_sum = 0;  // stream: what the peer must report
   std::int64_t missed_slots = 0;   // rate: sent over a period late
   // fanin: timed messages received from each producer, plus a last slot

@@ -662,6 +662,8 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), o.capacities = parse_capacities(val);
     else if (a == "--verify")
       o.verify = true;
+    else if (a == "--inject-pairs-in-turn")
+      o.pairs_in_turn = true;
     else if (key == "--baselines") {
       need_value();
       if (val != "memcpy" && val != "none")

@@ -5,6 +5,7 @@
 
 #include "bench/scenario.hpp"
 #include "harness/control.hpp"
+#include "harness/release.hpp"
 #include "sys/fd.hpp"
 #include "transports/registry.hpp"
 
@@ -41,12 +42,14 @@ int run_peer(int ctl_fd) {
     phase = "start gate";
     if (ctl.recv().value("type", "") != "go") throw std::runtime_error("no go");
     phase = "run";
-    // Fan-in producers meet the driver again between warm-up and run.
+    // Fan-in producers say when their warm-up is sent, then wait with all
+    // the others on the one release gate.
+    const int release_fd = setup.value("release_fd", -1);
     auto warm_gate = [&] {
       phase = "warm-up gate";
       ctl.send({{"type", "warm"}});
-      if (ctl.recv().value("type", "") != "go")
-        throw std::runtime_error("no go after warm-up");
+      if (release_fd < 0) throw std::runtime_error("no release gate");
+      harness::ReleaseGate::wait(release_fd);
       phase = "run";
     };
     nlohmann::json done = serve(*t, job, fault, warm_gate);

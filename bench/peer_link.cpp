@@ -12,7 +12,7 @@ class ProcessPeer final : public PeerLink {
   ProcessPeer(const harness::PeerSpec& spec, transports::Transport& t)
       : pair_(spec, t) {}
   void start_gate() override { pair_.start_gate(); }
-  void warm_gate() override { pair_.warm_gate(); }
+  void wait_warm() override { pair_.wait_warm(); }
   nlohmann::json finish() override { return pair_.finish(); }
   std::string explain_failure(const std::exception& e) override {
     return pair_.explain_failure(e);

@@ -4,7 +4,7 @@
 //
 // Contract. start_peer() prepares the transport (unless
 // spec.transport_prepared: a further fan-in producer on it) and starts the
-// peer. start_gate(), warm_gate() and finish() meet the peer as
+// peer. start_gate(), wait_warm() and finish() meet the peer as
 // harness::Pair's do; explain_failure() gives the root cause of an error
 // the driver caught. Destroying a link ends a peer that still runs; the
 // transport is torn down by the run (a process peer's Pair also does it).
@@ -26,9 +26,9 @@ class PeerLink {
   virtual ~PeerLink() = default;
   // Waits until the peer is connected, then lets it run.
   virtual void start_gate() = 0;
-  // Waits until the peer's warm-up is sent, then lets its timed part run
-  // (fan-in producers).
-  virtual void warm_gate() = 0;
+  // Waits until the peer's warm-up is sent (fan-in producers, which then
+  // wait on the run's release gate).
+  virtual void wait_warm() = 0;
   // Waits for the peer's final report.
   virtual nlohmann::json finish() = 0;
   // After the driver caught `e`: the root cause, naming the phase.

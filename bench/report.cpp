@@ -90,6 +90,43 @@ void check_integrity(const Outcome& run, ordered_json& out,
         who + "integrity check failed at the driver: " + mine.describe());
 }
 
+harness::PhaseOverlap pairs_overlap(const std::vector<Outcome>& runs) {
+  std::vector<std::int64_t> starts, ends;
+  for (const Outcome& r : runs) {
+    starts.push_back(r.m.timed_start_ns);
+    ends.push_back(r.m.timed_end_ns);
+  }
+  return harness::phase_overlap(starts, ends);
+}
+
+void report_aggregate(benchmark::State& state, const std::vector<Outcome>& runs,
+                      std::int64_t messages, std::int64_t bytes,
+                      const char* rate_key, bool total_suffix,
+                      ordered_json& rec) {
+  const harness::PhaseOverlap o = pairs_overlap(runs);
+  const double secs = static_cast<double>(o.span_ns) * 1e-9;
+  const double msgs = static_cast<double>(messages);
+  const double rate = secs > 0 ? msgs / secs : 0;
+  ordered_json agg = {{"messages", messages}};
+  if (bytes > 0) agg["bytes"] = bytes;
+  agg["span_ns"] = o.span_ns;
+  agg[rate_key] = rate;
+  if (bytes > 0)
+    agg["bytes_per_second"] =
+        secs > 0 ? static_cast<double>(bytes) / secs : 0.0;
+  agg["all_running_ns"] = o.all_running_ns;
+  agg["overlap"] = o.overlap;
+  agg["method"] =
+      "all pairs' messages / (latest end - earliest start of their timed "
+      "phases, CLOCK_MONOTONIC); the pairs meet at a barrier after every "
+      "pair's warm-up, right before their timed phases; overlap = time all "
+      "pairs were in their timed phase at once / that span";
+  state.counters[std::string(rate_key) + (total_suffix ? "_total" : "")] = rate;
+  if (bytes > 0) state.counters["bytes_per_second"] = agg["bytes_per_second"];
+  state.counters["pairs_overlap"] = o.overlap;
+  rec["aggregate"] = agg;
+}
+
 namespace {
 
 double per_unit(std::int64_t ns, std::int64_t units) {

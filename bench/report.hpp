@@ -43,6 +43,19 @@ nlohmann::ordered_json cpus_observed(const Outcome& run);
 void check_integrity(const Outcome& run, nlohmann::ordered_json& out,
                      const std::string& who);
 
+// --pairs: how the pairs' timed phases (Measurement::timed_start_ns ..
+// timed_end_ns) lay on the clock: their span and how long all ran at once.
+harness::PhaseOverlap pairs_overlap(const std::vector<Outcome>& runs);
+// --pairs: rec["aggregate"] of `messages` (the pairs' total; a round trip
+// counts once) over the span of the timed phases, keyed `rate_key`
+// ("round_trips_per_s", "msgs_per_s"), with `bytes` (0: none) per second,
+// the span, the overlap and the method; also the counters `rate_key`
+// (+ "_total" when `total_suffix`), bytes_per_second and pairs_overlap.
+void report_aggregate(benchmark::State& state, const std::vector<Outcome>& runs,
+                      std::int64_t messages, std::int64_t bytes,
+                      const char* rate_key, bool total_suffix,
+                      nlohmann::ordered_json& rec);
+
 // CPU time and context switches of both sides over the timed phase, per
 // `per` ("message" or "round_trip"): "cpu" and the cpu_*_ns_per_msg
 // counters. With --pairs, over all pairs together (the record's "pairs"

@@ -27,7 +27,9 @@ std::string Scenario::transport_problem(const transports::TransportInfo&,
 
 std::vector<Variant> Scenario::variants(const Options&) const { return {{}}; }
 
-std::vector<std::string> Scenario::warnings(const Options&, std::size_t) const {
+std::vector<std::string> Scenario::warnings(const Options&,
+                                            const harness::Topology&,
+                                            const std::vector<int>&) const {
   return {};
 }
 
@@ -67,7 +69,7 @@ void drive(const Scenario& s, Loop& loop, Transport& t, const Job& job,
   CpuMeter meter(t);
   m.start_ns = harness::now_ns();
   s.drive(loop, t, job, m, release);
-  m.end_ns = harness::now_ns();
+  m.end_ns = m.timed_end_ns = harness::now_ns();
   m.driver_cpu = meter.cost();
   m.driver_cpu.pacing_ns = m.pacing_cpu_ns;
   if (meter.begun_ns() != 0) m.warmup_ns = meter.begun_ns() - m.start_ns;

@@ -25,6 +25,7 @@
 #include "bench/job.hpp"
 #include "bench/measurement.hpp"
 #include "bench/options.hpp"
+#include "harness/topology.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -104,9 +105,11 @@ class Scenario {
   virtual bool supports_pairs() const { return false; }
   // Its sweep points (offered rates, producer counts): one plain variant.
   virtual std::vector<Variant> variants(const Options& opt) const;
-  // What to tell the user about a run of it with these options.
-  virtual std::vector<std::string> warnings(const Options& opt,
-                                            std::size_t cpus) const;
+  // What to tell the user about a run of it with these options on a
+  // machine of this topology, with these CPUs allowed.
+  virtual std::vector<std::string> warnings(
+      const Options& opt, const harness::Topology& topo,
+      const std::vector<int>& allowed) const;
 
   // ---- What the sides are asked to do.
   // Settles a case's job before each invocation (pingpong: its batch).
@@ -115,10 +118,14 @@ class Scenario {
   virtual std::vector<Job> peer_jobs(const Job& job) const { return {job}; }
   // How a failure names peer i ("producer 2"); "" names none (one peer).
   virtual std::string peer_name(std::size_t i) const;
+  // Whether its peers wait, after their warm-up, for the driver's release
+  // (fan-in producers): the run then gives them one release gate.
+  virtual bool peers_wait_for_release() const { return false; }
 
   // ---- The loops.
-  // The driver's timed loop. `release` lets peers that wait at a second
-  // gate (fan-in producers, after their warm-up) start their timed part.
+  // The driver's timed loop. `release` is called once, after the warm-up
+  // and right before the timed part: it meets the other pairs of --pairs
+  // and lets peers that wait at a second gate (fan-in producers) start.
   virtual void drive(benchmark::State& state, transports::Transport& t,
                      const Job& job, Measurement& m,
                      const Gate& release) const = 0;
@@ -153,20 +160,43 @@ class Scenario {
                             nlohmann::ordered_json& rec) const;
 };
 
+// A timed loop (benchmark::State or CountedLoop) whose first iteration is
+// preceded by `at_start`: a loop written as warm-up, then
+// `for (auto _ : state)`, calls it between the two without knowing.
+template <class Loop>
+class ReleasedLoop {
+ public:
+  ReleasedLoop(Loop& inner, const Gate& at_start)
+      : inner_(inner), at_start_(at_start) {}
+  auto begin() {
+    if (at_start_) at_start_();
+    return inner_.begin();
+  }
+  auto end() { return inner_.end(); }
+  void SetIterationTime(double seconds) { inner_.SetIterationTime(seconds); }
+
+ private:
+  Loop& inner_;
+  const Gate& at_start_;
+};
+
 // A scenario that runs with --pairs: Derived gives its timed loop once, as
 //   template <class Loop>
 //   static void loop(Loop&, transports::Transport&, const Job&, Measurement&);
-// and both drive() overloads run it.
+// (warm-up, then `for (auto _ : state)`), and both drive() overloads run
+// it, calling `release` right before its first timed iteration.
 template <class Derived>
 class PairedScenario : public Scenario {
  public:
   bool supports_pairs() const final { return true; }
   void drive(benchmark::State& state, transports::Transport& t, const Job& job,
-             Measurement& m, const Gate&) const final {
-    Derived::loop(state, t, job, m);
+             Measurement& m, const Gate& release) const final {
+    ReleasedLoop<benchmark::State> loop(state, release);
+    Derived::loop(loop, t, job, m);
   }
-  void drive(CountedLoop& loop, transports::Transport& t, const Job& job,
-             Measurement& m, const Gate&) const final {
+  void drive(CountedLoop& counted, transports::Transport& t, const Job& job,
+             Measurement& m, const Gate& release) const final {
+    ReleasedLoop<CountedLoop> loop(counted, release);
     Derived::loop(loop, t, job, m);
   }
 };

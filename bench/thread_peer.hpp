@@ -9,7 +9,7 @@
 // deadline (the --timeout) sets the cancel token, which ends every wait of
 // both sides, so a bug can never hang the suite. Faults are not injected
 // here: they would hit the driver's process. There is no warm-up gate (no
-// in-process transport offers fan-in): warm_gate() does nothing.
+// in-process transport offers fan-in): wait_warm() does nothing.
 #pragma once
 
 #include <chrono>
@@ -36,7 +36,7 @@ class ThreadPeer final : public PeerLink {
   ThreadPeer& operator=(const ThreadPeer&) = delete;
 
   void start_gate() override;
-  void warm_gate() override {}
+  void wait_warm() override {}
   nlohmann::json finish() override;
   std::string explain_failure(const std::exception& e) override {
     return e.what();

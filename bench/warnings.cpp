@@ -35,13 +35,32 @@ std::optional<std::string> spin_on_one_cpu(const Options& opt) {
 }
 
 std::optional<std::string> pairs_oversubscribe(const Options& opt,
-                                               std::size_t cpus) {
-  if (2 * static_cast<std::size_t>(opt.pairs) <= cpus) return std::nullopt;
-  return "--pairs=" + std::to_string(opt.pairs) + " runs " +
-         std::to_string(2 * opt.pairs) + " processes on " +
-         std::to_string(cpus) +
-         " CPUs: oversubscribed, so aggregate figures include scheduling "
-         "contention";
+                                               const RunFacts& facts) {
+  if (opt.pairs < 2) return std::nullopt;
+  for (const auto& place : opt.placements) {
+    if (!place.unavailable.empty()) continue;
+    const harness::PairAssignment a =
+        harness::assign_pairs(place, facts.topology, facts.allowed, opt.pairs);
+    if (!a.oversubscribed) continue;
+    const std::string n = std::to_string(opt.pairs);
+    if (place.driver_cpu < 0) {
+      return "--pairs=" + n + " runs " + std::to_string(2 * opt.pairs) +
+             " processes on " + std::to_string(facts.allowed.size()) +
+             " CPUs: oversubscribed, so aggregate figures include "
+             "scheduling contention";
+    }
+    const harness::PairCpus& again =
+        a.pairs[static_cast<std::size_t>(a.distinct_pairs)];
+    return "--pairs=" + n + " under placement " + place.name() +
+           ": the allowed CPUs (" + harness::cpu_list(facts.allowed) +
+           ") give " + std::to_string(a.distinct_pairs) +
+           " pair(s) CPUs of their own, so pair " +
+           std::to_string(a.distinct_pairs) + " runs on CPUs " +
+           harness::cpu_list({again.driver_cpu, again.peer_cpu}) +
+           " with an earlier pair: oversubscribed, so aggregate figures "
+           "include scheduling contention";
+  }
+  return std::nullopt;
 }
 
 // "posix_mq: ... 16384, 65536 B are sent as several queue messages ...",
@@ -78,11 +97,12 @@ std::vector<std::string> run_warnings(const Options& opt,
       w.push_back("placement " + p.preset + " skipped: " + p.unavailable);
   }
   add(w, spin_on_one_cpu(opt));
-  add(w, pairs_oversubscribe(opt, facts.cpus));
+  add(w, pairs_oversubscribe(opt, facts));
   for (const auto& name : opt.transports)
     add(w, fragmentation(*transports::find_transport(name), opt.sizes));
   for (const auto& name : opt.scenarios) {
-    for (auto& s : scenario_named(name).warnings(opt, facts.cpus))
+    for (auto& s :
+         scenario_named(name).warnings(opt, facts.topology, facts.allowed))
       w.push_back(std::move(s));
   }
   if (facts.stale_removed > 0) {

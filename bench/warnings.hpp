@@ -11,20 +11,24 @@
 #include <vector>
 
 #include "bench/options.hpp"
+#include "harness/topology.hpp"
 
 namespace ipcb::bench {
 
 struct RunFacts {
   std::vector<std::string> environment;  // harness::environment_warnings
-  std::size_t cpus = 0;                  // CPUs the run may use
   std::size_t stale_removed = 0;  // objects of dead runs removed at start
   std::size_t stale_refused = 0;  // entries refused as not safe to trust
+  harness::Topology topology;     // the machine's
+  std::vector<int> allowed;       // CPUs the run may use
 };
 
 // In order: the environment's, the placement's note, spin waits sharing a
-// CPU, oversubscription by --pairs, sizes a kernel limit fragments, each
-// selected scenario's own (fan-in oversubscription), then what the
-// clean-up before the run removed and refused.
+// CPU, oversubscription by --pairs (from the CPUs harness::assign_pairs
+// gives each placement: only when some CPU really serves two pairs), sizes
+// a kernel limit fragments, each selected scenario's own (fan-in
+// oversubscription, from harness::assign_fanin), then what the clean-up
+// before the run removed and refused.
 std::vector<std::string> run_warnings(const Options& opt,
                                       const RunFacts& facts);
 

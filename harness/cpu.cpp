@@ -129,6 +129,36 @@ Placement resolve_placement(const std::string& spec,
   return resolve_placement(spec, machine_topology(), allowed);
 }
 
+PairAssignment assign_pairs(const Placement& place, const Topology& topo,
+                            const std::vector<int>& allowed, int count) {
+  if (place.driver_cpu < 0) {
+    PairAssignment a;
+    a.pairs.assign(static_cast<std::size_t>(count), PairCpus{});
+    a.distinct_pairs = count;
+    a.oversubscribed = 2 * static_cast<std::size_t>(count) > allowed.size();
+    return a;
+  }
+  if (place.preset == "custom")
+    return assign_pairs_like({place.driver_cpu, place.peer_cpu}, topo, allowed,
+                             count);
+  return harness::assign_pairs(place.preset, topo, allowed, count);
+}
+
+FaninAssignment assign_fanin(const Placement& place, const Topology& topo,
+                             const std::vector<int>& allowed, int producers) {
+  if (place.driver_cpu < 0) {
+    FaninAssignment a;
+    a.producer_cpus.assign(static_cast<std::size_t>(producers), -1);
+    a.distinct_producers = producers;
+    a.oversubscribed = static_cast<std::size_t>(producers) + 1 > allowed.size();
+    return a;
+  }
+  if (place.preset == "custom")
+    return assign_fanin_like({place.driver_cpu, place.peer_cpu}, topo, allowed,
+                             producers);
+  return harness::assign_fanin(place.preset, topo, allowed, producers);
+}
+
 const std::vector<int>& initial_cpus() {
   static const std::vector<int> kInitial = allowed_cpus();
   return kInitial;

@@ -41,6 +41,18 @@ Placement resolve_placement(const std::string& spec, const Topology& topo,
 Placement resolve_placement(const std::string& spec,
                             const std::vector<int>& allowed);
 
+// --pairs: the CPUs of `count` pairs under a resolved placement: its
+// preset's relation (assign_pairs), or for custom CPUs what they share
+// (assign_pairs_like). Unpinned (none, or the preset unavailable): every
+// pair unpinned (-1), oversubscribed when 2 x count exceeds the allowed
+// CPUs.
+PairAssignment assign_pairs(const Placement& place, const Topology& topo,
+                            const std::vector<int>& allowed, int count);
+// fanin: the consumer's and each producer's CPU, the same way; unpinned:
+// oversubscribed when producers + 1 exceeds the allowed CPUs.
+FaninAssignment assign_fanin(const Placement& place, const Topology& topo,
+                             const std::vector<int>& allowed, int producers);
+
 // Pins the calling thread to cpu (-1: back to the initial mask); throws.
 void pin_current_thread(int cpu);
 

@@ -68,6 +68,7 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
                  {"capacity_bytes", c.capacity_bytes}}},
                {"handoff", transport_.handoff()},
                {"job", spec.job},
+               {"release_fd", spec.release_fd},
                {"fault", spec.fault}});
     set_phase("connect");
   } catch (...) {
@@ -95,6 +96,7 @@ Pair::~Pair() {
 void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
   std::vector<int> keep = transport_.inherited_fds();
   keep.push_back(peer_end.get());
+  if (spec.release_fd >= 0) keep.push_back(spec.release_fd);
   std::vector<std::string> args = {
       spec.executable, "--peer",
       "--peer-ctl-fd=" + std::to_string(peer_end.get())};
@@ -209,10 +211,9 @@ void Pair::start_gate() {
   set_phase("run");
 }
 
-void Pair::warm_gate() {
+void Pair::wait_warm() {
   set_phase("warm-up gate");
   expect("warm");
-  ctl_.send({{"type", "go"}});
   set_phase("run");
 }
 

@@ -7,13 +7,14 @@
 // supervises the peer: if it exits early, crashes, or the run exceeds the
 // timeout (the peer is then killed), the watchdog cancels the driver's
 // blocking calls (cancel token + SIGUSR1, installed without SA_RESTART) so
-// the driver never blocks forever. start_gate(), warm_gate() and finish()
-// meet the peer on
-// the control channel, never on the transport under test. The destructor
-// kills a peer that is still alive, tears the transport down and resets
-// the process-wide cancel token; a watchdog whose peer is gone re-asserts
-// the token every time it signals, so with several pairs at once a reset by
-// one pair never strands another's driver.
+// the driver never blocks forever. start_gate(), wait_warm() and finish()
+// meet the peer on the control channel, never on the transport under
+// test; a fan-in producer's timed part is released by a ReleaseGate
+// (harness/release.hpp) shared by all producers, whose eventfd it inherits. The
+// destructor kills a peer that is still alive, tears the transport down and
+// resets the process-wide cancel token; a watchdog whose peer is gone
+// re-asserts the token every time it signals, so with several pairs at once a
+// reset by one pair never strands another's driver.
 #pragma once
 
 #include <sys/types.h>
@@ -41,6 +42,9 @@ struct PeerSpec {
   // Fan-in: the transport was prepared for an earlier producer's Pair; this
   // one only spawns another peer on it.
   bool transport_prepared = false;
+  // Fan-in: the eventfd of the ReleaseGate the peer waits on after its
+  // warm-up (kept open across exec); -1: none.
+  int release_fd = -1;
 };
 
 // Installs the no-op SIGUSR1 handler (no SA_RESTART) used to interrupt
@@ -57,9 +61,9 @@ class Pair {
   void set_phase(const char* phase) { phase_.store(phase); }
   // Waits for the peer's "ready" (its side is connected), then says "go".
   void start_gate();
-  // Fan-in: waits for the peer's "warm" (its warm-up messages are sent),
-  // then says "go" for the timed part.
-  void warm_gate();
+  // Fan-in: waits for the peer's "warm" (its warm-up messages are sent);
+  // the peer then waits on the release gate of PeerSpec::release_fd.
+  void wait_warm();
   // Waits for the peer's final report, then lets it exit and reaps it.
   nlohmann::json finish();
   // After the driver caught `e`: the root cause (the peer's own error, its

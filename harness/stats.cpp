@@ -103,4 +103,21 @@ double per_second(std::int64_t count, std::int64_t ns) {
                 : 0;
 }
 
+PhaseOverlap phase_overlap(std::span<const std::int64_t> starts,
+                           std::span<const std::int64_t> ends) {
+  PhaseOverlap o;
+  if (starts.empty() || starts.size() != ends.size()) return o;
+  const std::int64_t first = *std::min_element(starts.begin(), starts.end());
+  const std::int64_t last = *std::max_element(ends.begin(), ends.end());
+  const std::int64_t latest_start =
+      *std::max_element(starts.begin(), starts.end());
+  const std::int64_t earliest_end = *std::min_element(ends.begin(), ends.end());
+  o.span_ns = std::max<std::int64_t>(0, last - first);
+  o.all_running_ns = std::max<std::int64_t>(0, earliest_end - latest_start);
+  if (o.span_ns > 0)
+    o.overlap =
+        static_cast<double>(o.all_running_ns) / static_cast<double>(o.span_ns);
+  return o;
+}
+
 }  // namespace ipcb::harness

@@ -67,6 +67,22 @@ ShareRange share_range(std::span<const double> shares);
 // equal, 1/n when one has everything; 0 for no x or all x zero.
 double jain_index(std::span<const double> x);
 
+// ---- Concurrent timed phases (--pairs).
+
+// Intervals [start, end) on one clock: the span from the earliest start to
+// the latest end, and how long all of them ran at once (the intersection,
+// max(0, earliest end - latest start)).
+// overlap = all_running / span: 1 when all ran the whole span together,
+// 0 when at no instant did all run at once (also for an empty span).
+struct PhaseOverlap {
+  std::int64_t span_ns = 0;
+  std::int64_t all_running_ns = 0;
+  double overlap = 0;
+};
+// starts and ends: one per interval, the same count (>= 1), end >= start.
+PhaseOverlap phase_overlap(std::span<const std::int64_t> starts,
+                           std::span<const std::int64_t> ends);
+
 // `count` events over `ns` nanoseconds, per second; 0 when ns <= 0.
 double per_second(std::int64_t count, std::int64_t ns);
 

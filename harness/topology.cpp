@@ -161,6 +161,147 @@ std::string why_not(const std::string& preset, const Topology& topo,
   return "the allowed CPUs are in one NUMA node" + mask;
 }
 
+// A preset's relation between a pair's two CPUs, the preferred first;
+// `one_cpu`: the pair is one CPU (same).
+struct Relations {
+  std::vector<Relation> tiers;
+  bool one_cpu = false;
+};
+
+Relations relations_of(const std::string& preset) {
+  if (preset == "same")
+    return {{[](const Pu& a, const Pu& b) { return a.os == b.os; }}, true};
+  if (preset == "smt") return {{smt}, false};
+  if (preset == "core") return {{shared_l3}, false};
+  if (preset == "l3") return {{other_l3_one_node, other_l3}, false};
+  if (preset == "numa") return {{other_numa}, false};
+  return {{other_core}, false};  // cross
+}
+
+// Two CPUs that share exactly what `first`'s two share.
+Relations relations_like(const Topology& topo, PairCpus first) {
+  if (first.driver_cpu == first.peer_cpu) return relations_of("same");
+  const std::string level =
+      shared_level(topo, first.driver_cpu, first.peer_cpu);
+  const Topology* t = &topo;
+  return {{[t, level](const Pu& a, const Pu& b) {
+            return a.os != b.os && shared_level(*t, a.os, b.os) == level;
+          }},
+          false};
+}
+
+// What the CPUs handed out so far occupy.
+struct Taken {
+  std::set<int> cpus, cores;
+  void add(const Pu& p) {
+    cpus.insert(p.os);
+    cores.insert(p.core);
+  }
+  bool free_cpu(const Pu& p) const { return !cpus.count(p.os); }
+  bool free_core(const Pu& p) const {
+    return free_cpu(p) && !cores.count(p.core);
+  }
+};
+
+// The lowest pair in one of `rel`'s tiers whose CPUs (whole_cores: and
+// their cores) no earlier pair took.
+std::optional<std::pair<const Pu*, const Pu*>> next_pair(
+    const std::vector<const Pu*>& pus, const Relations& rel, const Taken& taken,
+    bool whole_cores) {
+  auto free = [&](const Pu& p) {
+    return whole_cores ? taken.free_core(p) : taken.free_cpu(p);
+  };
+  for (const Relation& r : rel.tiers) {
+    for (std::size_t i = 0; i < pus.size(); ++i) {
+      if (!free(*pus[i])) continue;
+      if (rel.one_cpu) return std::make_pair(pus[i], pus[i]);
+      for (std::size_t j = i + 1; j < pus.size(); ++j) {
+        // Both halves of an SMT pair sit on one core: it must be free
+        // before either takes it.
+        if (free(*pus[j]) && r(*pus[i], *pus[j]))
+          return std::make_pair(pus[i], pus[j]);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+PairAssignment assign_after(PairCpus first, const Relations& rel,
+                            const Topology& topo,
+                            const std::vector<int>& allowed, int count) {
+  PairAssignment a;
+  const std::vector<const Pu*> pus = usable(topo, allowed);
+  Taken taken;
+  auto take = [&](int os) {
+    if (const Pu* p = topo.find(os)) taken.add(*p);
+  };
+  a.pairs.push_back(first);
+  take(first.driver_cpu);
+  take(first.peer_cpu);
+  for (int i = 1; i < count; ++i) {
+    auto next = next_pair(pus, rel, taken, true);
+    if (!next) {
+      next = next_pair(pus, rel, taken, false);
+      if (!next) break;
+      a.shared_cores = true;
+    }
+    a.pairs.push_back({next->first->os, next->second->os});
+    taken.add(*next->first);
+    taken.add(*next->second);
+  }
+  a.distinct_pairs = static_cast<int>(a.pairs.size());
+  for (int i = a.distinct_pairs; i < count; ++i) {
+    a.pairs.push_back(a.pairs[static_cast<std::size_t>(i % a.distinct_pairs)]);
+    a.oversubscribed = true;
+  }
+  return a;
+}
+
+// The lowest allowed CPU no one took whose core (whole_core) is free too,
+// and, when `to` is given, in one of rel's tiers with the consumer.
+const Pu* next_cpu(const std::vector<const Pu*>& pus, const Taken& taken,
+                   bool whole_core, const Relations* rel, const Pu* to) {
+  const std::vector<Relation> any = {[](const Pu&, const Pu&) { return true; }};
+  for (const Relation& r : rel ? rel->tiers : any) {
+    for (const Pu* p : pus) {
+      const bool free = whole_core ? taken.free_core(*p) : taken.free_cpu(*p);
+      if (free && (!to || r(*to, *p))) return p;
+    }
+  }
+  return nullptr;
+}
+
+FaninAssignment fanin_after(PairCpus first, const Relations& rel,
+                            const Topology& topo,
+                            const std::vector<int>& allowed, int producers) {
+  FaninAssignment a;
+  const std::vector<const Pu*> pus = usable(topo, allowed);
+  a.consumer_cpu = first.driver_cpu;
+  a.producer_cpus.push_back(first.peer_cpu);
+  Taken taken;
+  const Pu* consumer = topo.find(first.driver_cpu);
+  if (consumer) taken.add(*consumer);
+  if (const Pu* p = topo.find(first.peer_cpu)) taken.add(*p);
+  for (int i = 1; i < producers; ++i) {
+    const Pu* p = next_cpu(pus, taken, true, &rel, consumer);
+    if (!p) p = next_cpu(pus, taken, true, nullptr, nullptr);
+    if (!p) {
+      p = next_cpu(pus, taken, false, nullptr, nullptr);
+      if (!p) break;
+      a.shared_cores = true;
+    }
+    a.producer_cpus.push_back(p->os);
+    taken.add(*p);
+  }
+  const std::size_t placed = a.producer_cpus.size();
+  a.distinct_producers = static_cast<int>(placed);
+  for (std::size_t i = placed; i < static_cast<std::size_t>(producers); ++i) {
+    a.producer_cpus.push_back(a.producer_cpus[i % placed]);
+    a.oversubscribed = true;
+  }
+  return a;
+}
+
 }  // namespace
 
 Topology Topology::from_machine() {
@@ -230,6 +371,42 @@ PresetChoice choose_cpus(const std::string& preset, const Topology& topo,
   c.driver_cpu = pair->first;
   c.peer_cpu = pair->second;
   return c;
+}
+
+PairAssignment assign_pairs(const std::string& preset, const Topology& topo,
+                            const std::vector<int>& allowed, int count) {
+  const PresetChoice c = choose_cpus(preset, topo, allowed);
+  if (!c.unavailable.empty()) {
+    PairAssignment a;
+    a.unavailable = c.unavailable;
+    return a;
+  }
+  return assign_after({c.driver_cpu, c.peer_cpu}, relations_of(preset), topo,
+                      allowed, count);
+}
+
+PairAssignment assign_pairs_like(PairCpus first, const Topology& topo,
+                                 const std::vector<int>& allowed, int count) {
+  return assign_after(first, relations_like(topo, first), topo, allowed, count);
+}
+
+FaninAssignment assign_fanin(const std::string& preset, const Topology& topo,
+                             const std::vector<int>& allowed, int producers) {
+  const PresetChoice c = choose_cpus(preset, topo, allowed);
+  if (!c.unavailable.empty()) {
+    FaninAssignment a;
+    a.unavailable = c.unavailable;
+    return a;
+  }
+  return fanin_after({c.driver_cpu, c.peer_cpu}, relations_of(preset), topo,
+                     allowed, producers);
+}
+
+FaninAssignment assign_fanin_like(PairCpus first, const Topology& topo,
+                                  const std::vector<int>& allowed,
+                                  int producers) {
+  return fanin_after(first, relations_like(topo, first), topo, allowed,
+                     producers);
 }
 
 std::string shared_level(const Topology& topo, int a, int b) {

@@ -64,6 +64,60 @@ struct PresetChoice {
 PresetChoice choose_cpus(const std::string& preset, const Topology& topo,
                          const std::vector<int>& allowed);
 
+// --pairs: one (driver, peer) CPU pair per pair of processes.
+struct PairCpus {
+  int driver_cpu = -1;
+  int peer_cpu = -1;
+  bool operator==(const PairCpus&) const = default;
+};
+
+// The CPUs of N pairs. Each pair has the preset's relation (pair 0 is
+// choose_cpus()'s pair); further pairs take, in order of preference, two
+// cores no earlier pair uses, else two CPUs no earlier pair uses (on cores
+// that another pair's SMT sibling also runs on: `shared_cores`), else the
+// machine has run out and pair i reuses pair (i mod k)'s CPUs, k being the
+// pairs that fitted: `oversubscribed` (some CPU serves two pairs).
+struct PairAssignment {
+  std::vector<PairCpus> pairs;  // empty when `unavailable`
+  int distinct_pairs = 0;       // k: pairs on CPUs of their own
+  bool shared_cores = false;
+  bool oversubscribed = false;
+  std::string unavailable;  // choose_cpus()'s reason, when pair 0 has none
+};
+
+// preset: as choose_cpus(); count >= 1. Throws std::invalid_argument for
+// a name that is not a preset.
+PairAssignment assign_pairs(const std::string& preset, const Topology& topo,
+                            const std::vector<int>& allowed, int count);
+// The same with pair 0 given (--cpus=A,B): further pairs share with each
+// other what A and B share (shared_level()).
+PairAssignment assign_pairs_like(PairCpus first, const Topology& topo,
+                                 const std::vector<int>& allowed, int count);
+
+// fanin: the consumer and each producer's CPU. The consumer and producer 0
+// are the preset's (driver, peer) pair; further producers take, in order of
+// preference, a core no one uses yet with the preset's relation to the
+// consumer, any core no one uses yet, a CPU no one uses yet
+// (`shared_cores`), else the producers' CPUs again in turn:
+// `oversubscribed` (a CPU serves two producers, or a producer and the
+// consumer beyond what the preset asks).
+struct FaninAssignment {
+  int consumer_cpu = -1;
+  std::vector<int> producer_cpus;  // empty when `unavailable`
+  int distinct_producers = 0;      // producers on CPUs of their own
+  bool shared_cores = false;
+  bool oversubscribed = false;
+  std::string unavailable;
+};
+
+FaninAssignment assign_fanin(const std::string& preset, const Topology& topo,
+                             const std::vector<int>& allowed, int producers);
+// The same with the consumer on first.driver_cpu and producer 0 on
+// first.peer_cpu (--cpus=A,B).
+FaninAssignment assign_fanin_like(PairCpus first, const Topology& topo,
+                                  const std::vector<int>& allowed,
+                                  int producers);
+
 // What two CPUs share, the closest first: "CPU", "core", "L3",
 // "NUMA node", "package", or "nothing" (only the machine).
 std::string shared_level(const Topology& topo, int a, int b);

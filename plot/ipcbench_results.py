@@ -24,7 +24,8 @@ driver abandoned when it stayed stuck) has no settings: it is no row, and
 is listed with the failures.
 
 Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
-their sum in "aggregate": a row's pairs is N (1 for a run without --pairs),
+in "aggregate" all pairs' messages over the span of their timed phases
+(older files: the sum of the pairs' rates): a row's pairs is N (1 for a run without --pairs),
 and its throughput (msgs_per_s, bytes_per_second; round_trips_per_s for
 ping-pong) is the aggregate over all pairs.
 

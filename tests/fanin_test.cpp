@@ -76,8 +76,23 @@ TEST(Fanin, EveryMessageOfEveryProducerArrivesOnceAndIntact) {
     EXPECT_NEAR(shares, 1.0, 1e-9);
     EXPECT_EQ(rec["throughput"]["messages"], iters);
     EXPECT_EQ(rec["throughput"]["bytes"], iters * 64);
-    EXPECT_EQ(rec["latency"]["count"], iters);
+    // Every stride-th message of each producer is timed.
+    const auto stride = rec["latency"]["stride"].get<std::int64_t>();
+    ASSERT_GE(stride, 1);
+    std::int64_t sampled = 0;
+    for (std::int64_t i = 0; i < p; ++i) {
+      const std::int64_t quota = iters / p + (i < iters % p ? 1 : 0);
+      sampled += (quota + stride - 1) / stride;
+    }
+    EXPECT_EQ(rec["latency"]["count"], sampled);
     EXPECT_EQ(rec["latency"]["kind"], "send_to_receive");
+    // All producers released by one write, each on its recorded CPU.
+    EXPECT_NE(rec["fanin"]["release"].get<std::string>().find(
+                  "a single write releases all"),
+              std::string::npos);
+    EXPECT_EQ(rec["placement"]["producer_cpus"].size(),
+              static_cast<std::size_t>(p));
+    EXPECT_EQ(rec["placement"]["consumer_cpu"], rec["placement"]["driver_cpu"]);
     const double jain = rec["fanin"]["fairness"]["jain_index"];
     EXPECT_GT(jain, 0.0);
     EXPECT_LE(jain, 1.0 + 1e-12);

@@ -153,5 +153,31 @@ TEST(Fairness, PerSecond) {
   EXPECT_EQ(per_second(7, -1), 0);
 }
 
+TEST(PhaseOverlap, SpanAndTimeAllRanTogether) {
+  using V = std::vector<std::int64_t>;
+  // [10, 30) and [20, 40): span 30, all running 10.
+  PhaseOverlap o = phase_overlap(V{10, 20}, V{30, 40});
+  EXPECT_EQ(o.span_ns, 30);
+  EXPECT_EQ(o.all_running_ns, 10);
+  EXPECT_DOUBLE_EQ(o.overlap, 10.0 / 30.0);
+  // One after the other: never all at once.
+  o = phase_overlap(V{0, 50}, V{50, 90});
+  EXPECT_EQ(o.span_ns, 90);
+  EXPECT_EQ(o.all_running_ns, 0);
+  EXPECT_EQ(o.overlap, 0.0);
+  // The same interval three times: fully together.
+  o = phase_overlap(V{5, 5, 5}, V{9, 9, 9});
+  EXPECT_EQ(o.overlap, 1.0);
+  // A third phase that meets neither of two overlapping ones.
+  o = phase_overlap(V{0, 10, 100}, V{20, 30, 110});
+  EXPECT_EQ(o.span_ns, 110);
+  EXPECT_EQ(o.all_running_ns, 0);
+  // Nothing, or mismatched input: zeros.
+  o = phase_overlap(V{}, V{});
+  EXPECT_EQ(o.span_ns, 0);
+  EXPECT_EQ(o.overlap, 0.0);
+  EXPECT_EQ(phase_overlap(V{1}, V{}).span_ns, 0);
+}
+
 }  // namespace
 }  // namespace ipcb::harness

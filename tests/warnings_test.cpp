@@ -32,11 +32,15 @@ Options quiet() {
   return o;
 }
 
-RunFacts two_cpus() {
+// A machine of hwloc's synthetic description, every CPU allowed.
+RunFacts machine(const std::string& description) {
   RunFacts f;
-  f.cpus = 2;
+  f.topology = harness::Topology::from_synthetic(description);
+  for (const auto& pu : f.topology.pus) f.allowed.push_back(pu.os);
   return f;
 }
+
+RunFacts two_cpus() { return machine("core:2 pu:1"); }
 
 bool has(const std::vector<std::string>& w, const std::string& part) {
   for (const auto& line : w)
@@ -77,11 +81,38 @@ TEST(RunWarnings, SpinWaitsOnOneCpuOnlyWhenSpinIsSelectedAndOffered) {
   EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
 }
 
-TEST(RunWarnings, PairsOversubscribeWhenTwiceTheirCountExceedsTheCpus) {
+TEST(RunWarnings, PairsOversubscribeOnlyWhenTheirAssignedCpusAreShared) {
   Options o = quiet();
   o.pairs = 2;
-  EXPECT_TRUE(run_warnings(o, {{}, 4, 0, 0}).empty());
-  EXPECT_EQ(run_warnings(o, {{}, 3, 0, 0}),
+  EXPECT_TRUE(run_warnings(o, machine("core:4 pu:1")).empty());
+  EXPECT_EQ(run_warnings(o, machine("core:3 pu:1")),
+            (std::vector<std::string>{
+                "--pairs=2 under placement cross: the allowed CPUs (0,1,2) "
+                "give 1 pair(s) CPUs of their own, so pair 1 runs on CPUs 0,1 "
+                "with an earlier pair: oversubscribed, so aggregate figures "
+                "include scheduling contention"}));
+  // Four CPUs allowed of sixteen: pairs 0 and 1 fit, pair 2 does not.
+  RunFacts some = machine("core:16 pu:1");
+  some.allowed = {4, 5, 6, 7};
+  o.pairs = 2;
+  EXPECT_TRUE(run_warnings(o, some).empty());
+  o.pairs = 3;
+  EXPECT_TRUE(has(run_warnings(o, some), "pair 2 runs on CPUs 4,5"));
+  // Two SMT cores: pairs of siblings, each pair on a core of its own.
+  o.pairs = 2;
+  o.placements = {placement("smt", 0, 1)};
+  EXPECT_TRUE(run_warnings(o, machine("core:2 pu:2")).empty());
+  // One CPU per pair (same): two pairs on two CPUs share none, though
+  // four processes run on two CPUs.
+  o.placements = {placement("same", 0, 0)};
+  EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
+  o.pairs = 3;
+  EXPECT_TRUE(has(run_warnings(o, two_cpus()), "pair 2 runs on CPUs 0,0"));
+  // Unpinned: counted.
+  o.pairs = 2;
+  o.placements = {placement("none", -1, -1)};
+  EXPECT_TRUE(run_warnings(o, machine("core:4 pu:1")).empty());
+  EXPECT_EQ(run_warnings(o, machine("core:3 pu:1")),
             (std::vector<std::string>{
                 "--pairs=2 runs 4 processes on 3 CPUs: oversubscribed, so "
                 "aggregate figures include scheduling contention"}));
@@ -113,16 +144,25 @@ TEST(RunWarnings, SizesAboveAKernelLimitAreSaidToFragment) {
   EXPECT_TRUE(has(w, "raise " + fragmenting->caps.fragment_knob));
 }
 
-TEST(RunWarnings, FaninOversubscribesWithMoreProducersThanCpusLeft) {
+TEST(RunWarnings, FaninOversubscribesOnlyWhenProducersShareACpu) {
   Options o = quiet();
   o.scenarios = {"pingpong", "fanin"};
   o.producers = {1, 2};
-  EXPECT_TRUE(run_warnings(o, {{}, 3, 0, 0}).empty());
+  EXPECT_TRUE(run_warnings(o, machine("core:3 pu:1")).empty());
   EXPECT_EQ(run_warnings(o, two_cpus()),
             (std::vector<std::string>{
-                "fanin with up to 2 producers runs 3 processes on 2 CPUs: "
-                "oversubscribed, so producers take turns on their CPU and the "
-                "figures include scheduling contention"}));
+                "fanin with up to 2 producers under placement cross: the "
+                "allowed CPUs (0,1) give 1 producer(s) a CPU of their own "
+                "besides the consumer's (0), so producer 1 shares CPU 1 with "
+                "an earlier one: oversubscribed, so producers take turns on "
+                "their CPU and the figures include scheduling contention"}));
+  // SMT siblings are CPUs of their own: two cores of two threads hold a
+  // consumer and three producers.
+  o.producers = {3};
+  EXPECT_TRUE(run_warnings(o, machine("core:2 pu:2")).empty());
+  o.producers = {4};
+  EXPECT_TRUE(has(run_warnings(o, machine("core:2 pu:2")),
+                  "give 3 producer(s) a CPU of their own"));
   o.scenarios = {"pingpong"};  // the warning is fanin's own
   o.producers = {64};
   EXPECT_TRUE(run_warnings(o, two_cpus()).empty());
@@ -131,7 +171,11 @@ TEST(RunWarnings, FaninOversubscribesWithMoreProducersThanCpusLeft) {
 TEST(RunWarnings, StaleObjectsRemovedAndRefusedComeLast) {
   Options o = quiet();
   o.pairs = 2;
-  const auto w = run_warnings(o, {{"env"}, 2, 3, 1});
+  RunFacts f = two_cpus();
+  f.environment = {"env"};
+  f.stale_removed = 3;
+  f.stale_refused = 1;
+  const auto w = run_warnings(o, f);
   ASSERT_EQ(w.size(), 4u);
   EXPECT_EQ(w[0], "env");
   EXPECT_EQ(w[1].rfind("--pairs=2", 0), 0u);

@@ -1,18 +1,27 @@
-// fanin: N producer processes send back to back to the one driver (the
-// consumer): after every producer's warm-up has been received, all are
-// released together; the clock runs from the release to the last message.
-// Each message carries its producer's index and send time: per-producer
-// counts (fairness) and send-to-receive latency (queueing included); the
-// consumer touches every byte and its word sum must equal what the
-// producers report sending. One variant per producer count (--producers);
-// only on transports whose Capabilities::fanin_max_bytes allow it.
+// fanin: N producer processes, each on CPUs of its own where the machine
+// has them (harness::assign_fanin), send back to back to the one driver
+// (the consumer): after every producer's warm-up has been received, all
+// are released at once by one write to a shared eventfd
+// (harness::ReleaseGate); the clock runs from the release to the last
+// message. Each message carries its producer's index, and every stride-th
+// message of each producer its send time: per-producer counts (fairness)
+// and send-to-receive latency (queueing included) sampled every stride-th
+// message, the stride calibrated so that the consumer's clock reads stay
+// below ~2 % of its time per message. The consumer touches every byte and
+// its word sum must equal what the producers report sending. One variant
+// per producer count (--producers); only on transports whose
+// Capabilities::fanin_max_bytes allow it.
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "harness/clock.hpp"
+#include "harness/cpu.hpp"
+#include "harness/release.hpp"
 
 namespace ipcb::bench {
 
@@ -21,6 +30,41 @@ namespace {
 using harness::now_ns;
 using nlohmann::ordered_json;
 using transports::Transport;
+
+// The sampling stride of each case, calibrated from its previous
+// invocation so that the consumer's clock reads (one per sampled message)
+// cost at most kClockShare of its time per message; kFirstStride before
+// any.
+constexpr double kClockShare = 0.02;
+constexpr std::int64_t kFirstStride = 16;
+constexpr std::int64_t kMaxStride = 1024;
+std::mutex g_stride_mu;
+std::map<std::string, std::int64_t> g_stride;
+
+std::int64_t stride_for(const std::string& name) {
+  std::lock_guard lock(g_stride_mu);
+  auto it = g_stride.find(name);
+  return it == g_stride.end() ? kFirstStride : it->second;
+}
+
+// The smallest power of two k with read_cost / (k x ns_per_msg) <= share.
+std::int64_t stride_from(double read_cost_ns, double ns_per_msg) {
+  std::int64_t k = 1;
+  while (k < kMaxStride &&
+         read_cost_ns > kClockShare * static_cast<double>(k) * ns_per_msg)
+    k *= 2;
+  return k;
+}
+
+void calibrate_stride(const std::string& name, const Measurement& m,
+                      std::int64_t messages) {
+  static const double read_cost_ns = harness::measure_clock().read_cost_ns;
+  if (messages <= 0 || m.elapsed_ns <= 0) return;
+  const double per_msg =
+      static_cast<double>(m.elapsed_ns) / static_cast<double>(messages);
+  std::lock_guard lock(g_stride_mu);
+  g_stride[name] = stride_from(read_cost_ns, per_msg);
+}
 
 // The words of a fan-in message that change per message: timestamp and
 // producer index, plus sequence number and checksum with --verify.
@@ -61,33 +105,39 @@ void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
                (static_cast<std::int64_t>(p) < job.iterations % job.producers);
   bool first_done = false;
   m.shares_at_first_done.assign(producers + 1, 0);  // no allocation below
+  // At most every message is sampled; shrunk to the samples taken.
   m.oneway_ns.assign(static_cast<std::size_t>(job.iterations), 0);
   std::int64_t* latency = m.oneway_ns.data();
+  std::int64_t* const latency_end = latency + m.oneway_ns.size();
   std::int64_t got = 0;
   timed_phase_begins();
   const std::int64_t t0 = now_ns();
   release();
   for (auto _ : state) {
     t.recv(in.data(), n);
-    const std::int64_t arrived = now_ns();
+    // Only sampled messages carry a send time: only they read the clock.
+    const auto sent = static_cast<std::int64_t>(get64(in.data() + kTsA));
+    if (sent != 0 && latency != latency_end) *latency++ = now_ns() - sent;
     const std::size_t p = sender(in.data());
-    m.producer_done_ns[p] = arrived - t0;
-    if (++m.per_producer[p] == quota[p] && !first_done) {
-      std::copy(m.per_producer.begin(), m.per_producer.end(),
-                m.shares_at_first_done.begin());
-      first_done = true;
+    if (++m.per_producer[p] == quota[p]) {
+      m.producer_done_ns[p] = now_ns() - t0;
+      if (!first_done) {
+        std::copy(m.per_producer.begin(), m.per_producer.end(),
+                  m.shares_at_first_done.begin());
+        first_done = true;
+      }
     }
-    *latency++ = arrived - static_cast<std::int64_t>(get64(in.data() + kTsA));
     m.received_sum += word_sum(in.data(), n);
     if constexpr (kVerify) {
       if (p < producers) checkers[p].check(in.data());
     }
     if (++got == job.iterations) {
-      m.elapsed_ns = arrived - t0;
+      m.elapsed_ns = now_ns() - t0;
       state.SetIterationTime(static_cast<double>(m.elapsed_ns) * 1e-9);
     }
   }
   timed_phase_ends();
+  m.oneway_ns.resize(static_cast<std::size_t>(latency - m.oneway_ns.data()));
   if constexpr (kVerify) {
     for (const auto& c : checkers) {
       m.integrity.checked += c.counts().checked;
@@ -102,7 +152,8 @@ void fanin_loop(Loop& state, Transport& t, const Job& job, Measurement& m,
 }
 
 // A fan-in producer: warm-up, the driver's release, then its share of the
-// timed messages, each stamped with its send time and the producer's index.
+// timed messages, each stamped with the producer's index and every
+// job.stride-th with its send time (the others with 0).
 // It reports the word sum of what it sent, kept from the constant body's sum
 // plus the words that change, so that the producer does not touch every
 // byte a second time.
@@ -136,10 +187,12 @@ nlohmann::json serve_fanin(Transport& t, const Job& job, const Fault& f,
   const std::uint64_t body =
       word_sum(out.data(), n) - header_words_sum(out.data(), job.verify);
   std::uint64_t sum = 0;
+  const std::int64_t stride = std::max<std::int64_t>(job.stride, 1);
   for (std::int64_t i = 0; i < job.iterations; ++i) {
     if (i + job.warmup == fault_at) f.fire();
     if (job.verify) stamper.stamp(out.data(), seq++);
-    put64(out.data() + kTsA, static_cast<std::uint64_t>(now_ns()));
+    put64(out.data() + kTsA,
+          i % stride == 0 ? static_cast<std::uint64_t>(now_ns()) : 0);
     send(i + job.warmup);
     sum += body + header_words_sum(out.data(), job.verify);
   }
@@ -230,8 +283,16 @@ void report_fanin(benchmark::State& state, const Job& job, Measurement& m,
         {"share_basis",
          "messages each producer had delivered when the first one finished"},
         {"jain_basis", "each producer's messages / its finishing time"}}}};
+  rec["fanin"]["release"] = harness::ReleaseGate::kMethod;
   rec["latency"] = latency_json(d);
   rec["latency"]["kind"] = "send_to_receive";
+  rec["latency"]["stride"] = job.stride;
+  rec["latency"]["sampling"] =
+      "every stride-th timed message of each producer carries its send time "
+      "and is timed on arrival (CLOCK_MONOTONIC); the others are not timed, "
+      "so that the consumer's clock reads stay below ~2 % of its time per "
+      "message";
+  calibrate_stride(rec["name"], m, job.iterations);
 }
 
 class Fanin final : public Scenario {
@@ -248,8 +309,13 @@ class Fanin final : public Scenario {
       v.push_back({name_suffix(p, "_producers"), 0, p, {{"producers", p}}});
     return v;
   }
-  std::vector<std::string> warnings(const Options& opt,
-                                    std::size_t cpus) const override;
+  void plan(Job& job, const std::string& case_name) const override {
+    job.stride = stride_for(case_name);
+  }
+  bool peers_wait_for_release() const override { return true; }
+  std::vector<std::string> warnings(
+      const Options& opt, const harness::Topology& topo,
+      const std::vector<int>& allowed) const override;
   // Each producer sends its share of the timed messages.
   std::vector<Job> peer_jobs(const Job& job) const override {
     std::vector<Job> jobs;
@@ -298,14 +364,33 @@ std::string Fanin::transport_problem(const transports::TransportInfo& t,
   return "";
 }
 
-std::vector<std::string> Fanin::warnings(const Options& opt,
-                                         std::size_t cpus) const {
+std::vector<std::string> Fanin::warnings(
+    const Options& opt, const harness::Topology& topo,
+    const std::vector<int>& allowed) const {
   const int most = opt.producers.back();
-  if (static_cast<std::size_t>(most) + 1 <= cpus) return {};
-  return {"fanin with up to " + std::to_string(most) + " producers runs " +
-          std::to_string(most + 1) + " processes on " + std::to_string(cpus) +
-          " CPUs: oversubscribed, so producers take turns on their CPU and "
-          "the figures include scheduling contention"};
+  for (const auto& place : opt.placements) {
+    if (!place.unavailable.empty()) continue;
+    const harness::FaninAssignment a =
+        harness::assign_fanin(place, topo, allowed, most);
+    if (!a.oversubscribed) continue;
+    const std::string head =
+        "fanin with up to " + std::to_string(most) + " producers";
+    const std::string tail =
+        ": oversubscribed, so producers take turns on their CPU and the "
+        "figures include scheduling contention";
+    if (place.driver_cpu < 0)
+      return {head + " runs " + std::to_string(most + 1) + " processes on " +
+              std::to_string(allowed.size()) + " CPUs" + tail};
+    const int k = a.distinct_producers;
+    return {head + " under placement " + place.name() + ": the allowed CPUs (" +
+            harness::cpu_list(allowed) + ") give " + std::to_string(k) +
+            " producer(s) a CPU of their own besides the consumer's (" +
+            std::to_string(a.consumer_cpu) + "), so producer " +
+            std::to_string(k) + " shares CPU " +
+            std::to_string(a.producer_cpus[static_cast<std::size_t>(k)]) +
+            " with an earlier one" + tail};
+  }
+  return {};
 }
 
 // The consumer checks what it receives; the producers check nothing.

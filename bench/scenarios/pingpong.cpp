@@ -4,8 +4,8 @@
 // back-to-back round trips when a round trip is so short that the clock's
 // own cost would dominate: such a record is of kind batch_mean, its
 // counters are named rtt_batch_mean_*, and the batch size is recorded.
-// Runs with --pairs: per-pair figures, and the sum of the pairs' round-trip
-// rates.
+// Runs with --pairs: per-pair figures, and all pairs' round trips over the
+// span of their timed phases.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -97,21 +97,20 @@ class Pingpong final : public PairedScenario<Pingpong> {
     entry["rtt_p50_ns"] = d.find(50).value_or(0);
     if (auto p99 = d.find(99)) entry["rtt_p99_ns"] = *p99;
   }
-  // All pairs' samples in one distribution; the sum of their rates.
+  // All pairs' samples in one distribution; all pairs' round trips over
+  // the span of their timed phases.
   void report_pairs(benchmark::State& state, const Job& job,
                     std::vector<Outcome>& runs,
                     ordered_json& rec) const override {
-    double total_rate = 0;
     Measurement merged;
     for (const Outcome& run : runs) {
-      total_rate += round_trips_per_s(job, run.m);
       merged.rtt_ns.insert(merged.rtt_ns.end(), run.m.rtt_ns.begin(),
                            run.m.rtt_ns.end());
     }
     report_pingpong(state, job, merged, rec);
-    state.counters["round_trips_per_s_total"] = total_rate;
-    rec["aggregate"] = {{"round_trips_per_s", total_rate},
-                        {"method", "sum of per-pair rates"}};
+    const auto trips =
+        job.timed_messages() * static_cast<std::int64_t>(runs.size());
+    report_aggregate(state, runs, trips, 0, "round_trips_per_s", true, rec);
   }
 
   // The timed loop, for PairedScenario.

@@ -1,7 +1,8 @@
 // stream: the driver sends back to back; the peer receives and touches
 // every byte (a 64-bit word sum it reports, which the driver checks); the
 // clock stops when the peer's confirmation arrives. Runs with --pairs:
-// per-pair figures, and the sum of the pairs' rates.
+// per-pair figures, and all pairs' messages over the span of their timed
+// phases.
 #include <stdexcept>
 #include <string>
 
@@ -83,22 +84,14 @@ class Stream final : public PairedScenario<Stream> {
     entry["msgs_per_s"] = rate;
     entry["bytes_per_second"] = rate * static_cast<double>(job.message_bytes);
   }
+  // All pairs' messages (bytes) over the span of their timed phases.
   void report_pairs(benchmark::State& state, const Job& job,
                     std::vector<Outcome>& runs,
                     ordered_json& rec) const override {
-    double total_rate = 0, total_bytes_rate = 0;
-    for (const Outcome& run : runs) {
-      const double rate = msgs_per_s(job, run.m);
-      total_rate += rate;
-      total_bytes_rate += rate * static_cast<double>(job.message_bytes);
-    }
-    state.counters["msgs_per_s"] = total_rate;
-    state.counters["bytes_per_second"] = total_bytes_rate;
-    rec["aggregate"] = {{"msgs_per_s", total_rate},
-                        {"bytes_per_second", total_bytes_rate},
-                        {"method",
-                         "sum of per-pair rates; pairs start "
-                         "together at a barrier"}};
+    const auto msgs = job.iterations * static_cast<std::int64_t>(runs.size());
+    report_aggregate(state, runs, msgs,
+                     msgs * static_cast<std::int64_t>(job.message_bytes),
+                     "msgs_per_s", false, rec);
   }
 
   // The timed loop, for PairedScenario.
