@@ -22,6 +22,8 @@ CpuCost this_thread() {
   c.system_ns = ns(ru.ru_stime);
   c.voluntary_switches = ru.ru_nvcsw;
   c.involuntary_switches = ru.ru_nivcsw;
+  c.run_delay_ns = sys::this_thread_run_delay_ns();
+  c.wall_ns = harness::now_ns();
   return c;
 }
 
@@ -35,6 +37,10 @@ CpuCost CpuCost::operator-(const CpuCost& o) const {
   d.voluntary_switches = voluntary_switches - o.voluntary_switches;
   d.involuntary_switches = involuntary_switches - o.involuntary_switches;
   d.pacing_ns = pacing_ns - o.pacing_ns;
+  d.run_delay_ns = run_delay_ns < 0 || o.run_delay_ns < 0
+                       ? -1
+                       : run_delay_ns - o.run_delay_ns;
+  d.wall_ns = wall_ns - o.wall_ns;
   return d;
 }
 
@@ -45,6 +51,10 @@ CpuCost& CpuCost::operator+=(const CpuCost& o) {
   voluntary_switches += o.voluntary_switches;
   involuntary_switches += o.involuntary_switches;
   pacing_ns += o.pacing_ns;
+  run_delay_ns = run_delay_ns < 0 || o.run_delay_ns < 0
+                     ? -1
+                     : run_delay_ns + o.run_delay_ns;
+  wall_ns += o.wall_ns;
   return *this;
 }
 
@@ -54,7 +64,9 @@ nlohmann::json CpuCost::to_json() const {
           {"transport_threads_ns", transport_threads_ns},
           {"voluntary_switches", voluntary_switches},
           {"involuntary_switches", involuntary_switches},
-          {"pacing_ns", pacing_ns}};
+          {"pacing_ns", pacing_ns},
+          {"run_delay_ns", run_delay_ns},
+          {"wall_ns", wall_ns}};
 }
 
 CpuCost CpuCost::from_json(const nlohmann::json& j) {
@@ -65,6 +77,8 @@ CpuCost CpuCost::from_json(const nlohmann::json& j) {
   c.voluntary_switches = j.value("voluntary_switches", std::int64_t{0});
   c.involuntary_switches = j.value("involuntary_switches", std::int64_t{0});
   c.pacing_ns = j.value("pacing_ns", std::int64_t{0});
+  c.run_delay_ns = j.value("run_delay_ns", std::int64_t{-1});
+  c.wall_ns = j.value("wall_ns", std::int64_t{0});
   return c;
 }
 

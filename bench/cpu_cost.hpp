@@ -32,6 +32,12 @@ struct CpuCost {
   // Rate: the loop thread's CPU spent waiting for each message's slot
   // (part of user_ns + system_ns; not the transport's).
   std::int64_t pacing_ns = 0;
+  // The loop thread's time runnable but waiting for its CPU (the
+  // scheduler's run_delay; -1 where the kernel does not say), and the wall
+  // time it was measured over: other work on the loop's CPU shows as a
+  // run delay that is a large part of the wall time.
+  std::int64_t run_delay_ns = 0;
+  std::int64_t wall_ns = 0;
   // What the transport cost: every thread counted, pacing left out.
   std::int64_t transport_ns() const {
     return user_ns + system_ns + transport_threads_ns - pacing_ns;

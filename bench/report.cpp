@@ -146,6 +146,9 @@ ordered_json side_json(const CpuCost& c, std::int64_t units) {
       {"involuntary_switches_per_msg", per_unit(c.involuntary_switches, units)},
       {"units", units}};
   if (c.pacing_ns != 0) j["pacing_ns_per_msg"] = per_unit(c.pacing_ns, units);
+  j["run_delay_ns"] =
+      c.run_delay_ns < 0 ? ordered_json(nullptr) : ordered_json(c.run_delay_ns);
+  j["wall_ns"] = c.wall_ns;
   return j;
 }
 
@@ -157,6 +160,47 @@ ordered_json pair_cpu_json(const Outcome& run, const Scenario& s) {
           {"driver_ns",
            per_unit(run.m.driver_cpu.transport_ns(), run.m.driver_messages)},
           {"peer_ns", per_unit(peer.cost.transport_ns(), peer.messages)}};
+}
+
+ordered_json contention_json(const CpuCost& driver, const CpuCost& peer,
+                             const std::vector<int>& cpus) {
+  auto fraction = [](const CpuCost& c) {
+    return c.run_delay_ns < 0 || c.wall_ns <= 0
+               ? ordered_json(nullptr)
+               : ordered_json(static_cast<double>(c.run_delay_ns) /
+                              static_cast<double>(c.wall_ns));
+  };
+  ordered_json j = {{"driver_run_delay_fraction", fraction(driver)},
+                    {"peer_run_delay_fraction", fraction(peer)},
+                    {"threshold", kContentionFraction}};
+  std::string why;
+  std::vector<int> sorted = cpus;
+  std::sort(sorted.begin(), sorted.end());
+  if (j["driver_run_delay_fraction"].is_null() ||
+      j["peer_run_delay_fraction"].is_null()) {
+    why = "the kernel does not report run delays (no schedstat)";
+  } else if (sorted.empty() || sorted.front() < 0) {
+    why = "not pinned: the loops may share a CPU";
+  } else if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    why = "the loops share a CPU: each waits for the other";
+  } else if (driver.transport_threads_ns > 0 || peer.transport_threads_ns > 0) {
+    why = "the transport's own threads share the loops' CPUs";
+  }
+  j["judged"] = why.empty();
+  if (why.empty()) {
+    j["contended"] = std::max(j["driver_run_delay_fraction"].get<double>(),
+                              j["peer_run_delay_fraction"].get<double>()) >
+                     kContentionFraction;
+  } else {
+    j["contended"] = false;
+    j["not_judged"] = why;
+  }
+  j["method"] =
+      "each side's loop thread: time runnable but waiting for its CPU "
+      "(/proc/thread-self/schedstat run_delay) / wall time, over the timed "
+      "phase; with the loops on CPUs of their own, that wait is other work "
+      "on those CPUs";
+  return j;
 }
 
 void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
@@ -176,6 +220,16 @@ void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
                 {"driver", side_json(driver, driver_units)},
                 {"peer", side_json(peer, peer_units)},
                 {"source", source}};
+  std::vector<int> cpus;
+  for (const Outcome& run : runs) {
+    cpus.push_back(run.driver_cpu);
+    for (const auto& d : run.done) cpus.push_back(d.value("cpu", -1));
+  }
+  if (rec.contains("placement") &&
+      rec["placement"].value("driver_cpu", -1) < 0) {
+    cpus.assign(1, -1);  // not pinned: where they ended says little
+  }
+  rec["contention"] = contention_json(driver, peer, cpus);
   state.counters["cpu_driver_ns_per_msg"] =
       per_unit(driver.transport_ns(), driver_units);
   state.counters["cpu_peer_ns_per_msg"] =

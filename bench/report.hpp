@@ -62,6 +62,17 @@ void report_aggregate(benchmark::State& state, const std::vector<Outcome>& runs,
 // entries carry each pair's).
 void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
                 const Scenario& s, nlohmann::ordered_json& rec);
+// Above this fraction of the timed phase spent waiting for its CPU, a
+// side's figure is marked contended.
+inline constexpr double kContentionFraction = 0.05;
+// Whether other work took the measured CPUs during the timed phase
+// (rec["contention"]): each side's run delay / wall time, judged only
+// when the loops ran on distinct CPUs (`cpus`: every loop's; -1 when not
+// pinned) with no transport threads of their own, since otherwise the
+// wait may be the benchmark's own doing.
+nlohmann::ordered_json contention_json(const CpuCost& driver,
+                                       const CpuCost& peer,
+                                       const std::vector<int>& cpus);
 // One pair's CPU cost per `per`, for its entry of the record's "pairs".
 nlohmann::ordered_json pair_cpu_json(const Outcome& run, const Scenario& s);
 

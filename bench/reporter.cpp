@@ -1,7 +1,9 @@
 #include "bench/reporter.hpp"
 
+#include <cstdio>
 #include <iostream>
 
+#include "bench/report.hpp"
 #include "bench/warnings.hpp"
 #include "harness/cpu.hpp"
 #include "results/results_file.hpp"
@@ -24,6 +26,7 @@ ResultsReporter::ResultsReporter(
   block_["failures"] = nlohmann::ordered_json::array();
   block_["skipped"] = nlohmann::ordered_json::array();
   block_["high_variability"] = nlohmann::ordered_json::array();
+  block_["contended"] = nlohmann::ordered_json::array();
 }
 
 bool ResultsReporter::ReportContext(const Context& context) {
@@ -77,6 +80,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
         block_["warnings"].push_back(*w);
         std::cerr << "ipcbench: warning: " << *w << "\n";
       }
+      note_contention(name, run.repetition_index, *rec);
       rec->erase("name");
       entry.update(*rec);
     }
@@ -113,12 +117,35 @@ void ResultsReporter::note_variability(const Run& cv_run) {
   }
 }
 
+void ResultsReporter::note_contention(const std::string& name,
+                                      std::int64_t repetition,
+                                      const nlohmann::ordered_json& rec) {
+  auto it = rec.find("contention");
+  if (it == rec.end() || !it->value("contended", false)) return;
+  block_["contended"].push_back(
+      {{"name", name},
+       {"repetition_index", repetition},
+       {"driver_run_delay_fraction", (*it)["driver_run_delay_fraction"]},
+       {"peer_run_delay_fraction", (*it)["peer_run_delay_fraction"]}});
+}
+
 void ResultsReporter::Finalize() {
   std::lock_guard lock(mutex_);
   note_steal();
   if (auto w = harness::steal_warning(block_["cpu_steal"])) {
     block_["warnings"].push_back(*w);
     std::cerr << "ipcbench: warning: " << *w << "\n";
+  }
+  if (const std::size_t n = block_["contended"].size(); n > 0) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.0f", kContentionFraction * 100);
+    std::string w = std::to_string(n) +
+                    " benchmark run(s) waited for their CPU more than " + pct +
+                    " % of the timed phase (see \"contended\"): other work "
+                    "ran on the measured CPUs and is in those figures; rerun "
+                    "them on a quieter machine or other CPUs (--cpus)";
+    block_["warnings"].push_back(w);
+    std::cerr << "ipcbench: warning: " << w << "\n";
   }
   if (high_cv_ > 0) {
     std::string w = std::to_string(high_cv_) +

@@ -66,6 +66,10 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   void save();      // caller holds mutex_
   bool try_save();  // caller holds mutex_; false after a failed write
   void note_variability(const Run& cv_run);
+  // A record whose loops waited for their CPUs (rec["contention"]):
+  // into block_["contended"].
+  void note_contention(const std::string& name, std::int64_t repetition,
+                       const nlohmann::ordered_json& rec);
   void note_steal();  // caller holds mutex_: block_["cpu_steal"] so far
 
   static constexpr double kMaxCv = 0.05;  // flag benchmarks above 5 %

@@ -1,8 +1,11 @@
 #include "sys/threads.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -62,6 +65,20 @@ std::int64_t this_thread_cpu_ns() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+std::int64_t this_thread_run_delay_ns() noexcept {
+  // "<time on CPU> <time waiting on a run queue> <timeslices>", in ns.
+  const int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned long long on_cpu = 0, waiting = 0;
+  if (std::sscanf(buf, "%llu %llu", &on_cpu, &waiting) != 2) return -1;
+  return static_cast<std::int64_t>(waiting);
 }
 
 }  // namespace ipcb::sys

@@ -28,4 +28,9 @@ std::optional<ThreadUsage> thread_usage(int tid);
 // The calling thread's CPU time (user + system), in ns.
 std::int64_t this_thread_cpu_ns() noexcept;
 
+// How long the calling thread has been runnable but waiting for a CPU
+// (the scheduler's run_delay, /proc/thread-self/schedstat), in ns; -1
+// where the kernel does not report it (no CONFIG_SCHED_INFO).
+std::int64_t this_thread_run_delay_ns() noexcept;
+
 }  // namespace ipcb::sys
