@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/case_memo.hpp"
 #include "bench/peer_run.hpp"
 #include "bench/plan.hpp"
 #include "bench/report.hpp"
@@ -77,13 +78,10 @@ ordered_json record_settings(const Case& cs, const Options& opt) {
 // Warm-up messages per case, sized from the previous invocation of the same
 // case so that the warm-up lasts at least kMinWarmupNs (Google Benchmark
 // invokes a case several times: the first sizes the next).
-std::mutex g_warmup_mu;
-std::map<std::string, std::int64_t> g_warmup;
+CaseMemo g_warmup;
 
 std::int64_t planned_warmup(const Case& cs) {
-  std::lock_guard lock(g_warmup_mu);
-  auto it = g_warmup.find(cs.name);
-  return it == g_warmup.end() ? warmup_count(cs.bytes) : it->second;
+  return g_warmup.get(cs.name, warmup_count(cs.bytes));
 }
 
 // The warm-up the runs measured: into the record, and the next
@@ -104,9 +102,8 @@ void record_warmup(const Case& cs, const Job& job,
        "benchmark"}};
   // The first invocation of a case has no previous one to size it from.
   if (shortest < kMinWarmupNs) rec["warmup"]["below_min"] = true;
-  std::lock_guard lock(g_warmup_mu);
-  g_warmup[cs.name] =
-      std::max(warmup_count(cs.bytes), warmup_for_time(job.warmup, shortest));
+  g_warmup.set(cs.name, std::max(warmup_count(cs.bytes),
+                                 warmup_for_time(job.warmup, shortest)));
 }
 
 Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {

@@ -8,15 +8,10 @@
 #include <set>
 
 #include "harness/topology.hpp"
+#include "topology_util.hpp"
 
 namespace ipcb::harness {
 namespace {
-
-std::vector<int> every_cpu(const Topology& t) {
-  std::vector<int> out;
-  for (const Pu& p : t.pus) out.push_back(p.os);
-  return out;
-}
 
 // Whether (a, b) has the preset's relation.
 bool related(const std::string& preset, const Topology& t, int a, int b) {

@@ -9,15 +9,10 @@
 #include <stdexcept>
 
 #include "harness/cpu.hpp"
+#include "topology_util.hpp"
 
 namespace ipcb::harness {
 namespace {
-
-std::vector<int> every_cpu(const Topology& t) {
-  std::vector<int> out;
-  for (const Pu& p : t.pus) out.push_back(p.os);
-  return out;
-}
 
 // The preset's CPUs on `t` with every CPU allowed, checked to exist.
 std::pair<int, int> cpus_of(const std::string& preset, const Topology& t,

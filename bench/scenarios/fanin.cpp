@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bench/case_memo.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "harness/clock.hpp"
@@ -38,13 +39,10 @@ using transports::Transport;
 constexpr double kClockShare = 0.02;
 constexpr std::int64_t kFirstStride = 16;
 constexpr std::int64_t kMaxStride = 1024;
-std::mutex g_stride_mu;
-std::map<std::string, std::int64_t> g_stride;
+CaseMemo g_stride;
 
 std::int64_t stride_for(const std::string& name) {
-  std::lock_guard lock(g_stride_mu);
-  auto it = g_stride.find(name);
-  return it == g_stride.end() ? kFirstStride : it->second;
+  return g_stride.get(name, kFirstStride);
 }
 
 // The smallest power of two k with read_cost / (k x ns_per_msg) <= share.
@@ -62,8 +60,7 @@ void calibrate_stride(const std::string& name, const Measurement& m,
   if (messages <= 0 || m.elapsed_ns <= 0) return;
   const double per_msg =
       static_cast<double>(m.elapsed_ns) / static_cast<double>(messages);
-  std::lock_guard lock(g_stride_mu);
-  g_stride[name] = stride_from(read_cost_ns, per_msg);
+  g_stride.set(name, stride_from(read_cost_ns, per_msg));
 }
 
 // The words of a fan-in message that change per message: timestamp and

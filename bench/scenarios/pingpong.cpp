@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "bench/case_memo.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
@@ -27,22 +28,16 @@ using transports::Transport;
 // of the same case so that one sample lasts at least kMinSampleNs and the
 // clock's own cost (~20 ns a read here) stays below a few percent.
 constexpr std::int64_t kMinSampleNs = 1000;
-std::mutex g_batch_mu;
-std::map<std::string, std::int64_t> g_batch;
+CaseMemo g_batch;
 
-std::int64_t batch_for(const std::string& name) {
-  std::lock_guard lock(g_batch_mu);
-  auto it = g_batch.find(name);
-  return it == g_batch.end() ? 1 : it->second;
-}
+std::int64_t batch_for(const std::string& name) { return g_batch.get(name, 1); }
 
 void calibrate_batch(const std::string& name, std::int64_t rtt_p50_ns) {
   std::int64_t b = 1;
   if (rtt_p50_ns > 0 && rtt_p50_ns < kMinSampleNs)
     b = std::min<std::int64_t>(1000,
                                (kMinSampleNs + rtt_p50_ns - 1) / rtt_p50_ns);
-  std::lock_guard lock(g_batch_mu);
-  g_batch[name] = b;
+  g_batch.set(name, b);
 }
 
 void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
