@@ -1,15 +1,18 @@
 """hgrm.py: HdrHistogram's percentile text format (.hgrm) from the recorded
 percentiles: the exact text of a hand-computed distribution, the rows of a
 real one, file names, and files created exclusively (never over an existing
-file unless --force, never through a symbolic link, all or none)."""
+file unless --force, never through a symbolic link, all or none); and
+./run_all.sh --export=hgrm."""
 
 import json
 import os
+import shutil
+import subprocess
 from fractions import Fraction
 
 import pytest
 
-from conftest import fixture, run_script, write_json
+from conftest import PLOT_DIR, fixture, run_script, write_json
 import hgrm
 
 # count 1000; recorded: p0, p50, p68, p90, p99, p99.9, p100
@@ -203,3 +206,19 @@ def test_write_files_refuses_a_dangling_link_created_directly(tmp_path):
     with pytest.raises(hgrm.PlotError):
         hgrm.write_files(str(tmp_path), {"x.hgrm": "text"})
     assert not (tmp_path / "target").exists()
+
+
+def test_run_all_export_hgrm(tmp_path):
+    src = tmp_path / "results.json"
+    shutil.copy(fixture("small.json"), src)
+    run_all = os.path.join(PLOT_DIR, os.pardir, "run_all.sh")
+    done = subprocess.run([run_all, "--export=hgrm", "results.json"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert len(os.listdir(tmp_path / "hgrm")) == 6  # beside results.json
+    done = subprocess.run([run_all, "--export=csv", "results.json"],
+                          cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 2
+    assert "the one format is hgrm" in done.stderr
