@@ -55,7 +55,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import chart_common as cc
-from ipcbench_results import PlotError, load, normalize_name
+import results_check as rc
+from ipcbench_results import DAMAGED, PlotError, load, normalize_name
 
 TICKS_PER_HALF_DISTANCE = 5  # HdrHistogram's default
 VALUE_DECIMALS = 3  # HdrHistogram's numberOfSignificantValueDigits, usually 3
@@ -203,12 +204,33 @@ def distributions(results):
                               f"{label}, one-way {side.replace('_', ' ')}",
                               oneway[side]))
         for stem_, what, dist in dists:
-            pct = dist.get("percentiles_ns") or {}
-            if not dist.get("count") or "100" not in pct:
-                left_out.append((what, "no samples"))
+            why = _unusable(results.path, what, dist)
+            if why:
+                left_out.append((what, why))
             else:
                 out.append((stem_, what, dist))
     return out, left_out
+
+
+REQUIRED = ("count", "mean_ns", "stddev_ns", "max_ns", "percentiles_ns")
+
+
+def _unusable(path, what, dist):
+    """Why a distribution cannot be written ("" if it can); a wrong type
+    (load() checks all but peer_to_driver) is a PlotError."""
+    flagged = []
+    try:
+        rc.check(dist, rc.DISTRIBUTION, "", flagged)
+    except rc.Malformed as e:
+        raise PlotError(f"{path}: {printable(what)}: {e}", DAMAGED) from None
+    missing = [k for k in REQUIRED if k not in dist]
+    if missing:
+        return f"incomplete distribution: no {', '.join(missing)}"
+    if flagged:
+        return rc.invalid_figure(*flagged[0])
+    if not dist["count"] or "100" not in dist["percentiles_ns"]:
+        return "no samples"
+    return ""
 
 
 def _unique(stems):

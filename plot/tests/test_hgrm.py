@@ -222,3 +222,24 @@ def test_run_all_export_hgrm(tmp_path):
                           timeout=600)
     assert done.returncode == 2
     assert "the one format is hgrm" in done.stderr
+
+
+def test_bad_peer_to_driver_figures(tmp_path):
+    """load() reads no peer_to_driver distribution; hgrm.py checks it."""
+    with open(fixture("oneway.json")) as f:
+        doc = json.load(f)
+    rec = doc["ipcbench"]["benchmarks"][0]
+    rec["oneway"]["peer_to_driver"]["percentiles_ns"]["99"] = float("nan")
+    src = write_json(tmp_path / "nan.json", doc)
+    done = export(src, tmp_path / "nan")
+    assert done.returncode == 0, done.stderr
+    name = hgrm.safe_name(rec["name"])
+    assert f"{name}.peer_to_driver.hgrm" not in os.listdir(tmp_path / "nan")
+    assert f"{name}.driver_to_peer.hgrm" in os.listdir(tmp_path / "nan")
+    assert "one-way peer to driver \u2014 invalid figure" in done.stdout
+    rec["oneway"]["peer_to_driver"]["percentiles_ns"]["99"] = "slow"
+    src = write_json(tmp_path / "str.json", doc)
+    done = export(src, tmp_path / "str")
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "str").exists()
