@@ -7,10 +7,14 @@
 #   ./run_all.sh --report R.json                 charts and report.html of R.json
 #                                                (beside it) again
 #   ./run_all.sh --compare A.json B.json [compare.py flags...]
-#                                  B against A; chart in results/compare-<stamp>/
+#                                  B against A; chart in results/compare-<stamp>/;
+#                                  --fail-above=5%: exit 1 on a regression
+#   ./run_all.sh --export=hgrm R.json [hgrm.py flags...]
+#                                  latency distributions as HdrHistogram .hgrm
+#                                  files (in hgrm/ beside R.json)
 #
-# Extra arguments pass through to ipcbench (or compare.py) untouched (never
-# evaluated).
+# Extra arguments pass through to ipcbench (or compare.py, hgrm.py) untouched
+# (never evaluated).
 set -euo pipefail
 readonly CALLER_DIR="$PWD"
 cd "$(dirname "$0")"
@@ -174,6 +178,14 @@ main() {
     shift
     [[ $# -ge 2 ]] || { say "--compare needs two results files: --compare A.json B.json"; exit 2; }
     run_compare "$@"
+  elif [[ "${1:-}" == "--export=hgrm" ]]; then
+    shift
+    [[ $# -ge 1 ]] || { say "--export=hgrm needs a results file: --export=hgrm results/<run>/results.json"; exit 2; }
+    # From the caller's directory, so that relative paths mean what they typed.
+    (cd "$CALLER_DIR" && /usr/bin/python3 "${ROOT}/plot/hgrm.py" "$@")
+  elif [[ "${1:-}" == --export || "${1:-}" == --export=* ]]; then
+    say "--export: the one format is hgrm: --export=hgrm results/<run>/results.json"
+    exit 2
   else
     run_suite "$@"
   fi

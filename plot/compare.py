@@ -17,6 +17,17 @@ builds or placements. With --out-dir, also writes a chart of the ratios
 against message size (offered rate for rate, producers for fan-in).
 
     /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
+        [--fail-above=5%]
+
+With --fail-above=X%, a regression gate: exits 1 when a benchmark's
+headline figure (p50 latency; stream MB/s; fan-in msgs/s) is worse in B
+than in A by more than X % (latency higher, throughput lower) and, when
+both runs have 2 or more repetitions of it, the Mann-Whitney U test finds
+the difference significant; with a single run on either side the threshold
+alone decides, and the output says so. It prints the offending rows (A, B,
+B/A, how much worse, the p-value or "single run: threshold only"), those
+beyond the threshold but not significant, and benchmarks it could not
+judge (in one run only, failed, skipped, invalid): listed, never failing.
 
 This is the command line; comparison.py matches the benchmarks and tests
 the differences, compare_chart.py draws the chart.
@@ -30,11 +41,12 @@ no partial output.
 """
 
 import argparse
+import math
 import sys
 
 import chart_common as cc
 from compare_chart import make_figure
-from comparison import compare_rows, environment_warnings
+from comparison import compare_rows, environment_warnings, gate
 from ipcbench_results import PlotError, load
 
 # What the table's rows of a scenario mean, printed when it has some.
@@ -102,6 +114,73 @@ def _pairs_text(a, b):
             f"B {text(pb)})")
 
 
+FAIL_ABOVE_FIX = ("give a percentage of 0% or more, such as "
+                  "--fail-above=5%")
+
+
+def parse_threshold(text):
+    """"5%" -> 0.05; anything else (no % sign, not a number, negative)
+    raises PlotError (exit 2)."""
+    number = text[:-1] if text.endswith("%") else text
+    try:
+        value = float(number)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        what = "is not a percentage"
+    elif not text.endswith("%"):
+        what = "has no % sign"
+    elif value < 0:
+        what = "is negative"
+    else:
+        return value / 100
+    raise PlotError(f"--fail-above={text} {what}", FAIL_ABOVE_FIX)
+
+
+def fmt_worse(fraction):
+    """0.5 -> "50.0% worse"."""
+    return f"{100 * fraction:.1f}% worse"
+
+
+def print_gate(verdict, text, alpha):
+    """The gate's rows and verdict; True if it failed."""
+    print(f"\nRegression gate (--fail-above={text}): each benchmark's "
+          "headline figure (p50 latency, stream MB/s, fan-in msgs/s), "
+          "worse = higher latency or lower throughput in B; with 2+ "
+          "repetitions in both runs also significant (Mann-Whitney U, "
+          f"alpha {alpha:g}), with a single run the threshold only.")
+
+    def table(rows):
+        width = max([len(r["name"]) for r in rows] + [9])
+        print(f"  {'benchmark':<{width}}  {'metric':<6} {'A':>11} "
+              f"{'B':>11} {'B/A':>7}  {'worse by':<12}  test")
+        for r in rows:
+            print(f"  {r['name']:<{width}}  {r['metric']:<6} "
+                  f"{r['fmt'](r['a']):>11} {r['fmt'](r['b']):>11} "
+                  f"{fmt_ratio(r['ratio']):>7}  {fmt_worse(r['worse']):<12}"
+                  f"  {r['test']}")
+    failed = verdict["failed"]
+    if verdict["not_significant"]:
+        print(f"Worse by more than {text} but not significant (not "
+              "failing):")
+        table(verdict["not_significant"])
+    for side in ("a", "b"):
+        if verdict[f"only_{side}"]:
+            print(f"Not gated, only in {side.upper()}: "
+                  f"{', '.join(verdict[f'only_{side}'])}")
+    for name, why in verdict["not_gated"]:
+        print(f"Not gated, {name}: {why}")
+    if failed:
+        print(f"gate: FAIL \u2014 {len(failed)} benchmark"
+              f"{'s' if len(failed) != 1 else ''} worse in B than A by "
+              f"more than {text}:")
+        table(failed)
+    else:
+        print(f"gate: pass \u2014 no benchmark worse in B than A by more "
+              f"than {text} (and significantly so, where tested)")
+    return bool(failed)
+
+
 def import_scipy_test():
     try:
         from scipy.stats import mannwhitneyu
@@ -116,7 +195,9 @@ def import_scipy_test():
 def main(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Exit status: 0 compared, 2 bad input, 3 missing package.")
+        epilog="Exit status: 0 compared (and the gate passed), 1 "
+               "--fail-above: a benchmark is worse, 2 bad input, 3 missing "
+               "package.")
     p.add_argument("a", metavar="A.json", help="the baseline run")
     p.add_argument("b", metavar="B.json", help="the run compared with it")
     p.add_argument("--out-dir", help="write NAME.png and NAME.svg here "
@@ -125,7 +206,13 @@ def main(argv=None):
                    help="chart file stem (default: compare)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level (default: 0.05)")
+    p.add_argument("--fail-above", metavar="X%",
+                   help="exit 1 when a benchmark's headline figure is "
+                   "worse in B by more than X%% (and significant, with "
+                   "repetitions)")
     args = p.parse_args(argv)
+    threshold = (parse_threshold(args.fail_above)
+                 if args.fail_above is not None else None)
     a, b = load(args.a), load(args.b)
     plt = cc.import_pyplot() if args.out_dir else None
     test = None
@@ -147,6 +234,10 @@ def main(argv=None):
     print_table(rows, only_a, only_b, a, b, args.alpha)
     for path in charts:
         print(f"chart: {path}")
+    if threshold is not None and print_gate(
+            gate(rows, only_a, only_b, threshold, args.alpha),
+            args.fail_above, args.alpha):
+        return 1
     return 0
 
 

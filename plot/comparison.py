@@ -4,7 +4,9 @@ scenario's headline figures (headlines.py) and context figures, with a
 two-sided Mann-Whitney U test over the per-repetition values when both
 runs have repetitions (significance); how the runs' machines, kernels,
 builds and placements differ (environment_warnings). No printing, no
-drawing: compare.py prints, compare_chart.py draws.
+drawing: compare.py prints, compare_chart.py draws. The regression gate
+(gate: which benchmarks are worse in B by more than a threshold) is here
+too.
 """
 
 import math
@@ -206,7 +208,8 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                    "placement": key[6], "pairs": key[7],
                    "capacity": key[8], "line": line,
                    "line_by_size": by_size, "line_by_pairs": by_pairs,
-                   "metric": metric, "fmt": fmt, "lower_is_better": lower,
+                   "metric": metric, "field": field, "fmt": fmt,
+                   "lower_is_better": lower,
                    "headline": headline,
                    "a": ha[field], "b": hb[field], "ratio": None,
                    "significance": "", "p": None}
@@ -282,4 +285,54 @@ def environment_warnings(a, b):
         if not r.complete:
             out.append(f"{side} is an incomplete run \u2014 only the "
                        "benchmarks that finished are compared")
+    return out
+
+
+# The gate's verdict on a benchmark measured once on either side.
+THRESHOLD_ONLY = "single run: threshold only"
+
+
+def worse_by(row):
+    """How much worse B is than A, as a fraction of A, by the row's
+    direction: (B - A) / A when lower is better (latency), (A - B) / A when
+    higher is better (throughput); negative when B is better; None without
+    a ratio."""
+    if row["ratio"] is None or row["lower_is_better"] is None:
+        return None
+    return row["ratio"] - 1 if row["lower_is_better"] else 1 - row["ratio"]
+
+
+def gate(rows, only_a, only_b, threshold, alpha=0.05):
+    """The regression gate (compare.py --fail-above): each benchmark's
+    headline figure (HEADLINES' key: p50 latency, stream bytes/s, fan-in
+    msgs/s; not the p99 beside it) fails when B is worse than A by more
+    than threshold (a fraction: 0.05 for 5 %) and, when both runs have 2 or
+    more repetitions of it, the Mann-Whitney U test finds the difference
+    significant (p < alpha); with a single run on either side, the
+    threshold alone decides (THRESHOLD_ONLY). Returns a dict: "failed" and
+    "not_significant" (rows beyond the threshold, each with "worse" and
+    "test"), "not_gated" ((name, why) of compared benchmarks with no ratio:
+    failed, skipped, invalid in a run), "only_a", "only_b" (benchmarks of
+    one run only: listed, never failing)."""
+    out = {"failed": [], "not_significant": [], "not_gated": [],
+           "only_a": list(only_a), "only_b": list(only_b)}
+    for row in rows:
+        if not row["headline"] or row["field"] != HEADLINES[
+                row["scenario"]].key:
+            continue
+        worse = worse_by(row)
+        if worse is None:
+            out["not_gated"].append((row["name"], row["significance"]
+                                     or "no ratio (A is 0)"))
+            continue
+        if round(worse, 12) <= threshold:
+            continue
+        if row["p"] is None:
+            test, bad = THRESHOLD_ONLY, True
+        else:
+            test, bad = f"p={row['p']:.3g}", row["p"] < alpha
+            if not bad:
+                test = row["significance"]
+        out["failed" if bad else "not_significant"].append(
+            dict(row, worse=worse, test=test))
     return out
