@@ -1,6 +1,7 @@
 // Progress and summary: the ETA arithmetic and the ranking on known
-// inputs (bench/progress.hpp, bench/summary.hpp). No test asserts a
-// duration.
+// inputs (bench/progress.hpp, bench/summary.hpp), and ipcbench's progress
+// on stderr without a terminal and under a pseudo-terminal. No test
+// asserts a duration.
 #include "bench/progress.hpp"
 
 #include <gtest/gtest.h>
@@ -207,6 +208,136 @@ TEST(Summary, SkippedAreGroupedByReasonAndLongListsCut) {
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("fanin/t10/"), std::string::npos) << text;
+}
+
+// A one-benchmark run writing into `dir`.
+std::vector<std::string> small_run(const ScratchDir& dir) {
+  return {"--transports=pipe",         "--sizes=64",
+          "--scenarios=pingpong",      "--baselines=none",
+          "--benchmark_min_time=0.01", "--out=" + dir.path + "/results.json"};
+}
+
+TEST(ProgressCli, PlainLinesOnStderrWithoutATerminalQuietRemovesThem) {
+  ScratchDir dir;
+  auto r = run_ipcbench(small_run(dir));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("ipcbench: progress [0/1] starting | "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("ipcbench: progress [1/1] done | "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("ETA"), std::string::npos);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no carriage return";
+  EXPECT_EQ(r.err.find("\x1b["), std::string::npos) << "no escape sequence";
+  EXPECT_EQ(r.out.find("ipcbench: progress"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("ETA"), std::string::npos) << r.out;
+  // The summary follows the console table on stdout.
+  EXPECT_NE(r.out.find("\nSummary: 1 benchmark run(s) in "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  pingpong/64  p50     1. pipe "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("results: " + dir.path + "/results.json\n"),
+            std::string::npos)
+      << r.out;
+  const auto results =
+      nlohmann::json::parse(testing::slurp(dir.path + "/results.json"));
+  EXPECT_EQ(results.dump().find("progress ["), std::string::npos);
+
+  std::vector<std::string> quiet = small_run(dir);
+  quiet.push_back("--quiet");
+  r = run_ipcbench(quiet);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("ipcbench: progress"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("Summary: "), std::string::npos) << "still summed up";
+}
+
+TEST(ProgressCli, JsonOnStdoutStaysJsonTheSummaryGoesToStderr) {
+  ScratchDir dir;
+  std::vector<std::string> args = small_run(dir);
+  args.push_back("--benchmark_format=json");
+  auto r = run_ipcbench(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out).contains("benchmarks"));
+  EXPECT_NE(r.err.find("Summary: 1 benchmark run(s)"), std::string::npos)
+      << r.err;
+}
+
+TEST(ProgressCli, QuietTakesNoValue) {
+  ScratchDir dir;
+  std::vector<std::string> args = small_run(dir);
+  args.push_back("--quiet=yes");
+  auto r = run_ipcbench(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "ipcbench: --quiet: takes no value; give --quiet alone\n");
+}
+
+// Everything ipcbench writes to a pseudo-terminal (stdout and stderr
+// both), read until it exits or `limit` passes; its exit status.
+std::pair<std::string, int> run_in_pty(const std::vector<std::string>& args,
+                                       std::chrono::seconds limit) {
+  struct winsize ws {};
+  ws.ws_row = 24;
+  ws.ws_col = 160;
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid < 0) return {"forkpty failed", -1};
+  if (pid == 0) {
+    ::setenv("TERM", "xterm", 1);
+    std::vector<std::string> all = {IPCBENCH_PATH};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::string out;
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    struct pollfd p {
+      master, POLLIN, 0
+    };
+    if (::poll(&p, 1, 200) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO: the child and its peers closed the terminal
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::kill(pid, SIGKILL);  // only if it outlived `limit`
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ::close(master);
+  return {out, WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+}
+
+TEST(ProgressCli, StatusLineOnATerminalKeepsTheTableLinesWhole) {
+  ScratchDir dir;
+  const auto [out, status] =
+      run_in_pty(small_run(dir), std::chrono::seconds(120));
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\r[0/1] starting | "), std::string::npos) << out;
+  EXPECT_NE(out.find("ETA"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[K"), std::string::npos) << "cleared: " << out;
+  EXPECT_EQ(out.find("ipcbench: progress"), std::string::npos) << "no plain";
+  // The table's row and the summary begin lines of their own: before
+  // them on their line, at most carriage returns, line clears and colour.
+  // (The status line shows the name too, after "] ".)
+  for (const std::string row : {"pingpong/pipe/64", "Summary: "}) {
+    auto at = out.find(row);
+    while (at != std::string::npos && at >= 2 && out.substr(at - 2, 2) == "] ")
+      at = out.find(row, at + 1);
+    ASSERT_NE(at, std::string::npos) << row << " in " << out;
+    std::string before = out.substr(0, at);
+    before = before.substr(before.rfind('\n') + 1);
+    for (const std::string junk : {"\r", "\x1b[K"}) {
+      for (auto p = before.find(junk); p != std::string::npos;
+           p = before.find(junk))
+        before.erase(p, junk.size());
+    }
+    EXPECT_TRUE(before.empty() || before.find_first_not_of(
+                                      "\x1b[0123456789;m") == std::string::npos)
+        << row << " follows '" << before << "'";
+  }
 }
 
 }  // namespace
