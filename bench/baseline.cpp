@@ -35,7 +35,7 @@ void run_memcpy(benchmark::State& state, std::size_t n,
   state.counters["bytes_per_second"] = iters * static_cast<double>(n) / secs;
   state.counters["ns_per_copy"] = static_cast<double>(elapsed) / iters;
   nlohmann::ordered_json rec = {
-      {"name", "baseline/memcpy/" + std::to_string(n)},
+      {"name", baseline_name(n)},
       {"scenario", "memcpy"},
       {"transport", "memcpy"},
       {"wait", "none"},
@@ -55,14 +55,20 @@ void run_memcpy(benchmark::State& state, std::size_t n,
 
 }  // namespace
 
+std::string baseline_name(std::size_t bytes) {
+  return "baseline/memcpy/" + std::to_string(bytes);
+}
+
 int register_baselines(const RunSettings& settings, RecordStore& store) {
   if (!settings.options.baselines) return 0;
   int n = 0;
   for (std::size_t bytes : settings.options.sizes) {
     const harness::Placement place = settings.options.placement;
     benchmark::RegisterBenchmark(
-        ("baseline/memcpy/" + std::to_string(bytes)).c_str(),
-        [bytes, place, &store](benchmark::State& st) {
+        baseline_name(bytes).c_str(),
+        [bytes, place, &store, &settings](benchmark::State& st) {
+          if (settings.on_case_start)
+            settings.on_case_start(baseline_name(bytes), {});
           run_memcpy(st, bytes, place, store);
         })
         ->UseRealTime();

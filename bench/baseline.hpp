@@ -12,4 +12,7 @@ namespace ipcb::bench {
 
 int register_baselines(const RunSettings& settings, RecordStore& store);
 
+// "baseline/memcpy/<bytes>".
+std::string baseline_name(std::size_t bytes);
+
 }  // namespace ipcb::bench

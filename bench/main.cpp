@@ -20,7 +20,10 @@
 #include "bench/housekeeping.hpp"
 #include "bench/options.hpp"
 #include "bench/peer.hpp"
+#include "bench/plan.hpp"
 #include "bench/reporter.hpp"
+#include "bench/status_line.hpp"
+#include "bench/summary.hpp"
 #include "bench/warnings.hpp"
 #include "harness/cleanup.hpp"
 #include "harness/clock.hpp"
@@ -128,8 +131,10 @@ struct CurrentCase {
 // The last resort (harness/rescue.hpp): records the stuck case as failed,
 // saves what it can, removes this process's IPC objects, exits.
 [[noreturn]] void abandon_run(bench::ResultsReporter& reporter,
+                              bench::ProgressDisplay& progress,
                               const std::string& out, CurrentCase& current,
                               const std::string& cause) {
+  progress.finish();
   std::string name;
   ordered_json case_settings;
   {
@@ -159,11 +164,14 @@ struct CurrentCase {
   std::_Exit(sig ? 128 + sig : 1);
 }
 
-// Saves the partial results on a stop signal; keeps the current case.
+// Saves the partial results on a stop signal; keeps the current case and
+// shows it on the progress line.
 void install_hooks(bench::RunSettings& settings,
-                   bench::ResultsReporter& reporter, CurrentCase& current) {
+                   bench::ResultsReporter& reporter,
+                   bench::ProgressDisplay& progress, CurrentCase& current) {
   const std::string out = settings.options.out;
-  settings.on_interrupt = [&reporter, out](int sig) {
+  settings.on_interrupt = [&reporter, &progress, out](int sig) {
+    progress.finish();
     reporter.save_interrupted(sigabbrev_np(sig) ? signal_name(sig) : "signal");
     std::cout.flush();
     std::cerr << "ipcbench: interrupted by SIG" << sigabbrev_np(sig)
@@ -171,8 +179,10 @@ void install_hooks(bench::RunSettings& settings,
               << " (marked incomplete)\n";
     std::_Exit(128 + sig);
   };
-  settings.on_case_start = [&current](const std::string& name,
-                                      const ordered_json& case_settings) {
+  settings.on_case_start = [&current, &progress](
+                               const std::string& name,
+                               const ordered_json& case_settings) {
+    progress.started(name);
     std::lock_guard lock(current.mu);
     current.name = name;
     current.settings = case_settings;
@@ -211,6 +221,24 @@ int finish(bench::ResultsReporter& reporter, std::size_t ran,
   return 1;
 }
 
+// The summary (bench/summary.hpp) once benchmarks were reported: on
+// stdout under the console display, on stderr when stdout holds JSON or
+// CSV.
+void print_summary(const bench::ResultsReporter& reporter,
+                   const bench::ProgressDisplay& progress,
+                   const bench::Options& opt) {
+  const ordered_json block = reporter.block();
+  if (block["benchmarks"].empty() && block["failures"].empty() &&
+      block["skipped"].empty())
+    return;  // nothing ran (--benchmark_list_tests)
+  const std::string text = bench::summary_text(
+      block, progress.elapsed_s(), {reporter.wrote() ? opt.out : "", ""});
+  const bool console = bench::gb_setting(opt.passthrough, "--benchmark_format",
+                                         "console") == "console";
+  std::cout.flush();
+  (console ? std::cout : std::cerr) << "\n" << text << std::flush;
+}
+
 // Registers the plan (baselines and cases) and runs it under Google
 // Benchmark, with the reporter, the stop hooks and the last resort; the
 // exit status.
@@ -221,6 +249,10 @@ int run_benchmarks(bench::RunSettings& settings, const ordered_json& block,
   bench::RecordStore store;
   bench::register_baselines(settings, store);
   bench::register_cases(settings, store);
+  bench::ProgressDisplay progress(
+      bench::ProgressDisplay::mode_for(opt.quiet),
+      bench::planned_benchmarks(opt),
+      bench::plan_timing(opt.passthrough).repetitions);
   bench::ResultsReporter reporter(bench::make_display(opt.passthrough), opt.out,
                                   block, store);
   if (!gb_out.path.empty()) {
@@ -228,10 +260,11 @@ int run_benchmarks(bench::RunSettings& settings, const ordered_json& block,
         gb_out.path,
         bench::make_reporter(gb_out.format, opt.passthrough, false));
   }
+  reporter.set_progress(&progress);
   CurrentCase current;
-  install_hooks(settings, reporter, current);
+  install_hooks(settings, reporter, progress, current);
   harness::Rescue rescue(kStuckGrace, [&](const std::string& cause) {
-    abandon_run(reporter, opt.out, current, cause);
+    abandon_run(reporter, progress, opt.out, current, cause);
   });
   // Google Benchmark's own errors go through the display reporter's error
   // stream; hold them so that a filter matching nothing gives one line.
@@ -241,10 +274,13 @@ int run_benchmarks(bench::RunSettings& settings, const ordered_json& block,
   try {
     ran = benchmark::RunSpecifiedBenchmarks(&reporter);
   } catch (const std::exception& e) {
+    progress.finish();
     std::cerr << "ipcbench: " << e.what() << "\n";
     return 1;
   }
+  progress.finish();
   benchmark::Shutdown();
+  if (ran > 0) print_summary(reporter, progress, opt);
   return finish(reporter, ran, made_dir, opt.out, gb_errors.str());
 }
 

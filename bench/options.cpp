@@ -694,7 +694,11 @@ Options parse_options(const std::vector<std::string>& args) {
       o.list = true;
     else if (a == "--cleanup")
       o.cleanup = true;
-    else if (a == "--help" || a == "-h")
+    else if (key == "--quiet") {
+      if (eq != std::string::npos)
+        throw UsageError("--quiet: takes no value; give --quiet alone");
+      o.quiet = true;
+    } else if (a == "--help" || a == "-h")
       o.help = true;
     else if (a.rfind("-", 0) != 0)
       throw UsageError("unexpected argument '" + a +
@@ -870,6 +874,10 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
   --out=PATH           results file (default results/<UTC stamp>/results.json,
                        in a new directory per run); never replaces anything
                        but a regular file
+  --quiet              no progress on stderr (by default: a status line with
+                       the ETA on a terminal, else a line every 10 s); the
+                       summary at the end still goes to stdout (to stderr
+                       with --benchmark_format=json or csv)
   --list               list transports and their capabilities, then exit
   --cleanup            remove IPC objects left by ipcbench runs that died
                        (objects of running ipcbench processes are kept)

@@ -47,7 +47,8 @@ struct Options {
   bool list = false;
   bool cleanup = false;
   bool help = false;
-  std::string fault;  // hidden, for tests
+  bool quiet = false;  // --quiet: no progress line on stderr
+  std::string fault;   // hidden, for tests
   // Hidden, for tests (--inject-pairs-in-turn): each pair's timed phase
   // starts only once the earlier pairs' have ended, so none overlap.
   bool pairs_in_turn = false;

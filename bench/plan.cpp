@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bench/baseline.hpp"
 #include "bench/scenarios/registry.hpp"
 
 namespace ipcb::bench {
@@ -105,6 +106,35 @@ std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
     return "--pairs applies to the " + pairs_scenarios() + " scenarios";
   if (auto why = s.transport_problem(t, cs.bytes); !why.empty()) return why;
   return std::nullopt;
+}
+
+PlanTiming plan_timing(const std::vector<std::string>& passthrough) {
+  PlanTiming t;
+  t.min_time_s =
+      std::stod(gb_setting(passthrough, "--benchmark_min_time", "0.5"));
+  t.min_warmup_s =
+      std::stod(gb_setting(passthrough, "--benchmark_min_warmup_time", "0"));
+  t.repetitions =
+      std::stoi(gb_setting(passthrough, "--benchmark_repetitions", "1"));
+  return t;
+}
+
+std::vector<PlannedBenchmark> planned_benchmarks(const Options& opt) {
+  const PlanTiming t = plan_timing(opt.passthrough);
+  std::vector<PlannedBenchmark> plan;
+  for (std::size_t bytes : opt.sizes) {
+    if (!opt.baselines) break;
+    const std::string name = baseline_name(bytes);
+    plan.push_back(
+        {name, name + "/real_time", planned_run_seconds(t, false, false)});
+  }
+  for (const Case& cs : plan_cases(opt)) {
+    const bool skipped = skip_reason(cs, opt).has_value();
+    plan.push_back({cs.name, cs.name + "/manual_time",
+                    planned_run_seconds(t, skipped, true)});
+  }
+  return filter_plan(std::move(plan),
+                     gb_setting(opt.passthrough, "--benchmark_filter", ""));
 }
 
 }  // namespace ipcb::bench

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/options.hpp"
+#include "bench/progress.hpp"
 #include "bench/scenario.hpp"
 #include "harness/cpu.hpp"
 #include "transports/registry.hpp"
@@ -42,5 +43,14 @@ std::vector<Case> plan_cases(const Options& opt);
 // the transport is unavailable, the size is beyond a limit, the scenario
 // refuses the size, the transport or --pairs), or nullopt.
 std::optional<std::string> skip_reason(const Case& cs, const Options& opt);
+
+// Google Benchmark's time settings from the passthrough flags (and their
+// environment variables), as parse_options checked them.
+PlanTiming plan_timing(const std::vector<std::string>& passthrough);
+
+// What the progress line plans for: the memcpy baselines and the cases,
+// each with the seconds one run should take (bench/progress.hpp), kept
+// to those --benchmark_filter selects.
+std::vector<PlannedBenchmark> planned_benchmarks(const Options& opt);
 
 }  // namespace ipcb::bench

@@ -38,12 +38,15 @@ bool ResultsReporter::ReportContext(const Context& context) {
   json_.ReportContext(context);
   if (file_) file_->ReportContext(context);
   save();
+  if (progress_) progress_->begin();
   return ok;
 }
 
 void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
   std::lock_guard lock(mutex_);
+  if (progress_) progress_->hide();
   std::vector<Run> clean = runs;
+  std::vector<std::string> done;
   for (auto& run : clean) {
     // Every case uses manual time; "pingpong/pipe/64" reads better without
     // Google Benchmark's "/manual_time" suffix.
@@ -63,6 +66,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     }
     if (run.run_type != Run::RT_Iteration) continue;
     const std::string name = run.benchmark_name();
+    done.push_back(name);
     const bool skipped = run.error_message.rfind("skipped: ", 0) == 0;
     if (skipped) {
       if (run.repetition_index == 0)  // listed once, not per repetition
@@ -90,6 +94,10 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
   json_.ReportRuns(clean);
   if (file_) file_->ReportRuns(clean);
   save();
+  if (progress_) {
+    progress_->done(done);
+    progress_->show();
+  }
 }
 
 void ResultsReporter::note_variability(const Run& cv_run) {
@@ -131,6 +139,7 @@ void ResultsReporter::note_contention(const std::string& name,
 
 void ResultsReporter::Finalize() {
   std::lock_guard lock(mutex_);
+  if (progress_) progress_->finish();
   note_steal();
   if (auto w = harness::steal_warning(block_["cpu_steal"])) {
     block_["warnings"].push_back(*w);
@@ -179,6 +188,11 @@ void ResultsReporter::add_file_output(
   file_ = std::move(file);
   file_->SetOutputStream(&file_text_);
   file_->SetErrorStream(&file_text_);
+}
+
+nlohmann::ordered_json ResultsReporter::block() const {
+  std::lock_guard lock(mutex_);
+  return block_;
 }
 
 std::vector<std::string> ResultsReporter::failure_lines() const {

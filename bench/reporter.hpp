@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/record_store.hpp"
+#include "bench/status_line.hpp"
 #include "harness/environment.hpp"
 
 namespace ipcb::bench {
@@ -61,6 +62,14 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   // "name: error" for each failed benchmark, in order.
   std::vector<std::string> failure_lines() const;
   bool wrote() const { return wrote_; }
+  // A copy of the ipcbench block as it stands (records, failures,
+  // skipped, warnings), for the summary.
+  nlohmann::ordered_json block() const;
+
+  // The progress line (may be null): begun once the context is shown,
+  // hidden while a row or a warning is printed, told of every run done,
+  // finished before the last warnings. Set before the run starts.
+  void set_progress(ProgressDisplay* progress) { progress_ = progress; }
 
  private:
   void save();      // caller holds mutex_
@@ -81,6 +90,7 @@ class ResultsReporter : public benchmark::BenchmarkReporter {
   std::set<std::string> noted_;  // capacity warnings already given
 
   std::unique_ptr<benchmark::BenchmarkReporter> display_;
+  ProgressDisplay* progress_ = nullptr;
   std::ostringstream json_text_;
   benchmark::JSONReporter json_;
   std::string path_;

@@ -1,0 +1,77 @@
+// The arithmetic of the progress line: how long each planned benchmark run
+// should take, which ones Google Benchmark's filter keeps, the ETA from the
+// plan corrected by what the runs done so far took, and the text of the
+// line. Pure functions, no clock and no I/O: bench/status_line.hpp draws
+// the line.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace ipcb::bench {
+
+// Google Benchmark's time settings, as the passthrough flags give them.
+struct PlanTiming {
+  double min_time_s = 0.5;  // --benchmark_min_time (Google Benchmark's 0.5)
+  double min_warmup_s = 0;  // --benchmark_min_warmup_time
+  int repetitions = 1;      // --benchmark_repetitions
+};
+
+// Besides min_time, each measured case starts a peer (fork + exec,
+// connect, warm-up) for each of Google Benchmark's trial invocations:
+// about this much per run on a 2-CPU machine. The measured times correct
+// it (eta_seconds).
+inline constexpr double kCaseOverheadS = 0.2;
+
+// One benchmark of the plan: its name as Google Benchmark shows it
+// ("pingpong/pipe/64"), the name its filter is matched against (with
+// "/manual_time" or "/real_time"), and the seconds one run (one
+// repetition) is planned to take.
+struct PlannedBenchmark {
+  std::string name;
+  std::string filter_name;
+  double run_s = 0;
+};
+
+// The planned seconds of one run: a skipped case ends at once (0); a
+// measured case takes min_time + min_warmup plus kCaseOverheadS; the
+// memcpy baseline (no peer) min_time + min_warmup.
+double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer);
+
+// The benchmarks Google Benchmark runs under --benchmark_filter=`filter`
+// (as 1.7.1 reads it: empty or "all" is everything, a leading '-' leaves
+// out what the rest matches, POSIX extended regex searched in the
+// filter_name). Unknown (an invalid regex): all of them.
+std::vector<PlannedBenchmark> filter_plan(std::vector<PlannedBenchmark> plan,
+                                          const std::string& filter);
+
+// What the ETA is computed from. A "run" is one repetition of one
+// benchmark.
+struct EtaInput {
+  double planned_total_s = 0;  // every run of the plan
+  double planned_done_s = 0;   // the runs done, as planned
+  double measured_done_s = 0;  // the wall time those runs took
+  int timed_runs_done = 0;     // runs done that had planned time (> 0)
+  double current_s = 0;        // wall time since the last run was done
+};
+
+// The plan weighs as much as this many measured runs: with n runs done
+// the correction factor is (kPlanWeight * 1 + n * measured/planned) /
+// (kPlanWeight + n).
+inline constexpr double kPlanWeight = 3;
+
+// Seconds left: the planned seconds left times the correction factor,
+// less the time the running run has already taken; never negative.
+double eta_seconds(const EtaInput& in);
+
+// "42s", "3m12s", "1h05m" (rounded down to the second).
+std::string format_duration(double seconds);
+
+// "[ 412/1672] stream/tcp/65536 | 3m12s elapsed | ETA 7m40s": `done`
+// right-aligned to the width of `total`.
+std::string status_text(std::size_t done, std::size_t total,
+                        const std::string& current, double elapsed_s,
+                        double eta_s);
+
+}  // namespace ipcb::bench
