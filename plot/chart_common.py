@@ -138,9 +138,10 @@ def by_line(heads, several=None):
 
 # Settings that can tell apart benchmarks of one scenario, transport:wait and
 # size (headline keys), and what each looks like in a label.
-SETTINGS = ("placement", "offered_per_s", "producers", "capacity")
+SETTINGS = ("placement", "offered_per_s", "producers", "capacity", "pairs")
 SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
-                 "producers": "producers", "capacity": "capacity"}
+                 "producers": "producers", "capacity": "capacity",
+                 "pairs": "pairs"}
 # A line style and a bar hatch per variant (first one plain). No ":" among
 # them: latency_cdf draws unresolved tails dotted, compare.py draws p99 so.
 VARIANT_LINESTYLES = ("-", "--", "-.", (0, (8, 2, 1, 2, 1, 2)), (0, (14, 4)),
@@ -159,14 +160,16 @@ def _setting_text(key, value):
         return f"{value} producer{'s' if value != 1 else ''}"
     if key == "capacity":
         return f"{value} capacity"
+    if key == "pairs":
+        return f"{value} pair{'s' if value != 1 else ''}"
     return str(value)
 
 
 class Variants:
     """What tells apart benchmarks of one scenario beyond transport:wait and
     message size: the placement when the run swept more than one, the
-    offered rate, the number of producers, the capacity mode (--capacity);
-    of these, the ones with more than
+    offered rate, the number of producers, the capacity mode (--capacity),
+    the number of concurrent pairs (--pairs); of these, the ones with more than
     one value among `heads` (a scenario's successful headlines). Every
     benchmark gets a line (or bar) of its own, labelled "pipe:block, same",
     and a line style or hatch per variant (placements in run order, rates
@@ -178,7 +181,7 @@ class Variants:
     def __init__(self, heads):
         heads = list(heads)
         self.varying = tuple(k for k in SETTINGS
-                             if len({h[k] for h in heads}) > 1)
+                             if len({h.get(k) for h in heads}) > 1)
         runs = {}
         for h in heads:
             runs.setdefault(h["placement"], len(runs))
@@ -191,7 +194,8 @@ class Variants:
         self.order = sorted(firsts, key=lambda k: (
             runs[firsts[k]["placement"]], firsts[k]["offered_per_s"] or 0,
             firsts[k]["producers"] or 0,
-            caps[firsts[k].get("capacity", "default")]))
+            caps[firsts[k].get("capacity", "default")],
+            firsts[k].get("pairs") or 1))
         self._first = firsts
 
     @property
@@ -200,7 +204,7 @@ class Variants:
         return bool(self.varying)
 
     def key(self, h):
-        return tuple(h[k] for k in self.varying)
+        return tuple(h.get(k) for k in self.varying)
 
     def index(self, h):
         """Position of h's variant (placements in run order, ...)."""
@@ -214,7 +218,7 @@ class Variants:
         0, peer CPU 0)" (a custom one does anyway: "cpus 2,3")."""
         parts = []
         for k in self.varying:
-            if h[k] is None:
+            if h.get(k) is None:
                 continue
             text = _setting_text(k, h[k])
             if cpus and k == "placement" and h["driver_cpu"] is not None \

@@ -288,3 +288,20 @@ def test_offered_rates_and_producer_counts_are_never_one_line():
         f"{s}, {n}" for s in ("posix_mq:block", "unix_dgram:block")
         for n in ("1 producer", "2 producers", "4 producers")]
     assert variants.title() == "transport:wait, producers"
+
+
+def test_pair_counts_are_never_one_line():
+    """--pairs 1 and 2 at one size: two lines, each labelled with its
+    count (they were one line with two points per size)."""
+    r = ir.load(fixture("pairs_a.json"))
+    lines = latency_vs_size.latency_lines(r)
+    assert list(lines) == [("pipe:block", "pipe:block, 1 pair"),
+                           ("pipe:block", "pipe:block, 2 pairs")]
+    heads = {(h["pairs"], h["message_bytes"]): h
+             for h in r.select("pingpong")}
+    for (_, label), points in lines.items():
+        pairs = int(label.split(", ")[1].split()[0])
+        assert points == [(size, heads[(pairs, size)]["p50_ns"],
+                           heads[(pairs, size)]["p99_ns"])
+                          for size in (64, 4096)]
+    assert "pairs" in cc.variants_of(r, "stream").title()
