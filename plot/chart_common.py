@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 
+import families
 from ipcbench_results import PlotError, cpus_text, load
 
 WAIT_STYLES = {"block": "-", "spin": "--"}
@@ -87,27 +88,39 @@ def out_dir(args):
     return args.out_dir or os.path.dirname(os.path.abspath(args.results))
 
 
-def series_styles(all_series):
-    """series -> matplotlib style kwargs, stable across every chart of a run."""
+COLOURS = [f"C{i}" for i in range(10)] + ["#444444", "#8c564b", "#17becf"]
+
+
+def series_styles(all_series, by_family=False):
+    """series -> matplotlib style kwargs, stable across every chart of a run:
+    a colour and marker per transport (its place among the run's
+    transports, or with by_family among its family's, so that a family's
+    panel never repeats a colour), a line style per wait strategy (solid
+    block, dashed spin)."""
     transports = sorted({s.partition(":")[0] for s in all_series})
-    colours = [f"C{i}" for i in range(10)] + ["#444444", "#8c564b", "#17becf"]
+    if by_family:
+        index = {t: i for _, ts in families.group(transports)
+                 for i, t in enumerate(ts)}
+    else:
+        index = {t: i for i, t in enumerate(transports)}
+    colours = COLOURS
     styles = {}
     for s in all_series:
         transport, _, wait = s.partition(":")
-        i = transports.index(transport)
+        i = index[transport]
         styles[s] = {"color": colours[i % len(colours)],
                      "marker": MARKERS[i % len(MARKERS)],
                      "linestyle": WAIT_STYLES.get(wait, ":")}
     return styles
 
 
-def series_colours(all_series):
+def series_colours(all_series, by_family=False):
     """series -> a colour of its own, for charts whose line style means
     something else: the transport's colour (as in series_styles), darker for
     spin and lighter for other wait strategies when the run has the transport
     with more than one."""
     from matplotlib.colors import to_rgb
-    styles = series_styles(all_series)
+    styles = series_styles(all_series, by_family)
     waits = {}
     for s in all_series:
         transport, _, wait = s.partition(":")
@@ -319,6 +332,71 @@ def sweep_legend(ax, entries, title):
     """A sweep's legend (a line per transport:wait and placement, too many
     to sit on the data): outside, right of the panel."""
     outside_legend(ax, title=title, ncol=-(-entries // SWEEP_LEGEND_ROWS))
+
+
+# ---- one row of panels per transport family (families.py) ---------------
+
+REFERENCE_PREFIX = "best of "  # legend label of a family's reference line
+REFERENCE_COLOUR = "#8c8c8c"
+REFERENCE_MARKERS = dict(zip((f.key for f in families.FAMILIES), "s^Dvo"))
+FAMILY_LEGEND_ROWS = 22  # entries per column of a family row's legend
+
+
+def by_family(lines):
+    """[(Family, {(series, label): headlines})] of a chart's lines
+    (Variants.by_line), families in panel order."""
+    return [(family, dict(items)) for family, items in families.group(
+        lines.items(), transport=lambda kv: kv[0][0])]
+
+
+def family_references(panels, points, higher_is_better):
+    """{Family: (series, label)} of each family's best line
+    (families.best_line), points(headlines) -> {x: headline figure}."""
+    out = {}
+    for family, lines in panels:
+        best = families.best_line({k: points(g) for k, g in lines.items()},
+                                  higher_is_better)
+        if best is not None:
+            out[family] = best
+    return out
+
+
+def draw_reference(ax, family, label, x, y, linestyle="-"):
+    """A family's best line, thin and grey, in another family's panel:
+    "best of shared memory: shm_ring:spin" in the legend."""
+    ax.plot(x, y, color=REFERENCE_COLOUR, linewidth=1.0, alpha=0.9,
+            linestyle=linestyle, marker=REFERENCE_MARKERS[family.key],
+            markersize=3, zorder=1.5,
+            label=f"{REFERENCE_PREFIX}{family.title}: {label}")
+
+
+def family_grid(plt, nrows, ncols, entries, panel=(5.4, 3.8), **kwargs):
+    """A figure with a row of ncols panels per family, room right of each
+    row for a legend of up to `entries` entries (family_legend), and the
+    panels as a list of rows."""
+    columns = -(-max(entries, 1) // FAMILY_LEGEND_ROWS)
+    height = max(panel[1], 0.17 * min(entries, FAMILY_LEGEND_ROWS) + 0.9)
+    fig, grid = plt.subplots(nrows, ncols, squeeze=False, figsize=(
+        panel[0] * ncols + 0.9 + 2.9 * columns, height * nrows + 1.4),
+        **kwargs)
+    return fig, [list(row) for row in grid]
+
+
+def family_legend(ax, title, **kwargs):
+    """The legend of a family's row, right of its last panel."""
+    entries = len(kwargs["handles"]) if "handles" in kwargs else len(
+        ax.get_legend_handles_labels()[0])
+    outside_legend(ax, title=title,
+                   ncol=max(1, -(-entries // FAMILY_LEGEND_ROWS)), **kwargs)
+
+
+def family_key_text(several_families, over="message sizes"):
+    """What a family chart's caption says of its panels and grey lines."""
+    if not several_families:
+        return ""
+    return ("one row of panels per transport family (families.py), the same "
+            "axes in every row; thin grey lines: each other family's best "
+            f"transport (the best at the most {over})")
 
 
 def fmt_bytes(n):
