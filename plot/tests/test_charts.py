@@ -56,6 +56,24 @@ def test_chart_writes_png_and_svg(tmp_path, capsys, module, extra, stem,
                        str(tmp_path / f"{stem}.svg")]
 
 
+@pytest.mark.parametrize("scenario", ["pingpong", "stream"])
+@pytest.mark.parametrize("results, words", [
+    ("small.json", ["pipe:block", "tcp:block", "byte pipes"]),
+    ("placement.json", ["pipe:block, same", "shm_ring:block, cross",
+                        "shared memory", "placements same, cross"])])
+def test_heatmap_writes_png_and_svg(tmp_path, capsys, scenario, results,
+                                    words):
+    import heatmap
+    assert heatmap.main([fixture(results), "--out-dir", str(tmp_path),
+                         "--scenario", scenario]) == 0
+    svg = check_chart(tmp_path, f"heatmap_{scenario}")
+    for w in words + ["AMD EPYC", "relative to the best"]:
+        assert w in svg
+    assert capsys.readouterr().out.split() == [
+        str(tmp_path / f"heatmap_{scenario}.png"),
+        str(tmp_path / f"heatmap_{scenario}.svg")]
+
+
 def test_transport_filter_and_name(tmp_path):
     from latency_vs_size import main
     main([fixture("small.json"), "--out-dir", str(tmp_path),
@@ -74,7 +92,7 @@ def test_default_out_dir_is_beside_the_results(tmp_path):
 
 @pytest.mark.parametrize("script", ["latency_vs_size.py",
                                     "throughput_vs_size.py", "latency_cdf.py",
-                                    "ranked_bar.py"])
+                                    "ranked_bar.py", "heatmap.py"])
 def test_script_runs_standalone(tmp_path, script):
     assert "usage:" in run_script(script, "--help").stdout
     done = run_script(script, fixture("small.json"), "--out-dir", tmp_path)
