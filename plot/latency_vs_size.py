@@ -41,6 +41,15 @@ def _points(group):
     return {h["message_bytes"]: h[HEADLINE.key] for h in group}
 
 
+def _y_ticks(ax):
+    """Labels at 1, 2 and 5 of each decade (rows share the axis; a family
+    row spanning less than a decade still gets labels), plain numbers."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    cc.plain_log_axis(ax.yaxis)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def make_figure(results, plt, series=None, p99="band"):
     """The figure and its file stem; raises PlotError if there is no data.
     One panel per transport family (families.py), the same axes in each;
@@ -70,8 +79,9 @@ def make_figure(results, plt, series=None, p99="band"):
             x, p50, p99v = (list(v) for v in zip(*pts))
             st = variants.style(group[0], styles, colours)
             ax.plot(x, p50, label=label, markersize=4, **st)
-            if p99 == "band":
-                ax.fill_between(x, p50, p99v, color=st["color"], alpha=0.12,
+            if p99 == "band":  # fainter the more bands overlap
+                ax.fill_between(x, p50, p99v, color=st["color"],
+                                alpha=0.12 if len(lines) <= 6 else 0.05,
                                 linewidth=0)
                 ax.plot(x, p99v, color=st["color"], linewidth=0.7, alpha=0.6,
                         linestyle=st["linestyle"])
@@ -88,7 +98,7 @@ def make_figure(results, plt, series=None, p99="band"):
                                       group[0], styles, colours)["linestyle"])
         cc.size_axis(ax, results.sizes("pingpong"))
         ax.set_yscale("log")
-        cc.plain_log_axis(ax.yaxis, minor=True)
+        _y_ticks(ax)
         ax.set_ylabel(axis_label(HEADLINE, log=True, tail_as=None))
         ax.set_title(family.title, loc="left", fontsize=10,
                      fontweight="bold")
