@@ -102,7 +102,8 @@ def test_a_row_of_panels_per_family_with_the_others_best_in_grey(
     busiest = max(len(chart_lines(ax)[0]) + len(chart_lines(ax)[1])
                   for ax in axes)
     plt.close(fig)
-    assert busiest <= 4 * 2 + 4  # 4 transports x 2 waits + 4 references
+    # byte pipes: pipe, fifo, tcp x block/spin, and 4 references
+    assert busiest == 3 * 2 + 4
 
 
 def test_the_best_of_a_family_is_its_reference(many):
