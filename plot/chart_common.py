@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 
+import families
 from ipcbench_results import PlotError, cpus_text, load
 
 WAIT_STYLES = {"block": "-", "spin": "--"}
@@ -87,27 +88,39 @@ def out_dir(args):
     return args.out_dir or os.path.dirname(os.path.abspath(args.results))
 
 
-def series_styles(all_series):
-    """series -> matplotlib style kwargs, stable across every chart of a run."""
+COLOURS = [f"C{i}" for i in range(10)] + ["#444444", "#8c564b", "#17becf"]
+
+
+def series_styles(all_series, by_family=False):
+    """series -> matplotlib style kwargs, stable across every chart of a run:
+    a colour and marker per transport (its place among the run's
+    transports, or with by_family among its family's, so that a family's
+    panel never repeats a colour), a line style per wait strategy (solid
+    block, dashed spin)."""
     transports = sorted({s.partition(":")[0] for s in all_series})
-    colours = [f"C{i}" for i in range(10)] + ["#444444", "#8c564b", "#17becf"]
+    if by_family:
+        index = {t: i for _, ts in families.group(transports)
+                 for i, t in enumerate(ts)}
+    else:
+        index = {t: i for i, t in enumerate(transports)}
+    colours = COLOURS
     styles = {}
     for s in all_series:
         transport, _, wait = s.partition(":")
-        i = transports.index(transport)
+        i = index[transport]
         styles[s] = {"color": colours[i % len(colours)],
                      "marker": MARKERS[i % len(MARKERS)],
                      "linestyle": WAIT_STYLES.get(wait, ":")}
     return styles
 
 
-def series_colours(all_series):
+def series_colours(all_series, by_family=False):
     """series -> a colour of its own, for charts whose line style means
     something else: the transport's colour (as in series_styles), darker for
     spin and lighter for other wait strategies when the run has the transport
     with more than one."""
     from matplotlib.colors import to_rgb
-    styles = series_styles(all_series)
+    styles = series_styles(all_series, by_family)
     waits = {}
     for s in all_series:
         transport, _, wait = s.partition(":")
@@ -138,9 +151,10 @@ def by_line(heads, several=None):
 
 # Settings that can tell apart benchmarks of one scenario, transport:wait and
 # size (headline keys), and what each looks like in a label.
-SETTINGS = ("placement", "offered_per_s", "producers", "capacity")
+SETTINGS = ("placement", "offered_per_s", "producers", "capacity", "pairs")
 SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
-                 "producers": "producers", "capacity": "capacity"}
+                 "producers": "producers", "capacity": "capacity",
+                 "pairs": "pairs"}
 # A line style and a bar hatch per variant (first one plain). No ":" among
 # them: latency_cdf draws unresolved tails dotted, compare.py draws p99 so.
 VARIANT_LINESTYLES = ("-", "--", "-.", (0, (8, 2, 1, 2, 1, 2)), (0, (14, 4)),
@@ -159,14 +173,16 @@ def _setting_text(key, value):
         return f"{value} producer{'s' if value != 1 else ''}"
     if key == "capacity":
         return f"{value} capacity"
+    if key == "pairs":
+        return f"{value} pair{'s' if value != 1 else ''}"
     return str(value)
 
 
 class Variants:
     """What tells apart benchmarks of one scenario beyond transport:wait and
     message size: the placement when the run swept more than one, the
-    offered rate, the number of producers, the capacity mode (--capacity);
-    of these, the ones with more than
+    offered rate, the number of producers, the capacity mode (--capacity),
+    the number of concurrent pairs (--pairs); of these, the ones with more than
     one value among `heads` (a scenario's successful headlines). Every
     benchmark gets a line (or bar) of its own, labelled "pipe:block, same",
     and a line style or hatch per variant (placements in run order, rates
@@ -178,7 +194,7 @@ class Variants:
     def __init__(self, heads):
         heads = list(heads)
         self.varying = tuple(k for k in SETTINGS
-                             if len({h[k] for h in heads}) > 1)
+                             if len({h.get(k) for h in heads}) > 1)
         runs = {}
         for h in heads:
             runs.setdefault(h["placement"], len(runs))
@@ -191,7 +207,8 @@ class Variants:
         self.order = sorted(firsts, key=lambda k: (
             runs[firsts[k]["placement"]], firsts[k]["offered_per_s"] or 0,
             firsts[k]["producers"] or 0,
-            caps[firsts[k].get("capacity", "default")]))
+            caps[firsts[k].get("capacity", "default")],
+            firsts[k].get("pairs") or 1))
         self._first = firsts
 
     @property
@@ -200,7 +217,7 @@ class Variants:
         return bool(self.varying)
 
     def key(self, h):
-        return tuple(h[k] for k in self.varying)
+        return tuple(h.get(k) for k in self.varying)
 
     def index(self, h):
         """Position of h's variant (placements in run order, ...)."""
@@ -214,7 +231,7 @@ class Variants:
         0, peer CPU 0)" (a custom one does anyway: "cpus 2,3")."""
         parts = []
         for k in self.varying:
-            if h[k] is None:
+            if h.get(k) is None:
                 continue
             text = _setting_text(k, h[k])
             if cpus and k == "placement" and h["driver_cpu"] is not None \
@@ -315,6 +332,71 @@ def sweep_legend(ax, entries, title):
     """A sweep's legend (a line per transport:wait and placement, too many
     to sit on the data): outside, right of the panel."""
     outside_legend(ax, title=title, ncol=-(-entries // SWEEP_LEGEND_ROWS))
+
+
+# ---- one row of panels per transport family (families.py) ---------------
+
+REFERENCE_PREFIX = "best of "  # legend label of a family's reference line
+REFERENCE_COLOUR = "#8c8c8c"
+REFERENCE_MARKERS = dict(zip((f.key for f in families.FAMILIES), "s^Dvo"))
+FAMILY_LEGEND_ROWS = 22  # entries per column of a family row's legend
+
+
+def by_family(lines):
+    """[(Family, {(series, label): headlines})] of a chart's lines
+    (Variants.by_line), families in panel order."""
+    return [(family, dict(items)) for family, items in families.group(
+        lines.items(), transport=lambda kv: kv[0][0])]
+
+
+def family_references(panels, points, higher_is_better):
+    """{Family: (series, label)} of each family's best line
+    (families.best_line), points(headlines) -> {x: headline figure}."""
+    out = {}
+    for family, lines in panels:
+        best = families.best_line({k: points(g) for k, g in lines.items()},
+                                  higher_is_better)
+        if best is not None:
+            out[family] = best
+    return out
+
+
+def draw_reference(ax, family, label, x, y, linestyle="-"):
+    """A family's best line, thin and grey, in another family's panel:
+    "best of shared memory: shm_ring:spin" in the legend."""
+    ax.plot(x, y, color=REFERENCE_COLOUR, linewidth=1.0, alpha=0.9,
+            linestyle=linestyle, marker=REFERENCE_MARKERS[family.key],
+            markersize=3, zorder=1.5,
+            label=f"{REFERENCE_PREFIX}{family.title}: {label}")
+
+
+def family_grid(plt, nrows, ncols, entries, panel=(5.4, 3.8), **kwargs):
+    """A figure with a row of ncols panels per family, room right of each
+    row for a legend of up to `entries` entries (family_legend), and the
+    panels as a list of rows."""
+    columns = -(-max(entries, 1) // FAMILY_LEGEND_ROWS)
+    height = max(panel[1], 0.17 * min(entries, FAMILY_LEGEND_ROWS) + 0.9)
+    fig, grid = plt.subplots(nrows, ncols, squeeze=False, figsize=(
+        panel[0] * ncols + 0.9 + 2.9 * columns, height * nrows + 1.4),
+        **kwargs)
+    return fig, [list(row) for row in grid]
+
+
+def family_legend(ax, title, **kwargs):
+    """The legend of a family's row, right of its last panel."""
+    entries = len(kwargs["handles"]) if "handles" in kwargs else len(
+        ax.get_legend_handles_labels()[0])
+    outside_legend(ax, title=title,
+                   ncol=max(1, -(-entries // FAMILY_LEGEND_ROWS)), **kwargs)
+
+
+def family_key_text(several_families, over="message sizes"):
+    """What a family chart's caption says of its panels and grey lines."""
+    if not several_families:
+        return ""
+    return ("one row of panels per transport family (families.py), the same "
+            "axes in every row; thin grey lines: each other family's best "
+            f"transport (the best at the most {over})")
 
 
 def fmt_bytes(n):

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Ping-pong round-trip latency against message size: one p50 line per
-transport (and wait strategy), with a band (or whiskers) up to p99; in a
-placement sweep, one line per transport and placement, a line style per
-placement.
+"""Ping-pong round-trip latency against message size: one panel per
+transport family (families.py), one p50 line per transport (solid block,
+dashed spin) with a band (or whiskers) up to p99, and each other family's
+best transport as a thin grey line; in a placement sweep, one line per
+transport and placement, a line style per placement.
 
     /usr/bin/python3 plot/latency_vs_size.py results/<stamp>/results.json
 
@@ -35,51 +36,82 @@ def latency_lines(results, series=None):
                 results.select("pingpong", series)).items()}
 
 
+def _points(group):
+    """{size: p50 ns} of a line."""
+    return {h["message_bytes"]: h[HEADLINE.key] for h in group}
+
+
+def _y_ticks(ax):
+    """Labels at 1, 2 and 5 of each decade (rows share the axis; a family
+    row spanning less than a decade still gets labels), plain numbers."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    cc.plain_log_axis(ax.yaxis)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def make_figure(results, plt, series=None, p99="band"):
-    """The figure and its file stem; raises PlotError if there is no data."""
+    """The figure and its file stem; raises PlotError if there is no data.
+    One panel per transport family (families.py), the same axes in each;
+    in every panel each other family's best line, thin and grey."""
     heads = results.select("pingpong", series)
     if not heads:
         raise cc.no_data(results, "pingpong benchmarks",
                          "run ipcbench with --scenarios=pingpong")
-    styles = cc.series_styles(results.all_series())
-    colours = cc.series_colours(results.all_series())
+    styles = cc.series_styles(results.all_series(), by_family=True)
+    colours = cc.series_colours(results.all_series(), by_family=True)
     variants = cc.variants_of(results, "pingpong")
-    lines = variants.by_line(heads)
-    fig, ax = plt.subplots(figsize=(cc.sweep_width(9, variants, len(lines)),
-                                    5.6))
-    for (s, label), group in lines.items():
-        scale = UNITS[HEADLINE.unit].scale
-        # Batch means have no p99: the band closes on p50 there.
-        pts = sorted((h["message_bytes"], h[HEADLINE.key] * scale,
-                      (h[HEADLINE.tail] if h[HEADLINE.tail] is not None
-                       else h[HEADLINE.key]) * scale) for h in group)
-        if any(h.get("batch_means") for h in group):
-            label = f"{label} ({BATCH_MEANS} at some sizes)"
-        x, p50, p99v = (list(v) for v in zip(*pts))
-        st = variants.style(group[0], styles, colours)
-        ax.plot(x, p50, label=label, markersize=4, **st)
-        if p99 == "band":
-            ax.fill_between(x, p50, p99v, color=st["color"], alpha=0.12,
-                            linewidth=0)
-            ax.plot(x, p99v, color=st["color"], linewidth=0.7, alpha=0.6,
-                    linestyle=st["linestyle"])
-        elif p99 == "whiskers":
-            up = [b - a for a, b in zip(p50, p99v)]
-            ax.errorbar(x, p50, yerr=[[0] * len(up), up], fmt="none",
-                        ecolor=st["color"], capsize=3, alpha=0.7)
-    cc.size_axis(ax, results.sizes("pingpong"))
-    ax.set_yscale("log")
-    cc.plain_log_axis(ax.yaxis)
-    ax.set_ylabel(axis_label(HEADLINE, log=True, tail_as=None))
+    panels = cc.by_family(variants.by_line(heads))
+    best = cc.family_references(panels, _points, HEADLINE.higher_is_better)
+    entries = max(len(lines) for _, lines in panels) + len(best) - 1
+    fig, grid = cc.family_grid(plt, len(panels), 1, entries, panel=(8, 4.4),
+                               sharex=True, sharey=True)
+    scale = UNITS[HEADLINE.unit].scale
+    all_lines = {k: g for _, lines in panels for k, g in lines.items()}
+    for (family, lines), (ax,) in zip(panels, grid):
+        for (s, label), group in lines.items():
+            # Batch means have no p99: the band closes on p50 there.
+            pts = sorted((h["message_bytes"], h[HEADLINE.key] * scale,
+                          (h[HEADLINE.tail] if h[HEADLINE.tail] is not None
+                           else h[HEADLINE.key]) * scale) for h in group)
+            if any(h.get("batch_means") for h in group):
+                label = f"{label} ({BATCH_MEANS} at some sizes)"
+            x, p50, p99v = (list(v) for v in zip(*pts))
+            st = variants.style(group[0], styles, colours)
+            ax.plot(x, p50, label=label, markersize=4, **st)
+            if p99 == "band":  # fainter the more bands overlap
+                ax.fill_between(x, p50, p99v, color=st["color"],
+                                alpha=0.12 if len(lines) <= 6 else 0.05,
+                                linewidth=0)
+                ax.plot(x, p99v, color=st["color"], linewidth=0.7, alpha=0.6,
+                        linestyle=st["linestyle"])
+            elif p99 == "whiskers":
+                up = [b - a for a, b in zip(p50, p99v)]
+                ax.errorbar(x, p50, yerr=[[0] * len(up), up], fmt="none",
+                            ecolor=st["color"], capsize=3, alpha=0.7)
+        for other, key in best.items():
+            if other != family:
+                group = all_lines[key]
+                x, y = zip(*sorted(_points(group).items()))
+                cc.draw_reference(ax, other, key[1], x,
+                                  [v * scale for v in y], variants.style(
+                                      group[0], styles, colours)["linestyle"])
+        cc.size_axis(ax, results.sizes("pingpong"))
+        ax.set_yscale("log")
+        _y_ticks(ax)
+        ax.set_ylabel(axis_label(HEADLINE, log=True, tail_as=None))
+        ax.set_title(family.title, loc="left", fontsize=10,
+                     fontweight="bold")
+        title = (f"{variants.title()} (p50)" if variants.several
+                 else "transport:wait (p50)")
+        cc.family_legend(ax, title)
+    for (ax,) in grid[:-1]:
+        ax.set_xlabel("")
     shown = {"band": "line p50, shaded band up to p99",
              "whiskers": "line p50, whisker up to p99", "none": "p50"}[p99]
-    ax.set_title(f"Ping-pong round-trip latency vs message size ({shown})")
-    if variants.several:
-        cc.sweep_legend(ax, len(lines), f"{variants.title()} (p50)")
-    else:
-        ax.legend(title="transport:wait (p50)",
-                  ncol=2 if len(styles) > 6 else 1)
-    cc.caption(fig, results, variants.key_text())
+    fig.suptitle(f"Ping-pong round-trip latency vs message size ({shown})")
+    cc.caption(fig, results, "; ".join(t for t in (
+        variants.key_text(), cc.family_key_text(len(panels) > 1)) if t))
     return fig, STEM
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Latency under load (rate scenario): p50 and p99 latency from each
 message's intended send time against the offered rate, one colour per
-transport (and wait strategy), one panel per message size. Hollow markers:
+transport (and wait strategy), a row of panels per transport family
+(families.py) with each other family's best transport as a thin grey
+line, one column per message size. Hollow markers:
 the sender fell behind (missed slots, or under 95 % of the offered rate).
 
     /usr/bin/python3 plot/rate_latency.py results/<stamp>/results.json
@@ -16,6 +18,7 @@ partial output.
 import sys
 
 import chart_common as cc
+import families
 from headlines import HEADLINES, UNITS
 
 STEM = "rate_latency"
@@ -61,32 +64,44 @@ def _rate_axis(ax, rates):
     cc.plain_log_axis(ax.xaxis, si=True)
 
 
-def _legend(axes, colours, labels, several_placements, markers):
+def _key_handles():
+    """What the line styles and markers mean, for the first row's legend."""
+    from matplotlib.lines import Line2D
+    return [Line2D([], [], color="#444444", label="p50"),
+            Line2D([], [], color="#444444", linestyle="--", label="p99"),
+            Line2D([], [], color="#444444", marker="o", linestyle="",
+                   label="kept up with the offered rate"),
+            Line2D([], [], color="#444444", marker="o", linestyle="",
+                   markerfacecolor="white",
+                   label="fell behind (missed slots or < 95 % of offered)")]
+
+
+def _legend(ax, colours, labels, several_placements, markers, key):
+    """A family row's legend: its lines, the other families' reference
+    lines, and (first row) what solid, dashed and hollow mean."""
     from matplotlib.lines import Line2D
     handles = [Line2D([], [], color=colours[s], marker=markers[label],
                       label=label) for s, label in labels]
-    handles += [Line2D([], [], color="#444444", label="p50"),
-                Line2D([], [], color="#444444", linestyle="--", label="p99"),
-                Line2D([], [], color="#444444", marker="o", linestyle="",
-                       label="kept up with the offered rate"),
-                Line2D([], [], color="#444444", marker="o", linestyle="",
-                       markerfacecolor="white",
-                       label="fell behind (missed slots or < 95 % of "
-                       "offered)")]
+    handles += [h for h in ax.get_legend_handles_labels()[0]
+                if h.get_label().startswith(cc.REFERENCE_PREFIX)]
+    if key:
+        handles += _key_handles()
     title = "transport:wait" + (", placement" if several_placements else "")
-    top_row = [ax for ax in axes if ax.get_subplotspec().is_first_row()]
-    cc.outside_legend(top_row[-1], handles=handles, title=title)
+    cc.family_legend(ax, title, handles=handles)
 
 
 def make_figure(results, plt, series=None):
-    """The figure and its file stem; raises PlotError if there is no data."""
+    """The figure and its file stem; raises PlotError if there is no data.
+    A row of panels per transport family (families.py), a column per
+    message size, the same axes everywhere; in each panel each other
+    family's best line (p50), thin and grey."""
     points = rate_points(results, series)
     if not points:
         raise cc.no_data(results, "rate benchmarks",
                          "run ipcbench with --scenarios=rate "
                          "(and --rate=1K,10K,... for several offered rates)")
-    colours = cc.series_colours(results.all_series())
-    styles = cc.series_styles(results.all_series())
+    colours = cc.series_colours(results.all_series(), by_family=True)
+    styles = cc.series_styles(results.all_series(), by_family=True)
     labels = sorted({k for lines in points.values() for k in lines},
                     key=lambda k: k[1])
     placements = results.placements("rate")
@@ -98,32 +113,64 @@ def make_figure(results, plt, series=None):
         return styles[series_]["marker"]
     markers = {label: marker(s, label) for s, label in labels}
 
-    fig, axes = cc.small_multiples(plt, len(points), sharex=True, sharey=True)
+    rows = families.group(labels, transport=lambda k: k[0])
+    sizes = list(points)
+    best = {}  # {size: {Family: key}}
+    for size, lines in points.items():
+        best[size] = {}
+        for family, keys in rows:
+            key = families.best_line(
+                {k: {p["offered_per_s"]: p[HEADLINE.key] for p in lines[k]}
+                 for k in keys if k in lines}, HEADLINE.higher_is_better)
+            if key is not None:
+                best[size][family] = key
+    entries = max(len(keys) for _, keys in rows) + len(rows) - 1 + 4
+    fig, grid = cc.family_grid(plt, len(rows), len(sizes), entries,
+                               panel=(5.2, 4.2), sharex=True, sharey=True)
     rates = sorted({p["offered_per_s"] for lines in points.values()
                     for pts in lines.values() for p in pts})
-    for ax, (size, lines) in zip(axes, points.items()):
-        for (s, label), pts in lines.items():
-            x = [p["offered_per_s"] for p in pts]
-            for key, dash in ((HEADLINE.key, "-"), (HEADLINE.tail, "--")):
-                y = [p[key] * UNITS[HEADLINE.unit].scale for p in pts]
-                ax.plot(x, y, color=colours[s], linestyle=dash, linewidth=1.4)
-                for xi, yi, p in zip(x, y, pts):
-                    ax.plot([xi], [yi], linestyle="", marker=markers[label],
-                            markersize=6, color=colours[s],
-                            markerfacecolor="white" if p["behind"]
-                            else colours[s])
-        ax.set_yscale("log")
-        cc.plain_log_axis(ax.yaxis, minor=True)
-        _rate_axis(ax, rates)
-        ax.set_title(f"{cc.fmt_bytes(size)} messages")
-        ax.set_xlabel("offered rate (messages/s, log scale)")
-        ax.set_ylabel(f"{HEADLINE.quantity}\n"
-                      f"({UNITS[HEADLINE.unit].axis}, log scale)")
-    _legend(axes, colours, labels, several, markers)
+    scale = UNITS[HEADLINE.unit].scale
+    for r, ((family, keys), axes) in enumerate(zip(rows, grid)):
+        for ax, size in zip(axes, sizes):
+            lines = points[size]
+            for s, label in [k for k in keys if k in lines]:
+                pts = lines[(s, label)]
+                x = [p["offered_per_s"] for p in pts]
+                for key, dash in ((HEADLINE.key, "-"),
+                                  (HEADLINE.tail, "--")):
+                    y = [p[key] * scale for p in pts]
+                    ax.plot(x, y, color=colours[s], linestyle=dash,
+                            linewidth=1.4)
+                    for xi, yi, p in zip(x, y, pts):
+                        ax.plot([xi], [yi], linestyle="",
+                                marker=markers[label], markersize=6,
+                                color=colours[s],
+                                markerfacecolor="white" if p["behind"]
+                                else colours[s])
+            for other, (s, label) in best[size].items():
+                if other != family:
+                    pts = lines[(s, label)]
+                    cc.draw_reference(
+                        ax, other, label, [p["offered_per_s"] for p in pts],
+                        [p[HEADLINE.key] * scale for p in pts])
+            ax.set_yscale("log")
+            cc.plain_log_axis(ax.yaxis, minor=True)
+            _rate_axis(ax, rates)
+            ax.set_title(f"{family.title} · {cc.fmt_bytes(size)} "
+                         "messages", fontsize=10)
+            ax.set_xlabel("offered rate (messages/s, log scale)"
+                          if r == len(rows) - 1 else "")
+            ax.set_ylabel(f"{HEADLINE.quantity}\n"
+                          f"({UNITS[HEADLINE.unit].axis}, log scale)"
+                          if ax is axes[0] else "")
+        _legend(axes[-1], colours, [k for k in labels if k in keys],
+                several, markers, r == 0)
     fig.suptitle("Latency under load: p50 (solid) and p99 (dashed) against "
                  "offered rate")
-    cc.caption(fig, results, "latency = arrival at the receiver minus the "
-               "scheduled send time; " + BEHIND_TEXT)
+    cc.caption(fig, results, "; ".join(t for t in (
+        "latency = arrival at the receiver minus the scheduled send time; "
+        + BEHIND_TEXT, cc.family_key_text(len(rows) > 1, "offered rates"))
+        if t))
     return fig, STEM
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Writes every chart of a run (PNG + SVG) and a self-contained report.html:
-environment, warnings, failures and skipped transports, the charts, and a
-sortable table of every benchmark. Prints the report's path.
+"""Writes every chart of a run (PNG + SVG) and report.html beside them: the
+best transport per family and message size, a table of contents, warnings,
+failures and skipped transports, environment, the charts (the PNG files,
+linked, not inlined), and a sortable table of every benchmark. Prints the
+report's path.
 
     /usr/bin/python3 plot/report.py results/<stamp>/results.json --out-dir DIR
 
@@ -19,6 +21,7 @@ import sys
 
 import chart_common as cc
 import fanin_throughput
+import heatmap
 import latency_cdf
 import latency_vs_size
 import placement_compare
@@ -26,6 +29,7 @@ import ranked_bar
 import rate_latency
 import report_html
 import throughput_vs_size
+from headlines import HEADLINES
 from ipcbench_results import PlotError, load
 
 CDF_SIZES = (64, 4096, 65536, 1048576)
@@ -34,8 +38,12 @@ CDF_SIZES = (64, 4096, 65536, 1048576)
 def chart_plan(results):
     """(title, module, keyword arguments) of every chart the report shows."""
     ping, stream = results.sizes("pingpong"), results.sizes("stream")
-    plan = [("Ping-pong latency vs message size", latency_vs_size, {}),
-            ("Stream throughput vs message size", throughput_vs_size, {})]
+    # Heatmaps first: which transport at each size, per scenario with data.
+    plan = [(f"{HEADLINES[s].title}: which transport at each size",
+             heatmap, {"scenario": s}) for s in heatmap.SCENARIOS
+            if results.select(s)]
+    plan += [("Ping-pong latency vs message size", latency_vs_size, {}),
+             ("Stream throughput vs message size", throughput_vs_size, {})]
     if ping:
         size = 64 if 64 in ping else ping[0]
         plan.append((f"Ranking: ping-pong latency at {cc.fmt_bytes(size)}",

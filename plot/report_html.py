@@ -1,12 +1,17 @@
-"""The HTML of report.html: one self-contained page (inline CSS and a few
-lines of JavaScript to sort the table; charts as base64 PNG), built from a
-Results object and charts rendered in memory. Every string from the results
+"""The HTML of report.html: one page (inline CSS and a few lines of
+JavaScript to sort the table) that shows the charts from the PNG files
+written beside it (linked by file name, not inlined, so that the page of a
+full run stays small), built from a Results object and charts rendered in
+memory. It opens with the answer: the best transport per family and message
+size (summary), then a table of contents. Every string from the results
 file is escaped."""
 
-import base64
 import html
 import json
+import urllib.parse
 
+import chart_common as cc
+import families
 from chart_common import fmt_bytes, fmt_ns, fmt_rate
 from headlines import HEADLINES, METRICS, best_first
 from ipcbench_results import BATCH_MEANS
@@ -39,6 +44,9 @@ figcaption { color: #555; font-size: 13px; }
 code { font-size: 12px; word-break: break-all; }
 table.sortable td:last-child { min-width: 12em; }
 div.wide { overflow-x: auto; }
+table.summary td { min-width: 9em; } table.summary td.best { background: #e8f5e9; }
+table.summary th { background: #f0f0f0; }
+nav ul { margin: .2em 0; } nav li { margin: .1em 0; }
 """
 
 SORT_JS = """
@@ -351,9 +359,125 @@ def sections(results, charts):
     out = []
     for c in charts:
         heading, about = SECTIONS[c["module"]]
-        out.append(f'<h2>{e(heading)}</h2><p>{e(about(results))}</p>'
-                   f'{figures([c])}')
+        out.append(f'<section id="section-{e(c["module"])}"><h2>{e(heading)}'
+                   f'</h2><p>{e(about(results))}</p>{figures([c])}</section>')
     return "".join(out)
+
+
+# Scenarios whose figures the summary names at each message size (rate and
+# fan-in vary offered rate and producers too: their own sections).
+SUMMARY_SCENARIOS = ("pingpong", "oneway", "stream")
+
+
+def best_per_family(results, scenario):
+    """([Family, ...], [(size, {Family: headline}, best headline)]): the
+    families among the scenario's successful benchmarks, and at each message
+    size each family's best benchmark and the best of all, by the scenario's
+    headline figure (headlines.py)."""
+    kind = HEADLINES[scenario]
+    heads = results.select(scenario)
+    present = [f for f, _ in families.group(
+        heads, transport=lambda h: h["transport"])]
+    rows = []
+    for size in results.sizes(scenario):
+        at = [h for h in heads if h["message_bytes"] == size]
+        best = {f: best_first(kind, group)[0] for f, group in families.group(
+            at, transport=lambda h: h["transport"])}
+        rows.append((size, best, best_first(kind, at)[0]))
+    return present, rows
+
+
+def summary_figures(scenario, h):
+    """A summary cell's figures: "p50 1.2 µs · p99 3.4 µs" for latency,
+    "1.23 GB/s · 150 k msgs/s" for stream."""
+    kind = HEADLINES[scenario]
+    if kind.unit == "ns":
+        text = f"{METRICS[kind.key]} {fmt_ns(h[kind.key])}"
+        if h[kind.tail] is not None:
+            text += f" \u00b7 {METRICS[kind.tail]} {fmt_ns(h[kind.tail])}"
+        elif h.get("batch_means"):
+            text += " (mean of batches: no p99)"
+        return text
+    import heatmap
+    text = heatmap.cell_text(h[kind.key], kind.unit)
+    if kind.unit == "B/s" and h["msgs_per_s"] is not None:
+        text += f" \u00b7 {fmt_rate(h['msgs_per_s'])} msgs/s"
+    return text
+
+
+def answer(results):
+    """The report's opening: per scenario, a table of the best transport of
+    each family at each message size, with its figures; "" when the run
+    has none of SUMMARY_SCENARIOS."""
+    parts = []
+    for scenario in SUMMARY_SCENARIOS:
+        present, rows = best_per_family(results, scenario)
+        if not rows:
+            continue
+        kind = HEADLINES[scenario]
+        variants = cc.variants_of(results, scenario)
+        head = "<tr><th>size</th>" + "".join(
+            f"<th>{e(f.title)}</th>" for f in present) + "</tr>"
+        body = []
+        for size, best, overall in rows:
+            cells = [f'<td class="n">{e(fmt_bytes(size))}</td>']
+            for f in present:
+                h = best.get(f)
+                if h is None:
+                    cells.append("<td>\u2014</td>")
+                    continue
+                cls = ' class="best"' if h is overall else ""
+                cells.append(f"<td{cls}><b>{e(variants.label(h))}</b><br>"
+                             f"{e(summary_figures(scenario, h))}</td>")
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        better = "higher" if kind.higher_is_better else "lower"
+        parts.append(
+            f"<h3>{e(kind.title)}</h3><p class=\"sub\">Best by "
+            f"{e(METRICS[kind.key])}, {better} is better; green: the best of "
+            "every family at that size.</p>"
+            f'<div class="wide"><table class="summary"><thead>{head}</thead>'
+            f'{"".join(body)}</table></div>')
+    if not parts:
+        return ""
+    return ('<section id="summary"><h2>Which transport at my message size?'
+            "</h2><p>The best transport of each family at each message "
+            "size, by each scenario's headline figure. Families group "
+            "transports by name (plot/families.py): byte pipes (pipe, fifo, "
+            "unix_stream, tcp), message sockets and queues (unix_dgram, "
+            "unix_seqpacket, udp, the message queues), shared memory "
+            "(shm_*, mmap_file, bipc_shm, inproc, eventfd, signal), "
+            "middleware (zmq_*, gRPC, Redis, NATS, iceoryx), and other. The "
+            "heatmaps under Charts show every transport at every size.</p>"
+            + "".join(parts) + "</section>")
+
+
+def contents(charts, has_summary):
+    """The table of contents: links to the summary, the boxes, the
+    environment, each chart and section, and the table."""
+    def item(anchor, text, inner=""):
+        link = f'<a href="#{e(anchor)}">{e(text)}</a>' if anchor else e(text)
+        return f"<li>{link}{inner}</li>"
+    plain = [c for c in charts if c.get("module") not in SECTIONS]
+    own = [c for c in charts if c.get("module") in SECTIONS]
+    chart_items = "".join(
+        item(c.get("stem"), c["title"] + (" (not drawn)" if "missing" in c
+                                          else "")) for c in plain)
+    items = [item("summary", "Which transport at my message size?")
+             ] if has_summary else []
+    items += [item("problems", "Warnings, failures and skipped"),
+              item("environment", "Environment"),
+              item("charts", "Charts", f"<ul>{chart_items}</ul>"
+                   if chart_items else "")]
+    items += [item(f"section-{c['module']}", SECTIONS[c["module"]][0])
+              for c in own]
+    items.append(item("every", "Every benchmark"))
+    return f'<nav id="contents"><h2>Contents</h2><ul>{"".join(items)}</ul></nav>'
+
+
+def chart_file(stem, ext):
+    """A chart's file name as a relative URL (the file is beside the
+    report)."""
+    return urllib.parse.quote(f"{stem}.{ext}")
 
 
 def figures(charts):
@@ -363,12 +487,13 @@ def figures(charts):
             out.append(f"<figure><figcaption><b>{e(c['title'])}</b>: not drawn"
                        f" ({e(c['missing'])})</figcaption></figure>")
             continue
-        data = base64.b64encode(c["png"]).decode("ascii")
+        png, svg = chart_file(c["stem"], "png"), chart_file(c["stem"], "svg")
         out.append(
-            f'<figure id="{e(c["stem"])}"><img alt="{e(c["title"])}" '
-            f'src="data:image/png;base64,{data}"><figcaption><b>'
-            f'{e(c["title"])}</b> \u2014 also as {e(c["stem"])}.png and '
-            f'{e(c["stem"])}.svg beside this report</figcaption></figure>')
+            f'<figure id="{e(c["stem"])}"><a href="{e(svg)}"><img alt="'
+            f'{e(c["title"])}" src="{e(png)}" loading="lazy"></a><figcaption>'
+            f'<b>{e(c["title"])}</b> \u2014 {e(c["stem"])}.png, and '
+            f'{e(c["stem"])}.svg (click the chart), beside this report'
+            '</figcaption></figure>')
     return "".join(out)
 
 
@@ -395,6 +520,7 @@ def page(results, charts):
     summary += " Nothing is recomputed here."
     plain = [c for c in charts if c.get("module") not in SECTIONS]
     own = [c for c in charts if c.get("module") in SECTIONS]
+    opening = answer(results)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -402,17 +528,19 @@ def page(results, charts):
 <h1>{e(title)}</h1>
 <p class="sub">{e(results.machine_caption())}</p>
 <p>{e(summary)}</p>
-{problems(results)}
-<h2>Environment</h2>{environment(results)}
-<h2>Charts</h2>{figures(plain)}
+{opening}
+{contents(charts, bool(opening))}
+<section id="problems">{problems(results)}</section>
+<section id="environment"><h2>Environment</h2>{environment(results)}</section>
+<section id="charts"><h2>Charts</h2>{figures(plain)}</section>
 {sections(results, own)}
-<h2>Every benchmark</h2>
+<section id="every"><h2>Every benchmark</h2>
 <p class="sub">Ranked by each scenario's headline figure among benchmarks
 of the same scenario, size and settings (offered rate, producers,
 placement, pairs). Headline: {e(ranking_text())}. Click a column to sort.
 Latencies p50 to p99.9 are round trips, except for rate (from the
 intended send time) and fan-in (send to receive).</p>
-{table(results)}
+{table(results)}</section>
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>
 <script>{SORT_JS}</script>

@@ -17,6 +17,7 @@ SCRIPTS = {
     "rate_latency.py": lambda res, out: [res, "--out-dir", out],
     "placement_compare.py": lambda res, out: [res, "--out-dir", out],
     "fanin_throughput.py": lambda res, out: [res, "--out-dir", out],
+    "heatmap.py": lambda res, out: [res, "--out-dir", out],
     "report.py": lambda res, out: [res, "--out-dir", out],
     "compare.py:A": lambda res, out: [res, fixture("small.json"),
                                       "--out-dir", out],
@@ -97,7 +98,7 @@ def test_matplotlib_missing(tmp_path, script):
 @pytest.mark.parametrize("script", ["latency_vs_size.py", "latency_cdf.py",
                                     "throughput_vs_size.py", "ranked_bar.py",
                                     "rate_latency.py", "placement_compare.py",
-                                    "fanin_throughput.py"])
+                                    "fanin_throughput.py", "heatmap.py"])
 def test_run_with_nothing_to_draw(tmp_path, script):
     out = str(tmp_path / "out")
     done = run_script(script, fixture("with_failures.json"), "--out-dir", out)

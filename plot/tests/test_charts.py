@@ -56,6 +56,24 @@ def test_chart_writes_png_and_svg(tmp_path, capsys, module, extra, stem,
                        str(tmp_path / f"{stem}.svg")]
 
 
+@pytest.mark.parametrize("scenario", ["pingpong", "stream"])
+@pytest.mark.parametrize("results, words", [
+    ("small.json", ["pipe:block", "tcp:block", "byte pipes"]),
+    ("placement.json", ["pipe:block, same", "shm_ring:block, cross",
+                        "shared memory", "placements same, cross"])])
+def test_heatmap_writes_png_and_svg(tmp_path, capsys, scenario, results,
+                                    words):
+    import heatmap
+    assert heatmap.main([fixture(results), "--out-dir", str(tmp_path),
+                         "--scenario", scenario]) == 0
+    svg = check_chart(tmp_path, f"heatmap_{scenario}")
+    for w in words + ["AMD EPYC", "relative to the best"]:
+        assert w in svg
+    assert capsys.readouterr().out.split() == [
+        str(tmp_path / f"heatmap_{scenario}.png"),
+        str(tmp_path / f"heatmap_{scenario}.svg")]
+
+
 def test_transport_filter_and_name(tmp_path):
     from latency_vs_size import main
     main([fixture("small.json"), "--out-dir", str(tmp_path),
@@ -74,7 +92,7 @@ def test_default_out_dir_is_beside_the_results(tmp_path):
 
 @pytest.mark.parametrize("script", ["latency_vs_size.py",
                                     "throughput_vs_size.py", "latency_cdf.py",
-                                    "ranked_bar.py"])
+                                    "ranked_bar.py", "heatmap.py"])
 def test_script_runs_standalone(tmp_path, script):
     assert "usage:" in run_script(script, "--help").stdout
     done = run_script(script, fixture("small.json"), "--out-dir", tmp_path)
@@ -120,14 +138,20 @@ def test_line_charts_of_a_sweep_never_join_placements(module):
     r = ir.load(PLACEMENT)
     plt = cc.import_pyplot()
     fig, _ = importlib.import_module(module).make_figure(r, plt)
-    ax = fig.axes[0]
-    lines = labelled_lines(ax)
-    legend = ax.get_legend()
     fig.canvas.draw()
-    # the legend, right of the chart (off the data), lists every line
-    assert legend.get_window_extent().x0 > ax.get_window_extent().x1
-    assert [t.get_text() for t in legend.get_texts()] == SWEEP_LABELS
+    lines, texts = {}, []
+    for ax in fig.axes:  # a row of panels per family (pipe; shm_ring)
+        lines.update({label: line for label, line in labelled_lines(
+            ax).items() if not label.startswith(cc.REFERENCE_PREFIX)})
+        legend = ax.get_legend()
+        if legend:
+            # each row's legend, right of its panels (off the data), lists
+            # every line of the row (and the other families' best)
+            assert legend.get_window_extent().x0 > ax.get_window_extent().x1
+            texts += [t.get_text() for t in legend.get_texts()
+                      if not t.get_text().startswith(cc.REFERENCE_PREFIX)]
     plt.close(fig)
+    assert texts == SWEEP_LABELS
     assert sorted(lines) == sorted(SWEEP_LABELS)
     for line in lines.values():
         x = list(line.get_xdata())
@@ -288,3 +312,20 @@ def test_offered_rates_and_producer_counts_are_never_one_line():
         f"{s}, {n}" for s in ("posix_mq:block", "unix_dgram:block")
         for n in ("1 producer", "2 producers", "4 producers")]
     assert variants.title() == "transport:wait, producers"
+
+
+def test_pair_counts_are_never_one_line():
+    """--pairs 1 and 2 at one size: two lines, each labelled with its
+    count (they were one line with two points per size)."""
+    r = ir.load(fixture("pairs_a.json"))
+    lines = latency_vs_size.latency_lines(r)
+    assert list(lines) == [("pipe:block", "pipe:block, 1 pair"),
+                           ("pipe:block", "pipe:block, 2 pairs")]
+    heads = {(h["pairs"], h["message_bytes"]): h
+             for h in r.select("pingpong")}
+    for (_, label), points in lines.items():
+        pairs = int(label.split(", ")[1].split()[0])
+        assert points == [(size, heads[(pairs, size)]["p50_ns"],
+                           heads[(pairs, size)]["p99_ns"])
+                          for size in (64, 4096)]
+    assert "pairs" in cc.variants_of(r, "stream").title()

@@ -24,6 +24,7 @@ ENTRY_POINTS = {
     "rate_latency.py": [fixture("rate.json")],
     "placement_compare.py": [fixture("placement.json")],
     "fanin_throughput.py": [fixture("fanin.json")],
+    "heatmap.py": [fixture("small.json")],
     "report.py": [fixture("small.json")],
     "compare.py": [fixture("rep5_a.json"), fixture("rep5_a.json")],
 }
