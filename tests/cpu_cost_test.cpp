@@ -48,15 +48,19 @@ struct Worker {
     }
   }};
   Worker() {
-    while (tid == 0) std::this_thread::yield();
+    while (tid == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   ~Worker() {
     stop = true;
     thread.join();
   }
+  // Waits asleep, so the caller's own CPU time stays near zero however long
+  // the worker takes on a busy machine.
   void run(std::int64_t ns) {
     work = ns;
-    while (work != 0) std::this_thread::yield();
+    while (work != 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 };
 
