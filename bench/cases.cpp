@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/calibration.hpp"
 #include "bench/case_memo.hpp"
 #include "bench/peer_run.hpp"
 #include "bench/plan.hpp"
@@ -236,6 +237,28 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
   state.SetLabel(cs.placement.describe());
 }
 
+// rate: the offered rate of a percentage, from the case's measured stream
+// capacity (into the job and the record), and how the offered rate
+// relates to that capacity (the record's rate.relative). Throws when a
+// percentage has no capacity to be a percentage of.
+ordered_json settle_rate(const Case& cs, const RunSettings& settings, Job& job,
+                         ordered_json& rec) {
+  const StreamCapacity c = stream_capacity(cs, settings);
+  const double percent = cs.variant.rate_percent;
+  if (percent > 0) {
+    if (!c.error.empty()) throw std::runtime_error(c.error);
+    job.rate_per_s = offered_rate(percent, c.msgs_per_s);
+    if (job.rate_per_s < 1)
+      throw std::runtime_error("rate: " + cs.variant.suffix.substr(1) +
+                               " of the measured stream capacity (" +
+                               std::to_string(c.msgs_per_s) +
+                               " msgs/s) is below 1 message per second; "
+                               "offer a larger percentage");
+    rec["offered_rate_per_s"] = job.rate_per_s;
+  }
+  return relative_json(percent, job.rate_per_s, c);
+}
+
 void run_case_body(benchmark::State& state, const Case& cs,
                    const RunSettings& settings, RecordStore& store,
                    ordered_json rec) {
@@ -245,7 +268,18 @@ void run_case_body(benchmark::State& state, const Case& cs,
     state.SkipWithError(("skipped: " + *skip).c_str());
     return;
   }
-  const Job job = case_job(cs, settings.options, state.max_iterations);
+  Job job = case_job(cs, settings.options, state.max_iterations);
+  ordered_json relative;
+  if (cs.variant.rate_percent > 0 || cs.variant.rate_per_s > 0) {
+    try {
+      relative = settle_rate(cs, settings, job, rec);
+    } catch (const std::exception& e) {
+      rec["error"] = e.what();
+      state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
+      state.SkipWithError(e.what());
+      return;
+    }
+  }
   rec["iterations"] = job.iterations;
   rec["warmup_messages"] = job.warmup;
   const Assignment cpus = assign_cpus(cs, settings.options);
@@ -255,6 +289,7 @@ void run_case_body(benchmark::State& state, const Case& cs,
   try {
     throw_first_error(runs);
     report_runs(state, cs, job, runs, rec);
+    if (!relative.is_null()) rec["rate"]["relative"] = relative;
     state.counters[kRecordCounter] = static_cast<double>(store.add(rec));
   } catch (const std::exception& e) {
     rec["error"] = e.what();

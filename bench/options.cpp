@@ -450,7 +450,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--wait", true, "--wait=block,spin"},
     {"--cpus", true, "--cpus=0,1"},
     {"--placement", true, "--placement=cross,same"},
-    {"--rate", true, "--rate=10K,100K"},
+    {"--rate", true, "--rate=10%,50%,90%"},
     {"--producers", true, "--producers=1,2,4"},
     {"--capacity", true, "--capacity=default,equal"},
     {"--timeout", false, kTimeoutForm},
@@ -553,20 +553,57 @@ std::vector<std::size_t> parse_sizes(const std::string& text) {
   return sizes;
 }
 
-std::vector<double> parse_rates(const std::string& text) {
-  std::vector<double> rates;
+namespace {
+
+constexpr char kRateForm[] =
+    "give percentages of each transport's measured stream capacity, above 0 "
+    "and at most 100, such as --rate=10%,50%,90%, or messages per second "
+    "from 1 to 100M, such as --rate=10K,100K (K = 1000)";
+
+// "50%", "12.5%": the percentage, or nullopt when `item` is not one.
+std::optional<double> percent_of(const std::string& item) {
+  const std::string digits = item.substr(0, item.size() - 1);
+  if (digits.empty() || digits.front() == '.' || digits.back() == '.' ||
+      std::count(digits.begin(), digits.end(), '.') > 1 ||
+      !std::all_of(digits.begin(), digits.end(),
+                   [](char c) { return std::isdigit(c) || c == '.'; }))
+    return std::nullopt;
+  return std::strtod(digits.c_str(), nullptr);
+}
+
+}  // namespace
+
+RateList parse_rates(const std::string& text) {
+  RateList rates;
   for (const auto& item : split(text, "--rate")) {
+    if (item.back() == '%') {
+      const auto p = percent_of(item);
+      if (!p || !(*p > 0))
+        throw UsageError("--rate: '" + item + "' is not accepted; " +
+                         kRateForm);
+      if (*p > 100)
+        throw UsageError("--rate: '" + item +
+                         "' is above 100% of the measured capacity; for a "
+                         "load beyond it give messages per second, such as "
+                         "--rate=2M");
+      rates.percents.push_back(*p);
+      continue;
+    }
     const auto scanned = scaled_number(item, 1000);
     const double v = scanned ? static_cast<double>(*scanned) : -1;
     if (!(v >= 1 && v <= 1e8))
-      throw UsageError("--rate: '" + item +
-                       "' is not accepted; give messages per second from 1 "
-                       "to 100M, such as 1000, 10K or 1M (K = 1000)");
-    rates.push_back(v);
+      throw UsageError("--rate: '" + item + "' is not accepted; " + kRateForm);
+    rates.per_s.push_back(v);
   }
-  std::sort(rates.begin(), rates.end());
-  if (std::adjacent_find(rates.begin(), rates.end()) != rates.end())
-    throw UsageError("--rate: '" + text + "' names a rate twice");
+  if (!rates.percents.empty() && !rates.per_s.empty())
+    throw UsageError("--rate: '" + text +
+                     "' mixes percentages and messages per second; give one "
+                     "kind, such as --rate=10%,50%,90% or --rate=10K,100K");
+  for (auto* list : {&rates.per_s, &rates.percents}) {
+    std::sort(list->begin(), list->end());
+    if (std::adjacent_find(list->begin(), list->end()) != list->end())
+      throw UsageError("--rate: '" + text + "' names a rate twice");
+  }
   return rates;
 }
 
@@ -624,7 +661,8 @@ std::string capacity_mode_text(std::size_t capacity_bytes) {
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
   std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
-  std::string scenarios_arg, waits_arg, rates_arg = "10K,100K", placement_arg;
+  std::string scenarios_arg, waits_arg, rates_arg = "10%,50%,90%",
+                                        placement_arg;
   std::string producers_arg = "1,2,4";
   GbChecks gb;
   check_gb_environment(gb, true);
@@ -787,7 +825,9 @@ Options parse_options(const std::vector<std::string>& args) {
       break;
     }
   }
-  o.rates = parse_rates(rates_arg);
+  const RateList rates = parse_rates(rates_arg);
+  o.rates = rates.per_s;
+  o.rate_percents = rates.percents;
   o.producers = parse_producers(producers_arg);
   if (!o.fault.empty()) {
     const auto colon = o.fault.find(':');
@@ -830,8 +870,11 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        (default 64,256,1K,4K,16K,64K,256K,1M)
   --scenarios=a,b      )" +
          join(scenario_names()) + R"( (default: all)
-  --rate=LIST          offered rates for the rate scenario, messages per
-                       second (default 10K,100K; here K = 1000)
+  --rate=LIST          offered loads for the rate scenario: percentages of
+                       each case's stream capacity, measured first by a
+                       short stream run, from above 0 to 100 (default
+                       10%,50%,90%), or messages per second (10K,100K;
+                       here K = 1000); one kind per list
   --producers=LIST     fanin: producer processes sending to one consumer,
                        swept, 1 to 64 each (default 1,2,4)
   --verify             sequence number + checksum in every message, checked

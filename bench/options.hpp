@@ -33,10 +33,13 @@ struct Options {
   std::string cpus;                // the --cpus spec as given
   harness::Placement placement;    // the first of `placements` that can run
   std::vector<harness::Placement> placements;  // --placement sweep
-  bool verify = false;         // integrity framing on every message
-  int pairs = 1;               // --pairs: concurrent independent pairs
-  bool baselines = true;       // baseline/memcpy/<size> benchmarks
-  std::vector<double> rates;   // rate scenario: offered msgs/s
+  bool verify = false;        // integrity framing on every message
+  int pairs = 1;              // --pairs: concurrent independent pairs
+  bool baselines = true;      // baseline/memcpy/<size> benchmarks
+  std::vector<double> rates;  // rate scenario: offered msgs/s
+  // rate scenario: offered percentages of each case's measured stream
+  // capacity (--rate=10%,50%); empty when `rates` is given, and vice versa.
+  std::vector<double> rate_percents;
   std::vector<int> producers;  // fanin scenario: producer counts to sweep
   // --capacity sweep: bytes in flight per direction; 0: `default` (each
   // transport as the OS, library or ipcbench ships it).
@@ -60,8 +63,14 @@ std::size_t parse_size(const std::string& text, const std::string& flag);
 // "64,4K" and doubling ranges "64..1M"; sorted, duplicates refused.
 std::vector<std::size_t> parse_sizes(const std::string& text);
 
-// "10K,100K,1M" messages per second; sorted, duplicates refused.
-std::vector<double> parse_rates(const std::string& text);
+// --rate: messages per second ("10K,100K,1M") or percentages of the
+// measured stream capacity ("10%,50%,90%", each above 0 and at most 100),
+// one kind per list; each sorted, duplicates refused.
+struct RateList {
+  std::vector<double> per_s;
+  std::vector<double> percents;
+};
+RateList parse_rates(const std::string& text);
 
 // "1,2,4" producer counts for fanin, each 1..64; sorted, duplicates refused.
 std::vector<int> parse_producers(const std::string& text);

@@ -43,14 +43,18 @@ void plan_transport(const Options& opt, const Scenario& s,
     for (const Variant& var : variants) {
       for (const auto& place : opt.placements) {
         for (std::size_t capacity : opt.capacities) {
-          std::string name =
-              case_name(s.name(), info.name, transports::to_string(wait),
-                        show_wait, bytes);
-          name += var.suffix;
-          if (sweep) name += '/', name += place.name();
-          if (capacity_sweep) name += capacity_suffix(capacity);
-          name += pairs;
-          out.push_back({name, &s, &info, wait, bytes, var, place, capacity});
+          auto named = [&](const std::string& scenario,
+                           const std::string& suffix) {
+            std::string name =
+                case_name(scenario, info.name, transports::to_string(wait),
+                          show_wait, bytes);
+            name += suffix;
+            if (sweep) name += '/', name += place.name();
+            if (capacity_sweep) name += capacity_suffix(capacity);
+            return name + pairs;
+          };
+          out.push_back({named(s.name(), var.suffix), &s, &info, wait, bytes,
+                         var, place, capacity, named("stream", "")});
         }
       }
     }

@@ -25,6 +25,9 @@ struct Case {
   Variant variant;
   harness::Placement placement;
   std::size_t capacity_bytes = 0;  // --capacity: 0 default, else the budget
+  // The stream benchmark of the same transport, wait, size, placement and
+  // capacity ("stream/pipe/64"): what a rate case is calibrated by.
+  std::string stream_name;
 };
 
 // The benchmark name's suffix for a capacity mode in a --capacity sweep:

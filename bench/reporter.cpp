@@ -80,7 +80,8 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
     nlohmann::ordered_json entry = {{"name", name},
                                     {"repetition_index", run.repetition_index}};
     if (rec) {
-      if (auto w = capacity_warning(*rec); w && noted_.insert(*w).second) {
+      for (auto w : {capacity_warning(*rec), rate_warning(*rec)}) {
+        if (!w || !noted_.insert(*w).second) continue;
         block_["warnings"].push_back(*w);
         std::cerr << "ipcbench: warning: " << *w << "\n";
       }

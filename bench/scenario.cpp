@@ -1,5 +1,6 @@
 #include "bench/scenario.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "bench/report.hpp"
@@ -16,6 +17,12 @@ std::string name_suffix(long long count, const char* unit) {
   s += std::to_string(count);
   s += unit;
   return s;
+}
+
+std::string percent_suffix(double percent) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "/%gpct", percent);
+  return buf;
 }
 
 std::string Scenario::size_problem(std::size_t, bool) const { return ""; }

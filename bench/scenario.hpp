@@ -39,10 +39,15 @@ struct Variant {
   int producers = 0;      // into Job::producers
   // Top-level keys of the results record that tell this variant apart.
   nlohmann::ordered_json record = nlohmann::ordered_json::object();
+  // rate: a percentage of the case's measured stream capacity instead
+  // (bench/calibration.hpp), which sets Job::rate_per_s; 0: none.
+  double rate_percent = 0;
 };
 
 // "/<count><unit>", such as "/4_producers": a variant's name suffix.
 std::string name_suffix(long long count, const char* unit);
+// "/50pct", "/12.5pct": a percentage's name suffix.
+std::string percent_suffix(double percent);
 
 // What one run of a case produced.
 struct Outcome {

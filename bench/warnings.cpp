@@ -1,6 +1,7 @@
 #include "bench/warnings.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 
 #include "bench/scenarios/registry.hpp"
@@ -145,6 +146,24 @@ std::optional<std::string> capacity_warning(const nlohmann::ordered_json& rec) {
       !raise.empty())
     w += "; to give it the budget: " + raise;
   return w;
+}
+
+std::optional<std::string> rate_warning(const nlohmann::ordered_json& rec) {
+  if (!rec.contains("rate") || !rec["rate"].is_object()) return std::nullopt;
+  const auto& r = rec["rate"];
+  if (!r.contains("relative") || !r["relative"].is_object() ||
+      !r["relative"].value("above_capacity", false))
+    return std::nullopt;
+  const auto& rel = r["relative"];
+  char figures[160];
+  std::snprintf(figures, sizeof figures,
+                "offered %.0f msgs/s, %.0f%% of the %.0f msgs/s its "
+                "calibration stream run carried",
+                r.value("offered_per_s", 0.0), rel.value("percent", 0.0),
+                rel.value("stream_msgs_per_s", 0.0));
+  return rec.value("name", std::string("rate")) + ": " + figures +
+         "; its latency measures a growing backlog. To load it within its "
+         "capacity, give percentages such as --rate=10%,50%,90%";
 }
 
 }  // namespace ipcb::bench

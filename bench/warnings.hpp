@@ -40,4 +40,10 @@ std::vector<std::string> run_warnings(const Options& opt,
 // scenarios and placements of them.
 std::optional<std::string> capacity_warning(const nlohmann::ordered_json& rec);
 
+// After a rate benchmark offered an absolute rate above what its case's
+// calibration stream run carried (the record's rate.relative.above_capacity):
+// the warning naming the benchmark, the offered rate and the capacity;
+// nullopt otherwise. Warned, never refused: the user asked for that load.
+std::optional<std::string> rate_warning(const nlohmann::ordered_json& rec);
+
 }  // namespace ipcb::bench

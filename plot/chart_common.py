@@ -151,8 +151,13 @@ def by_line(heads, several=None):
 
 # Settings that can tell apart benchmarks of one scenario, transport:wait and
 # size (headline keys), and what each looks like in a label.
-SETTINGS = ("placement", "offered_per_s", "producers", "capacity", "pairs")
+# A percentage run (--rate=50%) is told apart by its percentage: its
+# offered_per_s differs from transport to transport (a share of each one's
+# own stream figure).
+SETTINGS = ("placement", "offered_percent", "offered_per_s", "producers",
+            "capacity", "pairs")
 SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
+                 "offered_percent": "offered load",
                  "producers": "producers", "capacity": "capacity",
                  "pairs": "pairs"}
 # A line style and a bar hatch per variant (first one plain). No ":" among
@@ -169,6 +174,8 @@ HATCH_NAMES = ("plain", "hatched ///", "dotted", "crossed", "hatched \\\\\\",
 def _setting_text(key, value):
     if key == "offered_per_s":
         return f"{fmt_rate(value).replace(' ', '')}/s"
+    if key == "offered_percent":
+        return f"{value:g}% of capacity"
     if key == "producers":
         return f"{value} producer{'s' if value != 1 else ''}"
     if key == "capacity":
@@ -193,8 +200,10 @@ class Variants:
 
     def __init__(self, heads):
         heads = list(heads)
+        by_percent = any(h.get("offered_percent") is not None for h in heads)
         self.varying = tuple(k for k in SETTINGS
-                             if len({h.get(k) for h in heads}) > 1)
+                             if len({h.get(k) for h in heads}) > 1
+                             and not (by_percent and k == "offered_per_s"))
         runs = {}
         for h in heads:
             runs.setdefault(h["placement"], len(runs))
@@ -205,7 +214,8 @@ class Variants:
         for h in heads:
             caps.setdefault(h.get("capacity", "default"), len(caps))
         self.order = sorted(firsts, key=lambda k: (
-            runs[firsts[k]["placement"]], firsts[k]["offered_per_s"] or 0,
+            runs[firsts[k]["placement"]], firsts[k].get("offered_percent") or 0,
+            firsts[k]["offered_per_s"] or 0,
             firsts[k]["producers"] or 0,
             caps[firsts[k].get("capacity", "default")],
             firsts[k].get("pairs") or 1))

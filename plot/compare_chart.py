@@ -32,12 +32,17 @@ def _variant(h, by_placement, by_size, by_pairs):
 
 
 def _x_axis(ax, field, values):
-    """Message size (log2), offered rate (log10, "10k/s") or producers."""
+    """Message size (log2), offered rate (log10, "10k/s"), offered load
+    (percent of capacity, linear) or producers."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
     if field == "message_bytes":
         cc.size_axis(ax, values)
         return
-    if field == "offered_per_s":
+    if field == "offered_percent":
+        ax.set_xlim(0, 105)
+        label = "offered load (% of each transport's own stream capacity)"
+        text = lambda v, _: f"{v:g}%"  # noqa: E731
+    elif field == "offered_per_s":
         ax.set_xscale("log")
         label = "offered rate (messages/s, log scale)"
         text = lambda v, _: f"{cc.fmt_rate(v).replace(' ', '')}/s"  # noqa
@@ -71,6 +76,9 @@ def make_figure(rows, a, b, plt):
                              squeeze=False)
     for ax, (scenario, title, x_field, better) in zip(axes[:, 0], panels):
         mine = [r for r in headline if r["scenario"] == scenario]
+        if x_field == "offered_per_s" and all(
+                r.get("offered_percent") is not None for r in mine):
+            x_field = "offered_percent"  # --rate=10%,50%,...
         variant = lambda h: _variant(  # noqa: E731
             h, by_placement, mine[0]["line_by_size"],
             mine[0]["line_by_pairs"])

@@ -67,15 +67,31 @@ def key_of(h, by_placement=True):
     (--capacity: "default", also for files older than it, or "equal"): a
     stream at equal buffering is never compared with one as shipped."""
     return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
-            h["offered_per_s"], h["producers"],
+            offered_setting(h), h["producers"],
             h["placement"] if by_placement else None, h["pairs"],
             h.get("capacity", "default"))
+
+
+def offered_setting(h):
+    """The offered load a rate benchmark was asked for: its rate in
+    messages/s, or ("%", percent) for a percentage of its own stream
+    capacity (--rate=50%), so that percentage runs match by percentage
+    (as their names do: "rate/pipe/64/50pct") whatever each run measured
+    the capacity to be; None for other scenarios."""
+    if h.get("offered_percent") is not None:
+        return ("%", h["offered_percent"])
+    return h["offered_per_s"]
+
+
+def _offered_order(v):
+    """Percentages after rates in messages/s, each ascending."""
+    return (1, v[1]) if isinstance(v, tuple) else (0, v or 0)
 
 
 def _sort_key(places):
     """Rows in key order: scenario, transport, wait, size, offered rate,
     producers, pairs, then placement in run order."""
-    return lambda k: (k[:4], k[4] or 0, k[5] or 0, k[7],
+    return lambda k: (k[:4], _offered_order(k[4]), k[5] or 0, k[7],
                       places.get(k[6], -1), k[8])
 
 
@@ -204,7 +220,9 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
             row = {"name": shown_name(hb, by_placement, by_capacity),
                    "series": hb["series"],
                    "scenario": key[0], "message_bytes": key[3],
-                   "offered_per_s": key[4], "producers": key[5],
+                   "offered_per_s": hb["offered_per_s"],
+                   "offered_percent": hb.get("offered_percent"),
+                   "producers": key[5],
                    "placement": key[6], "pairs": key[7],
                    "capacity": key[8], "line": line,
                    "line_by_size": by_size, "line_by_pairs": by_pairs,

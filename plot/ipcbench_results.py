@@ -313,8 +313,13 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
     rate = rec.get("rate") or {}
     # (files written before records had offered_rate_per_s have the
     # offered rate of measured rate benchmarks in their rate block only)
+    # --rate=50%: the percentage asked (the setting) and the stream figure
+    # its offered rate is that share of (None for absolute rates)
+    relative = rate.get("relative") or {}
     row.update(offered_per_s=rec.get("offered_rate_per_s",
                                      rate.get("offered_per_s")),
+               offered_percent=rec.get("offered_rate_percent"),
+               stream_msgs_per_s=relative.get("stream_msgs_per_s"),
                achieved_per_s=rate.get("achieved_per_s"),
                missed_slots=rate.get("missed_slots"))
     fanin = rec.get("fanin") or {}
@@ -363,7 +368,8 @@ GB_COUNTERS = sorted({c for _, c in HEADLINE_FIELDS if c} | {
 BATCH_MEANS = "p50 of batch means (clock timer), tails not shown"
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
-                  "offered_per_s", "producers", "pairs", "verify", "capacity")
+                  "offered_per_s", "offered_percent", "stream_msgs_per_s",
+                  "producers", "pairs", "verify", "capacity")
 
 
 def median_counter(scenario, key):

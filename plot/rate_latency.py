@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Latency under load (rate scenario): p50 and p99 latency from each
-message's intended send time against the offered rate, one colour per
+message's intended send time against the offered rate (against the offered
+load in percent of each transport's own stream capacity for a run of
+--rate=10%,50%,90%, the default), one colour per
 transport (and wait strategy), a row of panels per transport family
 (families.py) with each other family's best transport as a thin grey
 line, one column per message size. Hollow markers:
@@ -38,26 +40,45 @@ def fell_behind(h):
 
 def rate_points(results, series=None):
     """{size: {(series, label): [point, ...]}}, points by offered rate; each
-    point holds the file's offered_per_s, achieved_per_s, missed_slots,
-    p50_ns and p99_ns, and whether the sender fell behind."""
+    point holds the file's offered_per_s, offered_percent (None for an
+    absolute rate), achieved_per_s, missed_slots, p50_ns and p99_ns, whether
+    the sender fell behind, and "x": its percentage when every point has
+    one, else its offered rate."""
     out = {}
     several = len(results.placements("rate")) > 1
     for size in results.sizes("rate"):
         heads = results.select("rate", series, size)
         lines = {}
         for key, group in cc.by_line(heads, several).items():
-            lines[key] = sorted((dict({k: h[k] for k in (
-                "offered_per_s", "achieved_per_s", "missed_slots",
-                HEADLINE.key, HEADLINE.tail)}, behind=fell_behind(h))
-                for h in group),
+            lines[key] = sorted((dict({k: h.get(k) for k in (
+                "offered_per_s", "offered_percent", "achieved_per_s",
+                "missed_slots", HEADLINE.key, HEADLINE.tail)},
+                behind=fell_behind(h)) for h in group),
                 key=lambda p: p["offered_per_s"])
         if lines:
             out[size] = lines
+    points = [p for lines in out.values() for pts in lines.values()
+              for p in pts]
+    percent = bool(points) and all(p["offered_percent"] is not None
+                                   for p in points)
+    for p in points:
+        p["x"] = p["offered_percent"] if percent else p["offered_per_s"]
     return out
 
 
-def _rate_axis(ax, rates):
-    from matplotlib.ticker import FixedLocator, NullFormatter
+def by_percent(points):
+    """True when the points are percentages of capacity (--rate=50%)."""
+    return all(p["offered_percent"] is not None for lines in points.values()
+               for pts in lines.values() for p in pts)
+
+
+def _rate_axis(ax, rates, percent=False):
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+    if percent:
+        ax.set_xlim(0, 105)
+        ax.xaxis.set_major_locator(FixedLocator(rates))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}%"))
+        return
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(rates))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -120,14 +141,15 @@ def make_figure(results, plt, series=None):
         best[size] = {}
         for family, keys in rows:
             key = families.best_line(
-                {k: {p["offered_per_s"]: p[HEADLINE.key] for p in lines[k]}
+                {k: {p["x"]: p[HEADLINE.key] for p in lines[k]}
                  for k in keys if k in lines}, HEADLINE.higher_is_better)
             if key is not None:
                 best[size][family] = key
     entries = max(len(keys) for _, keys in rows) + len(rows) - 1 + 4
     fig, grid = cc.family_grid(plt, len(rows), len(sizes), entries,
                                panel=(5.2, 4.2), sharex=True, sharey=True)
-    rates = sorted({p["offered_per_s"] for lines in points.values()
+    percent = by_percent(points)
+    rates = sorted({p["x"] for lines in points.values()
                     for pts in lines.values() for p in pts})
     scale = UNITS[HEADLINE.unit].scale
     for r, ((family, keys), axes) in enumerate(zip(rows, grid)):
@@ -135,7 +157,7 @@ def make_figure(results, plt, series=None):
             lines = points[size]
             for s, label in [k for k in keys if k in lines]:
                 pts = lines[(s, label)]
-                x = [p["offered_per_s"] for p in pts]
+                x = [p["x"] for p in pts]
                 for key, dash in ((HEADLINE.key, "-"),
                                   (HEADLINE.tail, "--")):
                     y = [p[key] * scale for p in pts]
@@ -151,14 +173,16 @@ def make_figure(results, plt, series=None):
                 if other != family:
                     pts = lines[(s, label)]
                     cc.draw_reference(
-                        ax, other, label, [p["offered_per_s"] for p in pts],
+                        ax, other, label, [p["x"] for p in pts],
                         [p[HEADLINE.key] * scale for p in pts])
             ax.set_yscale("log")
             cc.plain_log_axis(ax.yaxis, minor=True)
-            _rate_axis(ax, rates)
+            _rate_axis(ax, rates, percent)
             ax.set_title(f"{family.title} · {cc.fmt_bytes(size)} "
                          "messages", fontsize=10)
-            ax.set_xlabel("offered rate (messages/s, log scale)"
+            ax.set_xlabel(("offered load (% of each transport's own "
+                           "stream capacity)" if percent else
+                           "offered rate (messages/s, log scale)")
                           if r == len(rows) - 1 else "")
             ax.set_ylabel(f"{HEADLINE.quantity}\n"
                           f"({UNITS[HEADLINE.unit].axis}, log scale)"
@@ -166,10 +190,13 @@ def make_figure(results, plt, series=None):
         _legend(axes[-1], colours, [k for k in labels if k in keys],
                 several, markers, r == 0)
     fig.suptitle("Latency under load: p50 (solid) and p99 (dashed) against "
-                 "offered rate")
+                 + ("offered load, percent of capacity" if percent
+                    else "offered rate"))
     cc.caption(fig, results, "; ".join(t for t in (
         "latency = arrival at the receiver minus the scheduled send time; "
-        + BEHIND_TEXT, cc.family_key_text(len(rows) > 1, "offered rates"))
+        + BEHIND_TEXT + ("; capacity = the transport's stream msgs/s at "
+                         "that size, measured in the same run"
+                         if percent else ""), cc.family_key_text(len(rows) > 1, "offered rates"))
         if t))
     return fig, STEM
 

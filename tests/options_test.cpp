@@ -46,7 +46,9 @@ TEST(Options, DefaultsCoverEveryTransportAndScenario) {
   EXPECT_EQ(o.transports.size(), transports::all_transports().size());
   EXPECT_EQ(o.scenarios, (std::vector<std::string>{"pingpong", "stream",
                                                    "oneway", "rate", "fanin"}));
-  EXPECT_EQ(o.rates, (std::vector<double>{10000, 100000}));
+  // Loads relative to each transport's measured capacity, by default.
+  EXPECT_TRUE(o.rates.empty());
+  EXPECT_EQ(o.rate_percents, (std::vector<double>{10, 50, 90}));
   EXPECT_FALSE(o.verify);
   EXPECT_EQ(o.placement.preset, "cross");
   EXPECT_TRUE(o.out.empty());  // the run directory is made when it starts
@@ -93,6 +95,31 @@ TEST(Options, GoogleBenchmarkFlagsPassThrough) {
 namespace ipcb::bench {
 namespace {
 
+TEST(Options, RatesAsPercentagesOfCapacity) {
+  Options o = parse_options({"--rate=90%,12.5%,100%,1%"});
+  EXPECT_EQ(o.rate_percents, (std::vector<double>{1, 12.5, 90, 100}));
+  EXPECT_TRUE(o.rates.empty());
+  for (std::string bad : {"150%", "%", "-5%", "abc", "0%", "5%%", ".5%", "1e2%",
+                          "50 %", "50%x", "x%", "100.1%"}) {
+    const std::string e = error_of({"--rate=" + bad});
+    EXPECT_EQ(e.rfind("--rate", 0), 0u) << bad << ": " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << bad;
+    EXPECT_NE(e.find("such as"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_NE(error_of({"--rate=150%"}).find("above 100%"), std::string::npos);
+  EXPECT_NE(error_of({"--rate=50%,50.0%"}).find("twice"), std::string::npos);
+}
+
+TEST(Options, RatesRefuseMixingPercentagesAndMessagesPerSecond) {
+  for (std::string mixed : {"10%,10K", "10K,50%"}) {
+    const std::string e = error_of({"--rate=" + mixed});
+    EXPECT_NE(e.find("--rate: '" + mixed + "' mixes"), std::string::npos) << e;
+    EXPECT_NE(e.find("--rate=10%,50%,90% or --rate=10K,100K"),
+              std::string::npos)
+        << e;
+  }
+}
+
 TEST(Options, RatesAndPlacementSweep) {
   Options o =
       parse_options({"--rate=1M,500,10K", "--placement=same,cross,0:1"});
@@ -105,6 +132,7 @@ TEST(Options, RatesAndPlacementSweep) {
         << bad;
   }
   EXPECT_NE(error_of({"--rate=10K,10000"}).find("twice"), std::string::npos);
+  EXPECT_TRUE(o.rate_percents.empty());
   EXPECT_NE(error_of({"--placement=same,same"}).find("twice"),
             std::string::npos);
   EXPECT_NE(error_of({"--placement=same", "--cpus=same"}).find("both"),

@@ -146,6 +146,19 @@ TEST(Summary, TopThreeBestFirstPerScenarioAndSize) {
   EXPECT_DOUBLE_EQ(r[3].best.at(0).value, 23000);
 }
 
+TEST(Summary, RatePercentagesRankAtEqualShareOfEachOwnCapacity) {
+  ordered_json recs = ordered_json::array();
+  recs.push_back(record("rate/pipe/64/50pct", "rate", 30000));
+  recs.push_back(record("rate/shm_ring:spin/64/50pct", "rate", 800));
+  recs.push_back(record("rate/pipe/64/90pct", "rate", 90000));
+  const auto r = rank_transports(recs);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].group, "rate/64/50pct");
+  ASSERT_EQ(r[0].best.size(), 2u);
+  EXPECT_EQ(r[0].best[0].series, "shm_ring:spin");
+  EXPECT_EQ(r[1].group, "rate/64/90pct");
+}
+
 TEST(Summary, HeadlineFiguresInTheirUnits) {
   EXPECT_EQ(format_headline("pingpong", 97), "97.0 ns");
   EXPECT_EQ(format_headline("pingpong", 1800), "1.80 us");

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/calibration.hpp"
 #include "bench/plan.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "test_util.hpp"
@@ -94,6 +95,60 @@ TEST(ScenarioPlan, VariantsCarryTheirSettingIntoTheRecord) {
             (nlohmann::ordered_json{{"producers", 2}}));
   EXPECT_EQ(cases[3].variant.producers, 2);
   EXPECT_TRUE(cases[4].variant.record.empty());
+}
+
+TEST(ScenarioPlan, PercentageRatesAreNamedPctAndShareOneCalibration) {
+  bench::Options o = plan_options();
+  o.scenarios = {"rate"};
+  o.transports = {"pipe"};
+  o.sizes = {64};
+  o.rates.clear();
+  o.rate_percents = {10, 12.5, 90};
+  o.placements = {pinned("cross", 0, 1), pinned("same", 0, 0)};
+  const auto cases = bench::plan_cases(o);
+  EXPECT_EQ(names_of(cases),
+            (std::vector<std::string>{
+                "rate/pipe/64/10pct/cross", "rate/pipe/64/10pct/same",
+                "rate/pipe/64/12.5pct/cross", "rate/pipe/64/12.5pct/same",
+                "rate/pipe/64/90pct/cross", "rate/pipe/64/90pct/same"}));
+  EXPECT_EQ(cases[0].variant.record,
+            (nlohmann::ordered_json{{"offered_rate_percent", 10.0}}));
+  EXPECT_EQ(cases[2].variant.rate_percent, 12.5);
+  EXPECT_EQ(cases[2].variant.rate_per_s, 0.0);
+  // One calibration per transport, wait, size, placement and capacity.
+  EXPECT_EQ(cases[0].stream_name, "stream/pipe/64/cross");
+  EXPECT_EQ(cases[4].stream_name, "stream/pipe/64/cross");
+  EXPECT_EQ(cases[5].stream_name, "stream/pipe/64/same");
+}
+
+TEST(RateCalibration, OfferedRateIsThePercentageOfTheStreamFigure) {
+  EXPECT_EQ(bench::offered_rate(50, 200000), 100000.0);
+  EXPECT_EQ(bench::offered_rate(10, 200000), 20000.0);
+  EXPECT_EQ(bench::offered_rate(90, 200000), 180000.0);
+  EXPECT_EQ(bench::offered_rate(100, 123456), 123456.0);
+  EXPECT_DOUBLE_EQ(bench::offered_rate(12.5, 2e6), 250000.0);
+}
+
+TEST(RateCalibration, RelativeBlockSaysHowTheOfferedRateRelates) {
+  bench::StreamCapacity c;
+  c.msgs_per_s = 200000;
+  c.source = "calibration: a stream run";
+  const auto pct = bench::relative_json(50, 100000, c);
+  EXPECT_EQ(pct["asked"], "percent");
+  EXPECT_EQ(pct["percent"], 50.0);
+  EXPECT_EQ(pct["stream_msgs_per_s"], 200000.0);
+  EXPECT_EQ(pct["stream_source"], c.source);
+  EXPECT_FALSE(pct.contains("above_capacity"));
+  const auto over = bench::relative_json(0, 300000, c);
+  EXPECT_EQ(over["asked"], "absolute");
+  EXPECT_EQ(over["percent"], 150.0);
+  EXPECT_EQ(over["above_capacity"], true);
+  EXPECT_EQ(bench::relative_json(0, 20000, c)["above_capacity"], false);
+  bench::StreamCapacity failed;
+  failed.error = "calibration: stream/pipe/64 failed: boom";
+  const auto none = bench::relative_json(0, 1000, failed);
+  EXPECT_TRUE(none["percent"].is_null());
+  EXPECT_EQ(none["stream_source"], failed.error);
 }
 
 TEST(ScenarioPlan, RefusalsNameTheirCause) {

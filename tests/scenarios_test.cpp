@@ -158,6 +158,74 @@ TEST(Scenarios, ImpossibleRateCountsMissedSlots) {
   }
 }
 
+TEST(Scenarios, RateAsAPercentageOffersThatShareOfTheMeasuredStream) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate", "--rate=50%"},
+      dir);
+  ASSERT_EQ(doc["ipcbench"]["benchmarks"].size(), 1u);
+  const auto& rec = doc["ipcbench"]["benchmarks"][0];
+  EXPECT_EQ(rec["name"], "rate/pipe/64/50pct");
+  ASSERT_FALSE(rec.contains("error")) << rec["error"];
+  EXPECT_EQ(rec["offered_rate_percent"], 50.0);
+  const auto& rel = rec["rate"]["relative"];
+  EXPECT_EQ(rel["asked"], "percent");
+  EXPECT_EQ(rel["percent"], 50.0);
+  const double stream = rel["stream_msgs_per_s"].get<double>();
+  EXPECT_GT(stream, 0);
+  EXPECT_DOUBLE_EQ(rec["rate"]["offered_per_s"].get<double>(), stream * 0.5);
+  EXPECT_EQ(rec["offered_rate_per_s"], rec["rate"]["offered_per_s"]);
+  EXPECT_NE(rel["stream_source"].get<std::string>().find("stream/pipe/64"),
+            std::string::npos);
+  EXPECT_EQ(rec["rate"]["messages"], rec["iterations"]);
+  EXPECT_EQ(doc["benchmarks"][0]["name"], "rate/pipe/64/50pct");
+}
+
+TEST(Scenarios, AbsoluteRateAboveTheMeasuredStreamIsWarnedNotRefused) {
+  ScratchDir dir;
+  auto doc = run_ok(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate", "--rate=100M"},
+      dir);
+  ASSERT_EQ(doc["ipcbench"]["benchmarks"].size(), 1u);
+  const auto& rec = doc["ipcbench"]["benchmarks"][0];
+  EXPECT_EQ(rec["name"], "rate/pipe/64/100000000_per_s");
+  EXPECT_EQ(rec["rate"]["offered_per_s"], 1e8);
+  const auto& rel = rec["rate"]["relative"];
+  EXPECT_EQ(rel["asked"], "absolute");
+  EXPECT_EQ(rel["above_capacity"], true);
+  bool warned = false;
+  for (const auto& w : doc["ipcbench"]["warnings"])
+    warned |= w.get<std::string>().find("rate/pipe/64/100000000_per_s") !=
+              std::string::npos;
+  EXPECT_TRUE(warned) << doc["ipcbench"]["warnings"];
+}
+
+TEST(Scenarios, RateFailsWithTheCalibrationsCauseAndTheSuiteGoesOn) {
+  // A peer that exits fails the calibration stream run, and so every
+  // percentage benchmark of the case, with that cause; the run goes on to
+  // the next benchmarks (here they fail too: every peer exits).
+  ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  auto r = run_ipcbench(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate,pingpong",
+       "--rate=10%,90%", "--inject-peer-fault=exit@connect",
+       "--benchmark_min_time=0.01", "--baselines=none", "--out=" + out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto doc = nlohmann::json::parse(testing::slurp(out));
+  std::size_t rates = 0;
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    if (rec["scenario"] != "rate") continue;
+    ++rates;
+    ASSERT_TRUE(rec.contains("error")) << rec;
+    EXPECT_EQ(rec["error"].get<std::string>().rfind(
+                  "calibration: stream/pipe/64 failed: ", 0),
+              0u)
+        << rec["error"];
+  }
+  EXPECT_EQ(rates, 2u);
+  EXPECT_EQ(doc["ipcbench"]["benchmarks"].size(), 3u);
+}
+
 TEST(Scenarios, RateReportsTheSendersLagApartFromTheTransport) {
   ScratchDir dir;
   auto doc = run_ok(

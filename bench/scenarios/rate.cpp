@@ -101,6 +101,9 @@ class Rate final : public Scenario {
   }
   std::vector<Variant> variants(const Options& opt) const override {
     std::vector<Variant> v;
+    for (double p : opt.rate_percents) {
+      v.push_back({percent_suffix(p), 0, 0, {{"offered_rate_percent", p}}, p});
+    }
     for (double r : opt.rates) {
       v.push_back({name_suffix(std::llround(r), "_per_s"),
                    r,
