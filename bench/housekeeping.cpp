@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "results/distributions.hpp"
 #include "results/results_file.hpp"
 
 namespace ipcb::bench {
@@ -15,16 +16,18 @@ results::TemporaryCleanup remove_temporaries(const std::string& out) {
   std::vector<std::pair<std::string, std::string>> places;
   if (!out.empty()) {
     const auto slash = out.rfind('/');
-    if (slash == std::string::npos)
-      places.emplace_back(".", out);
-    else
-      places.emplace_back(slash == 0 ? "/" : out.substr(0, slash),
-                          out.substr(slash + 1));
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : out.substr(0, slash);
+    places.emplace_back(dir, out.substr(slash + 1));
+    places.emplace_back(dir, results::side_file_name(out));
   }
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("results", ec)) {
-    if (e.is_directory(ec) && !e.is_symlink(ec))
+    if (e.is_directory(ec) && !e.is_symlink(ec)) {
       places.emplace_back(e.path().string(), "results.json");
+      places.emplace_back(e.path().string(), "distributions.json.gz");
+    }
   }
   results::TemporaryCleanup all;
   for (const auto& [dir, base] : places) {

@@ -9,8 +9,10 @@
 namespace ipcb::bench {
 
 // Removes the results temporaries a killed driver may have left,
-// "<out>.tmp.<pid>..." next to `out` (when given) and
-// "results.json.tmp.<pid>..." in every run directory under ./results, and
+// "<out>.tmp.<pid>..." and those of its distributions side file next to
+// `out` (when given), and "results.json.tmp.<pid>..." and
+// "distributions.json.gz.tmp.<pid>..." in every run directory under
+// ./results, and
 // adds what it removed and refused to `report` ("results temporary ...").
 void remove_results_temporaries(const std::string& out,
                                 harness::CleanupReport& report);

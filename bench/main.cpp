@@ -31,6 +31,7 @@
 #include "harness/pair.hpp"
 #include "harness/rescue.hpp"
 #include "harness/tsc.hpp"
+#include "results/distributions.hpp"
 #include "results/results_file.hpp"
 #include "sys/cancel.hpp"
 
@@ -91,6 +92,7 @@ bool init_benchmark(const char* argv0, const bench::Options& opt,
 bool outputs_writable(const std::string& out, const std::string& gb_out) {
   try {
     if (!out.empty()) results::check_target(out);
+    if (!out.empty()) results::check_target(results::side_file_path(out));
     if (!gb_out.empty()) results::check_target(gb_out);
     return true;
   } catch (const std::exception& e) {

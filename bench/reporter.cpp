@@ -6,6 +6,7 @@
 #include "bench/report.hpp"
 #include "bench/warnings.hpp"
 #include "harness/cpu.hpp"
+#include "results/distributions.hpp"
 #include "results/results_file.hpp"
 
 namespace ipcb::bench {
@@ -252,7 +253,14 @@ bool ResultsReporter::try_save() {
   if (!finalized_) text += "\n  ]\n}\n";  // close the document written so far
   try {
     auto doc = results::combine(text, block_);
-    results::write_atomically(path_, doc.dump(2) + "\n");
+    // The side file first, so that the results file never names a side
+    // file that is not there; each is replaced atomically.
+    const auto side = results::split_distributions(doc["ipcbench"]);
+    const std::string gz = results::gzip(side.dump() + "\n");
+    results::write_atomically(results::side_file_path(path_), gz);
+    doc["ipcbench"]["distributions"] =
+        results::side_file_entry(path_, gz, side);
+    results::write_atomically(path_, results::dump_lines(doc));
   } catch (const std::exception& e) {
     if (save_error_ != e.what()) {
       std::cerr << "ipcbench: could not write the results file: " << e.what()

@@ -81,7 +81,16 @@ def load_for_chart(args):
     for h in results.invalid():
         print(f"plot: warning: {args.results}: {h['name']} is left out: "
               f"{h['reason']}", file=sys.stderr)
+    warn_spectra(results)
     return results, import_pyplot()
+
+
+def warn_spectra(results):
+    """Says on stderr when the distributions side file could not be read
+    (latency CDFs and .hgrm files then have only the kept percentiles)."""
+    if not results.full_spectra:
+        print(f"plot: warning: {results.path}: {results.spectra_note}",
+              file=sys.stderr)
 
 
 def out_dir(args):

@@ -343,6 +343,7 @@ def main(argv=None):
                    help="replace existing regular files (never a link)")
     args = p.parse_args(argv)
     results = load(args.results)
+    cc.warn_spectra(results)  # without the side file: fewer rows
     dists, left_out = distributions(results)
     if not dists:
         raise PlotError(f"{args.results} has no latency distribution to "

@@ -38,9 +38,11 @@ benchmark the status "invalid" and the reason "invalid figure: <field> =
 only) and the report and compare.py list it.
 """
 
+import gzip
 import json
 import os
 import statistics
+import zlib
 
 import results_check as rc
 from headlines import HEADLINES
@@ -152,6 +154,92 @@ def _check_block(path, doc):
             "check ipcbench's --transports, --scenarios, --sizes and "
             "--benchmark_filter, then run again")
     return block
+
+
+SIDE_FORMAT = "ipcbench-distributions"
+
+
+def _resolve(record, pointer):
+    """The object at JSON pointer `pointer` (RFC 6901) inside `record`."""
+    node = record
+    for part in pointer.split("/")[1:] if pointer else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node if isinstance(node, dict) else None
+
+
+def _read_side(path, entry):
+    """The side file's document, or raises ValueError saying why it is not
+    the one `entry` (ipcbench.distributions) names."""
+    name = entry.get("file")
+    if (not isinstance(name, str) or not name or "/" in name
+            or name in (".", "..")):
+        raise ValueError(f"its name {name!r} is not a file name")
+    side = os.path.join(os.path.dirname(os.path.abspath(path)), name)
+    try:
+        with open(side, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ValueError(f"{name} is missing") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {name} ({e.strerror})") from None
+    if len(data) != entry.get("bytes") or (
+            zlib.crc32(data) != entry.get("crc32")):
+        raise ValueError(f"{name} does not belong to this results file "
+                         "(its size or CRC-32 differs)")
+    try:
+        doc = json.loads(gzip.decompress(data))
+    except (OSError, EOFError, ValueError) as e:
+        raise ValueError(f"{name} is damaged ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != SIDE_FORMAT or (
+            not isinstance(doc.get("benchmarks"), list)):
+        raise ValueError(f"{name} is not an ipcbench distributions file")
+    return name, doc
+
+
+def attach_distributions(path, doc):
+    """Puts the full percentile spectra of the side file that `doc`'s
+    ipcbench.distributions names (distributions.json.gz beside `path`)
+    back into the records' "percentiles_ns". Returns (full, note): full is
+    True when every distribution has its whole spectrum (also for a file
+    without a side file, which keeps its spectra inline); note says why
+    not, for charts that then draw the percentiles results.json keeps. A
+    side file that is missing, damaged or not this file's is not read."""
+    block = doc.get("ipcbench") if isinstance(doc, dict) else None
+    entry = block.get("distributions") if isinstance(block, dict) else None
+    if not isinstance(entry, dict):
+        return True, ""
+    records = block.get("benchmarks")
+    try:
+        name, side = _read_side(path, entry)
+        moves = []
+        for item in side["benchmarks"]:
+            index = item.get("index") if isinstance(item, dict) else None
+            if (not isinstance(index, int) or isinstance(index, bool)
+                    or not isinstance(records, list)
+                    or not 0 <= index < len(records)
+                    or not isinstance(records[index], dict)
+                    or records[index].get("name") != item.get("name")
+                    or not isinstance(item.get("spectra"), dict)):
+                raise ValueError(f"{name} names a benchmark this results "
+                                 "file does not have")
+            for pointer, spectrum in item["spectra"].items():
+                target = _resolve(records[index], pointer)
+                if target is None or not isinstance(spectrum, dict):
+                    raise ValueError(f"{name} names a distribution this "
+                                     "results file does not have")
+                moves.append((target, spectrum))
+    except ValueError as e:
+        return False, (f"{e}: drawn from the percentiles results.json "
+                       "keeps")
+    for target, spectrum in moves:
+        target["percentiles_ns"] = spectrum
+    return True, ""
 
 
 def _checked(path, where, value, spec, field="", flagged=None):
@@ -448,6 +536,8 @@ class Results:
         self.path = path
         self.doc = doc
         block = _check_block(path, doc)
+        # Full spectra from the side file, before anything is checked.
+        self.full_spectra, self.spectra_note = attach_distributions(path, doc)
         _checked(path, "", {k: v for k, v in block.items()
                             if k != "benchmarks"}, rc.BLOCK, "ipcbench")
         _check_gbench(path, doc)

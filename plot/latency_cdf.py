@@ -2,7 +2,9 @@
 """Ping-pong latency percentile spectrum at one message size (p0 .. p99.999),
 one line per transport (and wait strategy; and placement, in a line style of
 its own, in a placement sweep), drawn from the percentiles in the results
-file. The x axis is HdrHistogram's: 1/(1-p) on a log scale, so that
+file (the full spectrum from its distributions.json.gz; without that side
+file, coarsely, from the percentiles results.json keeps, said in the
+caption). The x axis is HdrHistogram's: 1/(1-p) on a log scale, so that
 p90, p99, p99.9 ... are evenly spaced.
 
     /usr/bin/python3 plot/latency_cdf.py results/<stamp>/results.json --size 4096
@@ -101,6 +103,8 @@ def make_figure(results, plt, series=None, size=64):
             "largest sample")
     if variants.several:
         note = f"{variants.key_text()}; {note}"
+    if not results.full_spectra:  # no side file: the kept percentiles only
+        note = f"coarse: {results.spectra_note}; {note}"
     if results.max_repetitions() > 1:
         note += ("; thick line: the repetition with the median p50, "
                  "thin lines: the other repetitions")

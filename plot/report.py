@@ -89,6 +89,7 @@ def main(argv=None):
                    "(default: the directory of RESULTS)")
     args = p.parse_args(argv)
     results = load(args.results)
+    cc.warn_spectra(results)
     plt = cc.import_pyplot()
     charts = draw_charts(results, plt)
     out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.results))

@@ -171,6 +171,46 @@ nlohmann::ordered_json combine(const std::string& gbench_json,
   return doc;
 }
 
+namespace {
+
+// Objects above depth 2 and arrays of containers above depth 3 are spread
+// over lines; everything deeper is compact.
+void dump_lines_at(const nlohmann::ordered_json& j, int depth,
+                   std::string& out) {
+  const std::string pad(static_cast<std::size_t>(depth) * 2, ' ');
+  const std::string inner = pad + "  ";
+  if (depth < 2 && j.is_object() && !j.empty()) {
+    out += "{";
+    const char* sep = "\n";
+    for (const auto& [k, v] : j.items()) {
+      out += sep + inner + nlohmann::ordered_json(k).dump() + ": ";
+      dump_lines_at(v, depth + 1, out);
+      sep = ",\n";
+    }
+    out += "\n" + pad + "}";
+  } else if (depth < 3 && j.is_array() && !j.empty() &&
+             j.front().is_structured()) {
+    out += "[";
+    const char* sep = "\n";
+    for (const auto& v : j) {
+      out += sep + inner;
+      dump_lines_at(v, depth + 1, out);
+      sep = ",\n";
+    }
+    out += "\n" + pad + "]";
+  } else {
+    out += j.dump();
+  }
+}
+
+}  // namespace
+
+std::string dump_lines(const nlohmann::ordered_json& doc) {
+  std::string out;
+  dump_lines_at(doc, 0, out);
+  return out + "\n";
+}
+
 void check_target(const std::string& path) {
   process_umask();
   existing_mode(path);

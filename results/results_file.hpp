@@ -32,6 +32,12 @@ std::string without_non_finite(const std::string& text);
 nlohmann::ordered_json combine(const std::string& gbench_json,
                                const nlohmann::ordered_json& ipcbench);
 
+// The results document as text, one entry per line: the top-level keys and
+// ipcbench's keys each on a line, each element of an array of objects
+// ("benchmarks", "failures", ...) on a line of its own, compact JSON within
+// (an indented file of a full run is several times larger).
+std::string dump_lines(const nlohmann::ordered_json& doc);
+
 // Throws std::runtime_error (one line: the path, what is wrong, what to do)
 // if `path` exists and is not a regular file, or its directory exists and is
 // not a directory. Creates nothing. Call before anything runs.

@@ -1,0 +1,151 @@
+#include "results/distributions.hpp"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace ipcb::results {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+std::string key_of(double p) {
+  char key[16];
+  std::snprintf(key, sizeof key, "%g", p);
+  return key;
+}
+
+bool kept(const std::string& key) {
+  for (double p : kept_percentiles())
+    if (key_of(p) == key) return true;
+  return false;
+}
+
+// Walks `node` (at JSON pointer `at`), moving spectra into `spectra`.
+void split(ordered_json& node, const std::string& at, ordered_json& spectra) {
+  if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      split(node[i], at + "/" + std::to_string(i), spectra);
+    return;
+  }
+  if (!node.is_object()) return;
+  auto pct = node.find("percentiles_ns");
+  if (pct != node.end() && pct->is_object()) {
+    ordered_json small = ordered_json::object();
+    for (const auto& [k, v] : pct->items())
+      if (kept(k)) small[k] = v;
+    if (small.size() < pct->size()) {
+      spectra[at.empty() ? "" : at] = std::move(*pct);
+      *pct = std::move(small);
+    }
+    // The points missing from the full spectrum are those the side file's
+    // percentiles_ns lacks; here, only the kept ones.
+    auto miss = node.find("percentiles_missing");
+    if (miss != node.end() && miss->is_object() &&
+        miss->contains("samples_needed") &&
+        (*miss)["samples_needed"].is_object()) {
+      auto& needed = (*miss)["samples_needed"];
+      for (auto it = needed.begin(); it != needed.end();)
+        it = kept(it.key()) ? std::next(it) : needed.erase(it);
+      if (needed.empty()) node.erase(miss);
+    }
+  }
+  for (auto& [k, v] : node.items()) {
+    if (k == "percentiles_ns" || k == "percentiles_missing") continue;
+    std::string escaped;  // RFC 6901: "~" -> "~0", "/" -> "~1"
+    for (char c : k)
+      escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    split(v, at + "/" + escaped, spectra);
+  }
+}
+
+std::string dir_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+const std::vector<double>& kept_percentiles() {
+  static const std::vector<double> points = {
+      0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
+  return points;
+}
+
+std::string side_file_name(const std::string& results_path) {
+  const auto slash = results_path.rfind('/');
+  std::string base = slash == std::string::npos
+                         ? results_path
+                         : results_path.substr(slash + 1);
+  if (base == "results.json") return "distributions.json.gz";
+  if (base.size() > 5 && base.ends_with(".json")) base.resize(base.size() - 5);
+  return base + ".distributions.json.gz";
+}
+
+std::string side_file_path(const std::string& results_path) {
+  return dir_of(results_path) + "/" + side_file_name(results_path);
+}
+
+ordered_json split_distributions(ordered_json& block) {
+  ordered_json side = {{"format", kDistributionsFormat},
+                       {"schema_version", 1},
+                       {"benchmarks", ordered_json::array()}};
+  if (!block.contains("benchmarks") || !block["benchmarks"].is_array())
+    return side;
+  auto& records = block["benchmarks"];
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    ordered_json spectra = ordered_json::object();
+    split(records[i], "", spectra);
+    if (spectra.empty()) continue;
+    ordered_json entry = {{"index", i}, {"name", records[i].value("name", "")}};
+    entry["repetition_index"] = records[i].value("repetition_index", 0);
+    entry["spectra"] = std::move(spectra);
+    side["benchmarks"].push_back(std::move(entry));
+  }
+  return side;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("zlib: deflateInit2 failed");
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const auto written = z.total_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END)
+    throw std::runtime_error("zlib: deflate did not finish (" +
+                             std::to_string(rc) + ")");
+  out.resize(written);
+  return out;
+}
+
+std::uint32_t crc32_of(const std::string& data) {
+  return static_cast<std::uint32_t>(::crc32(
+      ::crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(data.data()),
+      static_cast<uInt>(data.size())));
+}
+
+ordered_json side_file_entry(const std::string& results_path,
+                             const std::string& compressed,
+                             const ordered_json& side) {
+  std::size_t count = 0;
+  for (const auto& b : side["benchmarks"]) count += b["spectra"].size();
+  ordered_json kept_keys = ordered_json::array();
+  for (double p : kept_percentiles()) kept_keys.push_back(key_of(p));
+  return {
+      {"file", side_file_name(results_path)}, {"format", kDistributionsFormat},
+      {"bytes", compressed.size()},           {"crc32", crc32_of(compressed)},
+      {"kept_percentiles", kept_keys},        {"distributions", count}};
+}
+
+}  // namespace ipcb::results

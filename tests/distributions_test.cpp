@@ -1,0 +1,164 @@
+// The distributions side file: the results file keeps the percentiles its
+// readers use, the full spectra go gzip-compressed beside it, and the
+// results file names the side file with its size and CRC-32.
+#include "results/distributions.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "results/results_file.hpp"
+#include "test_util.hpp"
+
+namespace ipcb {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+using testing::run_ipcbench;
+using testing::ScratchDir;
+using testing::slurp;
+
+std::string gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  char buf[65536];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  return out;
+}
+
+ordered_json spectrum() {
+  ordered_json p = ordered_json::object();
+  for (int i = 0; i <= 99; ++i) p[std::to_string(i)] = 1000 + i;
+  for (const char* k : {"99.5", "99.9", "99.95", "99.99", "99.999", "100"})
+    p[k] = 5000;
+  return p;
+}
+
+TEST(Distributions, SideFileNameSitsBesideTheResults) {
+  EXPECT_EQ(results::side_file_name("a/b/results.json"),
+            "distributions.json.gz");
+  EXPECT_EQ(results::side_file_name("run.json"), "run.distributions.json.gz");
+  EXPECT_EQ(results::side_file_path("/x/run.json"),
+            "/x/run.distributions.json.gz");
+  EXPECT_EQ(results::side_file_path("results.json"), "./distributions.json.gz");
+}
+
+TEST(Distributions, SplitKeepsTheReadPercentilesAndMovesTheSpectra) {
+  ordered_json block = {
+      {"benchmarks",
+       {{{"name", "a"}, {"throughput", {{"msgs_per_s", 1}}}},
+        {{"name", "b"},
+         {"repetition_index", 2},
+         {"latency", {{"count", 10}, {"percentiles_ns", spectrum()}}},
+         {"oneway", {{"driver_to_peer", {{"percentiles_ns", spectrum()}}}}},
+         {"pairs", {{{"latency", {{"percentiles_ns", spectrum()}}}}}}}}}};
+  const ordered_json side = results::split_distributions(block);
+  const auto& lat = block["benchmarks"][1]["latency"]["percentiles_ns"];
+  EXPECT_EQ(lat.size(), results::kept_percentiles().size());
+  for (const char* k : {"0", "50", "90", "99", "99.9", "99.99", "100"})
+    EXPECT_TRUE(lat.contains(k)) << k;
+  EXPECT_FALSE(lat.contains("37"));
+  EXPECT_EQ(block["benchmarks"][1]["latency"]["count"], 10);
+  ASSERT_EQ(side["benchmarks"].size(), 1u);
+  const auto& entry = side["benchmarks"][0];
+  EXPECT_EQ(entry["index"], 1);
+  EXPECT_EQ(entry["name"], "b");
+  EXPECT_EQ(entry["repetition_index"], 2);
+  EXPECT_EQ(entry["spectra"]["/latency"], spectrum());
+  EXPECT_EQ(entry["spectra"]["/oneway/driver_to_peer"], spectrum());
+  EXPECT_EQ(entry["spectra"]["/pairs/0/latency"], spectrum());
+  EXPECT_EQ(results::split_distributions(block)["benchmarks"].size(), 0u)
+      << "a second split finds nothing more to move";
+}
+
+TEST(Distributions, MissingPercentilesKeepOnlyTheKeptPoints) {
+  ordered_json block = {
+      {"benchmarks",
+       {{{"name", "a"},
+         {"latency",
+          {{"percentiles_ns", spectrum()},
+           {"percentiles_missing",
+            {{"samples_needed", {{"97", 333}, {"99.99", 100000}}},
+             {"rule", "r"}}}}},
+         {"oneway",
+          {{"percentiles_ns", spectrum()},
+           {"percentiles_missing",
+            {{"samples_needed", {{"97", 333}}}, {"rule", "r"}}}}}}}}};
+  results::split_distributions(block);
+  const auto& rec = block["benchmarks"][0];
+  EXPECT_EQ(rec["latency"]["percentiles_missing"]["samples_needed"],
+            ordered_json({{"99.99", 100000}}));
+  EXPECT_FALSE(rec["oneway"].contains("percentiles_missing"));
+}
+
+TEST(Distributions, ResultsTextHasOneRecordPerLine) {
+  ordered_json doc = {
+      {"context", {{"date", "d"}}},
+      {"benchmarks", {{{"name", "x"}}, {{"name", "y"}}}},
+      {"ipcbench",
+       {{"command_line", {"a", "b"}},
+        {"benchmarks", {{{"name", "x"}, {"latency", {{"count", 1}}}}}}}}};
+  const std::string text = results::dump_lines(doc);
+  EXPECT_EQ(nlohmann::ordered_json::parse(text), doc);
+  EXPECT_NE(text.find("\n      {\"name\":\"x\",\"latency\":{\"count\":1}}\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"command_line\": [\"a\",\"b\"],\n"), std::string::npos)
+      << text;
+}
+
+TEST(Distributions, GzipRoundTripsAndTheEntryNamesSizeAndCrc) {
+  const std::string text(100000, 'x');
+  const std::string gz = results::gzip(text);
+  EXPECT_LT(gz.size(), text.size() / 10);
+  EXPECT_EQ(gunzip(gz), text);
+  EXPECT_EQ(results::crc32_of("123456789"), 0xCBF43926u);  // the check value
+  const auto e = results::side_file_entry(
+      "r/results.json", gz, {{"benchmarks", ordered_json::array()}});
+  EXPECT_EQ(e["file"], "distributions.json.gz");
+  EXPECT_EQ(e["bytes"], gz.size());
+  EXPECT_EQ(e["crc32"], results::crc32_of(gz));
+}
+
+TEST(Distributions, ARunWritesTheSideFileItsResultsName) {
+  ScratchDir dir;
+  const std::string out = dir.path + "/results.json";
+  auto r = run_ipcbench({"--out=" + out, "--transports=pipe", "--sizes=64",
+                         "--scenarios=pingpong", "--baselines=none",
+                         "--benchmark_min_time=0.01", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(slurp(out));
+  const auto& entry = doc["ipcbench"]["distributions"];
+  ASSERT_EQ(entry["file"], "distributions.json.gz");
+  const std::string gz = slurp(dir.path + "/distributions.json.gz");
+  EXPECT_EQ(entry["bytes"], gz.size());
+  EXPECT_EQ(entry["crc32"], results::crc32_of(gz));
+  const auto side = nlohmann::json::parse(gunzip(gz));
+  EXPECT_EQ(side["format"], results::kDistributionsFormat);
+  ASSERT_GE(side["benchmarks"].size(), 1u);
+  const auto& first = side["benchmarks"][0];
+  const auto& rec = doc["ipcbench"]["benchmarks"][first["index"].get<int>()];
+  EXPECT_EQ(rec["name"], first["name"]);
+  EXPECT_GT(first["spectra"]["/latency"].size(),
+            rec["latency"]["percentiles_ns"].size());
+  for (const auto& e : fs::directory_iterator(dir.path))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos)
+        << "temporary left: " << e.path();
+}
+
+}  // namespace
+}  // namespace ipcb
