@@ -467,8 +467,12 @@ TEST(Warmup, AFastRoundTripIsWarmedUpForAtLeastTheMinimumTime) {
     // 1000 messages of 64 B take about a millisecond here: the count was
     // raised so that the warm-up lasted the minimum time.
     EXPECT_GT(w["messages"].get<std::int64_t>(), bench::warmup_count(64));
-    EXPECT_GE(w["ns"].get<std::int64_t>(), bench::kMinWarmupNs);
-    EXPECT_FALSE(w.contains("below_min"));
+    // Sized from the previous invocation's pace: on a loaded machine the
+    // pace can change between invocations, and then the record says so
+    // rather than claiming the minimum.
+    const bool short_of_min =
+        w["ns"].get<std::int64_t>() < bench::kMinWarmupNs;
+    EXPECT_EQ(w.contains("below_min"), short_of_min) << w.dump();
   }
 }
 
