@@ -30,7 +30,7 @@ inline constexpr std::size_t kMinCapacityBytes = std::size_t{4} << 10;
 // --benchmark_min_time are not given (docs/flags.md#suites):
 // kDefault: each scenario at representative sizes (pingpong and stream at
 //   64, 4K, 64K, 1M; oneway, rate and fanin at 64, 4K), fan-in with 1 and
-//   2 producers, --benchmark_min_time=0.2; kFull (--full): every size
+//   2 producers, --benchmark_min_time=0.1; kFull (--full): every size
 //   64..1M for every scenario, 1, 2 and 4 producers, Google Benchmark's
 //   0.5 s; kQuick (--quick): pingpong at 64, stream at 64K,
 //   --benchmark_min_time=0.05.

@@ -26,12 +26,12 @@ struct PlanTiming {
 // invocations. kMinTimeFactor: the final invocation runs past min_time
 // (Google Benchmark aims at 1.4x) and the trials before it add their own
 // time. The times the runs take correct the ETA (eta_seconds).
-// Measured 2026-12-04: 86 benchmarks (pipe, unix_stream, posix_mq,
-// shm_ring, zmq_ipc; every scenario at 64 and 4K) took 250 and 308 s at
-// min_time 0.05 and 477 s at 0.3, with three other builds sharing the
-// machine (load average 11-13): 2.8 s + 9.2 x min_time per benchmark.
-inline constexpr double kCaseOverheadS = 2.8;
-inline constexpr double kMinTimeFactor = 9.2;
+// Measured 2026-12-04 (load average about 3): the default suite, 412
+// benchmarks run at min_time 0.2, took 507 s (1.23 s each) and --quick,
+// 52 at 0.05, 36 s (0.69 s each): 0.5 s + 3.6 x min_time per benchmark.
+// (Under a load average of 11-13 the same fit gave 2.8 s + 9.2 x.)
+inline constexpr double kCaseOverheadS = 0.5;
+inline constexpr double kMinTimeFactor = 3.6;
 
 // One benchmark of the plan: its name as Google Benchmark shows it
 // ("pingpong/pipe/64"), the name its filter is matched against (with

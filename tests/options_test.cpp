@@ -86,7 +86,7 @@ TEST(Options, GoogleBenchmarkFlagsPassThrough) {
       parse_options({"--benchmark_filter=pipe", "--benchmark_repetitions=3"});
   // After the default suite's minimum time, which a flag given wins over.
   EXPECT_EQ(o.passthrough,
-            (std::vector<std::string>{"--benchmark_min_time=0.2",
+            (std::vector<std::string>{"--benchmark_min_time=0.1",
                                       "--benchmark_filter=pipe",
                                       "--benchmark_repetitions=3"}));
 }

@@ -164,7 +164,7 @@ TEST(Suite, OptionsOfEachSuite) {
             (std::vector<std::string>{"--benchmark_min_time=0.2"}));
   EXPECT_EQ(mine.scenarios, (std::vector<std::string>{"rate"}));
   EXPECT_EQ(sizes_for(mine, "rate"), (std::vector<std::size_t>{64}));
-  EXPECT_EQ(gb_setting(def.passthrough, "--benchmark_min_time", ""), "0.2");
+  EXPECT_EQ(gb_setting(def.passthrough, "--benchmark_min_time", ""), "0.1");
   EXPECT_EQ(gb_setting(parse_options({"--budget=1h"}).passthrough,
                        "--benchmark_min_time", ""),
             "");  // set once the plan is known (apply_budget)
