@@ -2,7 +2,8 @@
 # ipcbench: install what is missing (Debian packages), build, then either run
 # the suite (default) or every test (--test).
 #
-#   ./run_all.sh [--quick] [ipcbench flags...]   results/<UTC stamp>/results.json
+#   ./run_all.sh [--quick|--full|--budget=10m] [ipcbench flags...]
+#                                                results/<UTC stamp>/results.json
 #   ./run_all.sh --test                          Release + ASan/UBSan test suites
 #   ./run_all.sh --report R.json                 charts and report.html of R.json
 #                                                (beside it) again
@@ -71,23 +72,8 @@ run_tests() {
 }
 
 run_suite() {
-  local quick=0 args=() a
-  for a in "$@"; do
-    if [[ "$a" == "--quick" ]]; then quick=1; else args+=("$a"); fi
-  done
+  local args=("$@")
   build build
-  if [[ $quick -eq 1 ]]; then
-    # A short suite: every transport, two sizes, ping-pong and stream, short
-    # runs (about a minute on 2 CPUs); flags given explicitly win.
-    local has_sizes=0 has_scenarios=0
-    for a in "${args[@]+"${args[@]}"}"; do
-      [[ "$a" == --sizes=* ]] && has_sizes=1
-      [[ "$a" == --scenarios=* ]] && has_scenarios=1
-    done
-    [[ $has_sizes -eq 0 ]] && args=(--sizes=64,64K "${args[@]+"${args[@]}"}")
-    [[ $has_scenarios -eq 0 ]] && args=(--scenarios=pingpong,stream "${args[@]+"${args[@]}"}")
-    args=(--benchmark_min_time=0.05 "${args[@]+"${args[@]}"}")
-  fi
   local dir out status=0
   dir="$(make_run_dir)"
   out="${dir}/results.json"

@@ -246,8 +246,12 @@ void print_summary(const bench::ResultsReporter& reporter,
 // exit status.
 int run_benchmarks(bench::RunSettings& settings, const ordered_json& block,
                    const bench::BenchmarkOut& gb_out,
-                   const std::string& made_dir) {
+                   const std::string& made_dir, const bench::BudgetPlan& plan) {
   const bench::Options& opt = settings.options;
+  const bool listing = bench::gb_true(
+      bench::gb_setting(opt.passthrough, "--benchmark_list_tests", "false"));
+  if (!opt.quiet && !listing && plan.benchmarks > 0)
+    std::cerr << "ipcbench: " << bench::plan_text(plan) << "\n";
   bench::RecordStore store;
   bench::register_baselines(settings, store);
   bench::register_cases(settings, store);
@@ -305,6 +309,13 @@ int run_driver(int argc, char** argv) {
     return 0;
   }
   if (opt.cleanup) return bench::run_cleanup();
+  bench::BudgetPlan plan;
+  try {
+    plan = bench::apply_budget(settings.options);
+  } catch (const bench::BudgetTooSmall& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
   std::vector<std::string> gb_args;
   bench::BenchmarkOut gb_out;
   if (!init_benchmark(argv[0], opt, gb_args, gb_out)) return 2;
@@ -326,8 +337,9 @@ int run_driver(int argc, char** argv) {
     }
   }
   bench::remove_results_temporaries(opt.out, stale);
-  return run_benchmarks(settings, results_block(argc, argv, opt, stale), gb_out,
-                        made_dir);
+  ordered_json block = results_block(argc, argv, opt, stale);
+  block["plan"] = bench::plan_json(plan, opt);
+  return run_benchmarks(settings, block, gb_out, made_dir, plan);
 }
 
 }  // namespace

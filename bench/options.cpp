@@ -16,6 +16,7 @@
 #include <set>
 #include <string_view>
 
+#include "bench/budget.hpp"
 #include "bench/job.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "transports/registry.hpp"
@@ -459,6 +460,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--baselines", false, "use memcpy (default) or none"},
     {"--inject-peer-fault", false, kFaultForm},
     {"--timer", false, "use auto (default), tsc or clock"},
+    {"--budget", false, "give a duration such as 90s, 10m or 1m30s"},
 };
 
 // Blanks and empty list items, refused with the flag's accepted form before
@@ -518,7 +520,82 @@ harness::TimerChoice parse_timer(const std::string& val) {
   return harness::TimerChoice::kTsc;
 }
 
+// The sizes of the suites, where --sizes is not given.
+constexpr char kFullSizes[] = "64,256,1K,4K,16K,64K,256K,1M";
+constexpr char kDefaultWideSizes[] = "64,4K,64K,1M";  // pingpong, stream, ...
+constexpr char kDefaultNarrowSizes[] = "64,4K";
+// Scenarios whose default suite runs only kDefaultNarrowSizes: their runs
+// cost the most per size (paced, several processes) and their figures
+// change little with size beyond 4K.
+constexpr std::string_view kNarrowScenarios[] = {"oneway", "rate", "fanin"};
+constexpr char kQuickScenarios[] = "pingpong,stream";
+constexpr char kQuickMinTime[] = "--benchmark_min_time=0.05";
+constexpr char kDefaultMinTime[] = "--benchmark_min_time=0.1";
+
+std::string suite_sizes(Suite suite, const std::string& scenario) {
+  if (suite == Suite::kFull) return kFullSizes;
+  // --quick: each scenario's headline at one size, latency small and
+  // throughput large.
+  if (suite == Suite::kQuick) return scenario == "stream" ? "64K" : "64";
+  for (auto narrow : kNarrowScenarios) {
+    if (scenario == narrow) return kDefaultNarrowSizes;
+  }
+  return kDefaultWideSizes;
+}
+
+// The sizes when --sizes is not given: each scenario's from its suite,
+// and their union in `sizes`.
+void apply_suite_sizes(Options& o) {
+  std::set<std::size_t> all;
+  for (const auto& name : o.scenarios) {
+    auto sizes = parse_sizes(suite_sizes(o.suite, name));
+    all.insert(sizes.begin(), sizes.end());
+    o.scenario_sizes[name] = std::move(sizes);
+  }
+  if (all.empty()) {
+    auto sizes = parse_sizes(suite_sizes(o.suite, ""));
+    all.insert(sizes.begin(), sizes.end());
+  }
+  o.sizes.assign(all.begin(), all.end());
+}
+
+// The suite's minimum time, unless given (flag or environment) or
+// planned by --budget (the two exclude each other): 0.05 s for --quick,
+// 0.1 s for the default suite (so that it runs in about 6 minutes on 2
+// CPUs),
+// Google Benchmark's 0.5 s for --full.
+void apply_min_time(Options& o) {
+  const bool given =
+      !gb_setting(o.passthrough, "--benchmark_min_time", "").empty();
+  if (o.budget_s > 0 && given)
+    throw UsageError(
+        "--budget and --benchmark_min_time (or BENCHMARK_MIN_TIME) both "
+        "given; --budget sets the minimum time itself: give one of them");
+  if (given || o.budget_s > 0 || o.suite == Suite::kFull) return;
+  o.passthrough.insert(o.passthrough.begin(), o.suite == Suite::kQuick
+                                                  ? kQuickMinTime
+                                                  : kDefaultMinTime);
+}
+
 }  // namespace
+
+std::string suite_name(Suite suite) {
+  switch (suite) {
+    case Suite::kQuick:
+      return "quick";
+    case Suite::kFull:
+      return "full";
+    case Suite::kDefault:
+      break;
+  }
+  return "default";
+}
+
+const std::vector<std::size_t>& sizes_for(const Options& opt,
+                                          const std::string& scenario) {
+  const auto it = opt.scenario_sizes.find(scenario);
+  return it == opt.scenario_sizes.end() ? opt.sizes : it->second;
+}
 
 std::size_t parse_size(const std::string& text, const std::string& flag) {
   const std::string accepted =
@@ -660,10 +737,11 @@ std::string capacity_mode_text(std::size_t capacity_bytes) {
 
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
-  std::string transports_arg, sizes_arg = "64,256,1K,4K,16K,64K,256K,1M";
+  std::string transports_arg, sizes_arg;
   std::string scenarios_arg, waits_arg, rates_arg = "10%,50%,90%",
                                         placement_arg;
-  std::string producers_arg = "1,2,4";
+  std::string producers_arg;
+  bool quick = false, full = false;
   GbChecks gb;
   check_gb_environment(gb, true);
   for (const auto& a : args) {
@@ -700,7 +778,18 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), o.capacities = parse_capacities(val);
     else if (a == "--verify")
       o.verify = true;
-    else if (a == "--inject-pairs-in-turn")
+    else if (a == "--quick" || a == "--full") {
+      (a == "--quick" ? quick : full) = true;
+    } else if (key == "--quick" || key == "--full") {
+      throw UsageError(key + ": takes no value; give " + key + " alone");
+    } else if (key == "--budget") {
+      need_value();
+      try {
+        o.budget_s = parse_budget(val);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    } else if (a == "--inject-pairs-in-turn")
       o.pairs_in_turn = true;
     else if (key == "--baselines") {
       need_value();
@@ -747,6 +836,13 @@ Options parse_options(const std::vector<std::string>& args) {
   }
 
   check_gb_environment(gb, false);
+  if (quick && full)
+    throw UsageError("--quick and --full both given; choose one suite");
+  o.suite = quick ? Suite::kQuick : full ? Suite::kFull : Suite::kDefault;
+  if (producers_arg.empty())
+    producers_arg = o.suite == Suite::kFull ? "1,2,4" : "1,2";
+  if (scenarios_arg.empty() && o.suite == Suite::kQuick)
+    scenarios_arg = kQuickScenarios;
 
   std::vector<std::string> all;
   for (const auto& t : transports::all_transports()) all.push_back(t.name);
@@ -760,17 +856,6 @@ Options parse_options(const std::vector<std::string>& args) {
       o.transports.push_back(n);
     }
   }
-  o.sizes = parse_sizes(sizes_arg);
-  for (const auto& name : o.transports) {
-    const auto* info = transports::find_transport(name);
-    const std::size_t max = info->caps.max_message_bytes;
-    if (max != 0 && o.sizes.back() > max && !transports_arg.empty()) {
-      throw UsageError("--sizes: " + std::to_string(o.sizes.back()) +
-                       " B is beyond what " + name + " can carry (" +
-                       std::to_string(max) + " B: " + info->caps.limits +
-                       "); lower --sizes or drop " + name);
-    }
-  }
   if (scenarios_arg.empty()) {
     o.scenarios = scenario_names();
   } else {
@@ -779,6 +864,20 @@ Options parse_options(const std::vector<std::string>& args) {
         throw UsageError("--scenarios: unknown scenario '" + s +
                          "'; accepted: " + join(scenario_names()));
       o.scenarios.push_back(s);
+    }
+  }
+  if (sizes_arg.empty())
+    apply_suite_sizes(o);
+  else
+    o.sizes = parse_sizes(sizes_arg);
+  for (const auto& name : o.transports) {
+    const auto* info = transports::find_transport(name);
+    const std::size_t max = info->caps.max_message_bytes;
+    if (max != 0 && o.sizes.back() > max && !transports_arg.empty()) {
+      throw UsageError("--sizes: " + std::to_string(o.sizes.back()) +
+                       " B is beyond what " + name + " can carry (" +
+                       std::to_string(max) + " B: " + info->caps.limits +
+                       "); lower --sizes or drop " + name);
     }
   }
   o.waits = {"block", "spin"};
@@ -840,6 +939,7 @@ Options parse_options(const std::vector<std::string>& args) {
     }
   }
   if (!o.out.empty()) check_outs_differ(gb.outs, o.out);
+  apply_min_time(o);
   return o;
 }
 
@@ -866,17 +966,30 @@ Measures IPC latency and throughput between two pinned processes.
 Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
 
   --transports=a,b     transports to run (default: all; see --list)
-  --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M
-                       (default 64,256,1K,4K,16K,64K,256K,1M)
+  --sizes=LIST         message sizes: 64,4K,1M and doubling ranges 64..1M,
+                       for every scenario (default: the suite's, below)
   --scenarios=a,b      )" +
          join(scenario_names()) + R"( (default: all)
+  (default suite)      pingpong and stream at 64,4K,64K,1M; oneway, rate
+                       and fanin at 64,4K; --producers=1,2;
+                       --benchmark_min_time=0.1
+  --full               the complete matrix: every scenario at every size
+                       64,256,1K,4K,16K,64K,256K,1M, --producers=1,2,4,
+                       Google Benchmark's --benchmark_min_time=0.5
+  --quick              a short suite: pingpong at 64, stream at 64K,
+                       --benchmark_min_time=0.05
+  --budget=TIME        fit the run into TIME (90s, 10m, 1h, 1m30s): every
+                       benchmark gets the same --benchmark_min_time, after
+                       the measured set-up time per benchmark; the plan is
+                       printed first, a budget too small for 0.05 s each
+                       is refused with the budget that would do
   --rate=LIST          offered loads for the rate scenario: percentages of
                        each case's stream capacity, measured first by a
                        short stream run, from above 0 to 100 (default
                        10%,50%,90%), or messages per second (10K,100K;
                        here K = 1000); one kind per list
   --producers=LIST     fanin: producer processes sending to one consumer,
-                       swept, 1 to 64 each (default 1,2,4)
+                       swept, 1 to 64 each (default 1,2; --full 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     placements, swept in one run, chosen from this

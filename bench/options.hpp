@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,9 +26,25 @@ inline constexpr std::size_t kMaxMessageBytes = std::size_t{256} << 20;
 inline constexpr std::size_t kEqualCapacityBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kMinCapacityBytes = std::size_t{4} << 10;
 
+// Which matrix runs when --sizes, --scenarios, --producers and
+// --benchmark_min_time are not given (docs/flags.md#suites):
+// kDefault: each scenario at representative sizes (pingpong and stream at
+//   64, 4K, 64K, 1M; oneway, rate and fanin at 64, 4K), fan-in with 1 and
+//   2 producers, --benchmark_min_time=0.1; kFull (--full): every size
+//   64..1M for every scenario, 1, 2 and 4 producers, Google Benchmark's
+//   0.5 s; kQuick (--quick): pingpong at 64, stream at 64K,
+//   --benchmark_min_time=0.05.
+enum class Suite { kDefault, kQuick, kFull };
+
 struct Options {
   std::vector<std::string> transports;  // in registry order, validated
+  // Every size some scenario runs (the memcpy baselines' sizes), sorted.
   std::vector<std::size_t> sizes;
+  // The suite's sizes of a scenario, when --sizes was not given; a
+  // scenario not in it runs `sizes` (sizes_for).
+  std::map<std::string, std::vector<std::size_t>> scenario_sizes;
+  Suite suite = Suite::kDefault;
+  double budget_s = 0;  // --budget, seconds; 0: none
   std::vector<std::string> scenarios;
   std::vector<std::string> waits;  // wait strategies to run where supported
   std::string cpus;                // the --cpus spec as given
@@ -83,6 +100,13 @@ std::string capacity_mode_text(std::size_t capacity_bytes);
 
 // args excludes argv[0].
 Options parse_options(const std::vector<std::string>& args);
+
+// The sizes `scenario` runs: the suite's for it, else `opt.sizes`.
+const std::vector<std::size_t>& sizes_for(const Options& opt,
+                                          const std::string& scenario);
+
+// "default", "quick", "full".
+std::string suite_name(Suite suite);
 
 // The value Google Benchmark takes for `flag` (such as "--benchmark_format"):
 // the last one in `passthrough`, else its environment variable

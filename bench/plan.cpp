@@ -1,6 +1,7 @@
 #include "bench/plan.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "bench/baseline.hpp"
 #include "bench/scenarios/registry.hpp"
@@ -39,7 +40,7 @@ void plan_transport(const Options& opt, const Scenario& s,
   std::string pairs;
   if (opt.pairs > 1) pairs = name_suffix(opt.pairs, "_pairs");
   const bool show_wait = info.caps.waits.size() > 1;
-  for (std::size_t bytes : opt.sizes) {
+  for (std::size_t bytes : sizes_for(opt, s.name())) {
     for (const Variant& var : variants) {
       for (const auto& place : opt.placements) {
         for (std::size_t capacity : opt.capacities) {
@@ -129,16 +130,41 @@ std::vector<PlannedBenchmark> planned_benchmarks(const Options& opt) {
   for (std::size_t bytes : opt.sizes) {
     if (!opt.baselines) break;
     const std::string name = baseline_name(bytes);
-    plan.push_back(
-        {name, name + "/real_time", planned_run_seconds(t, false, false)});
+    plan.push_back({name, name + "/real_time",
+                    planned_run_seconds(t, false, false), false, false});
   }
   for (const Case& cs : plan_cases(opt)) {
     const bool skipped = skip_reason(cs, opt).has_value();
     plan.push_back({cs.name, cs.name + "/manual_time",
-                    planned_run_seconds(t, skipped, true)});
+                    planned_run_seconds(t, skipped, true), skipped, true});
   }
   return filter_plan(std::move(plan),
                      gb_setting(opt.passthrough, "--benchmark_filter", ""));
+}
+
+BudgetPlan apply_budget(Options& opt) {
+  const std::vector<PlannedBenchmark> plan = planned_benchmarks(opt);
+  PlanTiming t = plan_timing(opt.passthrough);
+  if (opt.budget_s <= 0) return plan_without_budget(plan, t);
+  const BudgetPlan p = plan_budget(plan, t, opt.budget_s);
+  char flag[64];
+  std::snprintf(flag, sizeof flag, "--benchmark_min_time=%g", p.min_time_s);
+  opt.passthrough.push_back(flag);
+  return p;
+}
+
+nlohmann::ordered_json plan_json(const BudgetPlan& p, const Options& opt) {
+  nlohmann::ordered_json j;
+  j["suite"] = suite_name(opt.suite);
+  j["budget_s"] = p.budget_s > 0 ? nlohmann::ordered_json(p.budget_s)
+                                 : nlohmann::ordered_json(nullptr);
+  j["planned_s"] = p.planned_s;
+  j["min_time_s"] = p.min_time_s;
+  j["benchmarks"] = p.benchmarks;
+  j["skipped"] = p.skipped;
+  j["overhead_s"] = kCaseOverheadS;
+  j["min_time_factor"] = kMinTimeFactor;
+  return j;
 }
 
 }  // namespace ipcb::bench

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bench/budget.hpp"
 #include "bench/options.hpp"
 #include "bench/progress.hpp"
 #include "bench/scenario.hpp"
@@ -55,5 +57,14 @@ PlanTiming plan_timing(const std::vector<std::string>& passthrough);
 // each with the seconds one run should take (bench/progress.hpp), kept
 // to those --benchmark_filter selects.
 std::vector<PlannedBenchmark> planned_benchmarks(const Options& opt);
+
+// The run's plan and its expected time. With --budget, the minimum time
+// that fits the plan into it, added to `opt.passthrough` as
+// --benchmark_min_time (so that Google Benchmark and the ETA use it);
+// throws BudgetTooSmall when no sensible one does.
+BudgetPlan apply_budget(Options& opt);
+
+// The plan as the results file records it (the ipcbench block's "plan").
+nlohmann::ordered_json plan_json(const BudgetPlan& p, const Options& opt);
 
 }  // namespace ipcb::bench

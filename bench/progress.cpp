@@ -9,7 +9,8 @@ namespace ipcb::bench {
 
 double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer) {
   if (skipped) return 0;
-  return t.min_time_s + t.min_warmup_s + (has_peer ? kCaseOverheadS : 0);
+  return kMinTimeFactor * (t.min_time_s + t.min_warmup_s) +
+         (has_peer ? kCaseOverheadS : 0);
 }
 
 std::vector<PlannedBenchmark> filter_plan(std::vector<PlannedBenchmark> plan,

@@ -18,11 +18,20 @@ struct PlanTiming {
   int repetitions = 1;      // --benchmark_repetitions
 };
 
-// Besides min_time, each measured case starts a peer (fork + exec,
-// connect, warm-up) for each of Google Benchmark's trial invocations:
-// about this much per run on a 2-CPU machine. The measured times correct
-// it (eta_seconds).
-inline constexpr double kCaseOverheadS = 0.2;
+// What one run costs besides its minimum time, measured on this project's
+// 2-CPU machine (docs/flags.md#--budget) by timing one set of benchmarks
+// at two --benchmark_min_time values and fitting wall = overhead + factor
+// x min_time per run. kCaseOverheadS: each measured case starts a peer
+// (fork + exec, connect, warm-up) for each of Google Benchmark's trial
+// invocations. kMinTimeFactor: the final invocation runs past min_time
+// (Google Benchmark aims at 1.4x) and the trials before it add their own
+// time. The times the runs take correct the ETA (eta_seconds).
+// Measured 2026-12-04 (load average about 3): the default suite, 412
+// benchmarks run at min_time 0.2, took 507 s (1.23 s each) and --quick,
+// 52 at 0.05, 36 s (0.69 s each): 0.5 s + 3.6 x min_time per benchmark.
+// (Under a load average of 11-13 the same fit gave 2.8 s + 9.2 x.)
+inline constexpr double kCaseOverheadS = 0.5;
+inline constexpr double kMinTimeFactor = 3.6;
 
 // One benchmark of the plan: its name as Google Benchmark shows it
 // ("pingpong/pipe/64"), the name its filter is matched against (with
@@ -32,11 +41,13 @@ struct PlannedBenchmark {
   std::string name;
   std::string filter_name;
   double run_s = 0;
+  bool skipped = false;  // cannot run here: ends at once
+  bool has_peer = true;  // false: the memcpy baseline
 };
 
 // The planned seconds of one run: a skipped case ends at once (0); a
-// measured case takes min_time + min_warmup plus kCaseOverheadS; the
-// memcpy baseline (no peer) min_time + min_warmup.
+// measured case takes kMinTimeFactor x (min_time + min_warmup) plus
+// kCaseOverheadS; the memcpy baseline (no peer) no overhead.
 double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer);
 
 // The benchmarks Google Benchmark runs under --benchmark_filter=`filter`

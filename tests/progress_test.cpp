@@ -47,8 +47,9 @@ TEST(Eta, NeverNegative) {
 
 TEST(Eta, PlannedRunSeconds) {
   const PlanTiming t{0.5, 0.25, 3};
-  EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, true), 0.75 + kCaseOverheadS);
-  EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, false), 0.75);
+  EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, true),
+                   kMinTimeFactor * 0.75 + kCaseOverheadS);
+  EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, false), kMinTimeFactor * 0.75);
   EXPECT_DOUBLE_EQ(planned_run_seconds(t, true, true), 0);
 }
 
