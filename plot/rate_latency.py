@@ -157,13 +157,16 @@ def make_figure(results, plt, series=None):
             lines = points[size]
             for s, label in [k for k in keys if k in lines]:
                 pts = lines[(s, label)]
-                x = [p["x"] for p in pts]
                 for key, dash in ((HEADLINE.key, "-"),
                                   (HEADLINE.tail, "--")):
-                    y = [p[key] * scale for p in pts]
+                    # A run too short for a p99 (fewer than 100 samples)
+                    # has none: that point is left out, never drawn as 0.
+                    have = [p for p in pts if p[key] is not None]
+                    x = [p["x"] for p in have]
+                    y = [p[key] * scale for p in have]
                     ax.plot(x, y, color=colours[s], linestyle=dash,
                             linewidth=1.4)
-                    for xi, yi, p in zip(x, y, pts):
+                    for xi, yi, p in zip(x, y, have):
                         ax.plot([xi], [yi], linestyle="",
                                 marker=markers[label], markersize=6,
                                 color=colours[s],
@@ -172,6 +175,7 @@ def make_figure(results, plt, series=None):
             for other, (s, label) in best[size].items():
                 if other != family:
                     pts = lines[(s, label)]
+                    pts = [p for p in pts if p[HEADLINE.key] is not None]
                     cc.draw_reference(
                         ax, other, label, [p["x"] for p in pts],
                         [p[HEADLINE.key] * scale for p in pts])

@@ -141,3 +141,23 @@ def test_schema_takes_a_percentage_as_the_rate_setting(tmp_path):
                for e in errors(doc))
     rec["offered_rate_percent"] = 150
     assert any("150" in e for e in errors(doc))
+
+
+def test_a_rate_run_too_short_for_a_p99_is_drawn_without_it(tmp_path):
+    """A short run (fewer than 100 samples) records no p99: the chart leaves
+    that point out of the dashed line instead of failing."""
+    doc = load_doc("rate.json")
+    rec = doc["ipcbench"]["benchmarks"][0]
+    for p in [k for k in rec["latency"]["percentiles_ns"]
+              if float(k) >= 99]:
+        del rec["latency"]["percentiles_ns"][p]
+    results = ir.load(write_json(tmp_path / "short.json", doc))
+    points = rate_latency.rate_points(results)
+    tails = [p[rate_latency.HEADLINE.tail] for lines in points.values()
+             for pts in lines.values() for p in pts]
+    assert None in tails
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, _ = rate_latency.make_figure(results, plt)
+    plt.close(fig)
