@@ -225,24 +225,24 @@ TEST(Suite, ListsOfTheDefaultFullAndQuickSuites) {
   for (const char* n :
        {"pingpong/pipe/64", "pingpong/pipe/4096", "pingpong/pipe/65536",
         "pingpong/pipe/1048576", "stream/pipe/1048576", "oneway/pipe/4096",
-        "rate/pipe/64/10000_per_s", "rate/pipe/4096/100000_per_s",
+        "rate/pipe/64/10pct", "rate/pipe/4096/90pct",
         "fanin/pipe/4096/2_producers", "baseline/memcpy/1048576"})
     EXPECT_EQ(def.count(n), 1u) << n;
   EXPECT_EQ(count_prefix(def, "pingpong/"), 4u);
   EXPECT_EQ(count_prefix(def, "stream/"), 4u);
   EXPECT_EQ(count_prefix(def, "oneway/"), 2u);
-  EXPECT_EQ(count_prefix(def, "rate/"), 4u);   // 2 sizes x 2 rates
+  EXPECT_EQ(count_prefix(def, "rate/"), 6u);   // 2 sizes x 10,50,90%
   EXPECT_EQ(count_prefix(def, "fanin/"), 4u);  // 2 sizes x 1, 2 producers
   EXPECT_EQ(count_prefix(def, "baseline/"), 4u);
-  EXPECT_EQ(def.size(), 22u);
+  EXPECT_EQ(def.size(), 24u);
 
   const auto full = listed({"--full"});
   EXPECT_EQ(count_prefix(full, "pingpong/"), 8u);
   EXPECT_EQ(count_prefix(full, "oneway/"), 8u);
-  EXPECT_EQ(count_prefix(full, "rate/"), 16u);
+  EXPECT_EQ(count_prefix(full, "rate/"), 24u);  // 8 sizes x 3 loads
   EXPECT_EQ(count_prefix(full, "fanin/"), 24u);
   EXPECT_EQ(full.count("fanin/pipe/256/4_producers"), 1u);
-  EXPECT_EQ(full.size(), 8u + 8 + 8 + 8 + 16 + 24);
+  EXPECT_EQ(full.size(), 8u + 8 + 8 + 8 + 24 + 24);
 
   const auto quick = listed({"--quick"});
   EXPECT_EQ(quick, (std::set<std::string>{
