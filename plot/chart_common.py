@@ -481,7 +481,10 @@ def caption(fig, results, extra=""):
     fig.text(0.01, 0.005, text, fontsize=7, color="#444444",
              ha="left", va="bottom", wrap=True)
     lines = text.count("\n") + 1
-    fig.tight_layout(rect=(0, 0.02 + 0.028 * lines, 1, 1))
+    # tight_layout leaves no room for a suptitle: keep about half an inch
+    # for it, or it overlaps the first row's panel titles.
+    top = 1 - 0.5 / fig.get_figheight() if fig._suptitle is not None else 1
+    fig.tight_layout(rect=(0, 0.02 + 0.028 * lines, 1, top))
 
 
 def render(fig, plt):
