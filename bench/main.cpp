@@ -201,6 +201,9 @@ int finish(bench::ResultsReporter& reporter, std::size_t ran,
                  "--scenarios, --sizes, --wait and --benchmark_filter\n";
     return 2;
   }
+  // Only listed (--benchmark_list_tests): the run directory made for the
+  // results stays empty, so it goes.
+  if (!reporter.wrote() && !made_dir.empty()) ::rmdir(made_dir.c_str());
   std::cerr << gb_errors;
   if (const std::string error = reporter.save_error(); !error.empty()) {
     std::cerr << "ipcbench: the results file is not up to date: " << error

@@ -3,6 +3,7 @@
 // benchmark lists ipcbench plans for each (--benchmark_list_tests). No test
 // asserts a duration.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
@@ -192,6 +193,18 @@ TEST(Suite, ConflictingFlagsAreRefused) {
             std::string::npos);
   EXPECT_NE(error_of({"--budget=soon"}).find("90s, 10m"), std::string::npos);
   EXPECT_NE(error_of({"--budget="}).find("needs a value"), std::string::npos);
+}
+
+// Listing runs nothing: no run directory is left under results/.
+TEST(Suite, ListingLeavesNoEmptyRunDirectory) {
+  ScratchDir dir;
+  const pid_t pid = testing::spawn_ipcbench(
+      {"--transports=pipe", "--benchmark_list_tests"}, "/dev/null", dir.path);
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_TRUE(testing::entries_with_prefix(dir.path + "/results", "2").empty());
 }
 
 // The benchmarks ipcbench lists for `args` (pipe only), by name.
