@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bench/methods.hpp"
 #include "bench/report.hpp"
 #include "bench/warnings.hpp"
 #include "harness/cpu.hpp"
@@ -28,6 +29,7 @@ ResultsReporter::ResultsReporter(
   block_["skipped"] = nlohmann::ordered_json::array();
   block_["high_variability"] = nlohmann::ordered_json::array();
   block_["contended"] = nlohmann::ordered_json::array();
+  block_["methods"] = nlohmann::ordered_json::object();
 }
 
 bool ResultsReporter::ReportContext(const Context& context) {
@@ -88,6 +90,7 @@ void ResultsReporter::ReportRuns(const std::vector<Run>& runs) {
       }
       note_contention(name, run.repetition_index, *rec);
       rec->erase("name");
+      hoist_methods(*rec, block_["methods"]);
       entry.update(*rec);
     }
     block_["benchmarks"].push_back(std::move(entry));
