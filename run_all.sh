@@ -25,7 +25,8 @@ readonly PACKAGES=(
   cmake g++ make git
   libbenchmark-dev libbenchmark-tools nlohmann-json3-dev libboost-dev
   libzmq3-dev cppzmq-dev libgtest-dev libhwloc-dev zlib1g-dev
-  python3-matplotlib python3-scipy python3-pytest python3-jsonschema
+  python3-matplotlib python3-scipy python3-pytest python3-pytest-xdist
+  python3-jsonschema
   chromium
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"

@@ -1,4 +1,5 @@
 #include "results/distributions.hpp"
+#include "results/results_file.hpp"
 
 #include <zlib.h>
 
@@ -59,12 +60,6 @@ void split(ordered_json& node, const std::string& at, ordered_json& spectra) {
       escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
     split(v, at + "/" + escaped, spectra);
   }
-}
-
-std::string dir_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace

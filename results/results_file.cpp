@@ -23,13 +23,13 @@ namespace ipcb::results {
 using sys::checked;
 using sys::Fd;
 
-namespace {
-
 std::string dir_of(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
 }
+
+namespace {
 
 const char* kind_of(mode_t m) {
   if (S_ISDIR(m)) return "a directory";

@@ -43,6 +43,9 @@ std::string dump_lines(const nlohmann::ordered_json& doc);
 // not a directory. Creates nothing. Call before anything runs.
 void check_target(const std::string& path);
 
+// The directory part of PATH: "." for a bare name, "/" for a file in /.
+std::string dir_of(const std::string& path);
+
 // Creates parent directories, writes `text` as described above. The file
 // keeps the mode of the regular file it replaces, or gets 0666 & ~umask.
 // Throws std::runtime_error naming the path and the cause (e.g. "No space
