@@ -1,10 +1,11 @@
 #include "results/distributions.hpp"
-#include "results/results_file.hpp"
 
 #include <zlib.h>
 
 #include <cstdio>
 #include <stdexcept>
+
+#include "results/results_file.hpp"
 
 namespace ipcb::results {
 
