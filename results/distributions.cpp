@@ -223,6 +223,14 @@ ordered_json split_distributions(ordered_json& block) {
                        {"benchmarks", ordered_json::array()}};
   if (!block.contains("benchmarks") || !block["benchmarks"].is_array())
     return side;
+  // The run's list of contended runs repeats their records' run-delay
+  // fractions, whose exact values the records' details keep.
+  if (block.contains("contended") && block["contended"].is_array()) {
+    for (auto& entry : block["contended"]) {
+      ordered_json exact = ordered_json::object();
+      round_figures(entry, kFigureDigits, exact);
+    }
+  }
   auto& records = block["benchmarks"];
   for (std::size_t i = 0; i < records.size(); ++i) {
     ordered_json details = split_details(records[i]);

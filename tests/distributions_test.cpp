@@ -197,6 +197,19 @@ TEST(Distributions, DetailsAndExactFiguresMergeBackIntoTheWholeRecord) {
   EXPECT_EQ(nlohmann::json(whole), nlohmann::json(original));
 }
 
+TEST(Distributions, TheContendedListHasItsFractionsRounded) {
+  ordered_json block = {{"contended",
+                         {{{"name", "a"},
+                           {"repetition_index", 0},
+                           {"driver_run_delay_fraction", 0.27948460987358953},
+                           {"peer_run_delay_fraction", nullptr}}}},
+                        {"benchmarks", ordered_json::array()}};
+  results::split_distributions(block);
+  EXPECT_EQ(block["contended"][0]["driver_run_delay_fraction"], 0.2794846);
+  EXPECT_TRUE(block["contended"][0]["peer_run_delay_fraction"].is_null());
+  EXPECT_EQ(block["contended"][0]["repetition_index"], 0);
+}
+
 TEST(Distributions, ResultsTextHasOneRecordPerLine) {
   ordered_json doc = {
       {"context", {{"date", "d"}}},
