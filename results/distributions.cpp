@@ -85,14 +85,20 @@ void move_detail(ordered_json& node, std::string_view path,
   if (!sub.empty()) patch[key] = std::move(sub);
 }
 
-// Moves every "percentiles_missing" reached through objects.
-void move_percentiles_missing(ordered_json& node, ordered_json& patch) {
+// Moves, from every object reached through objects, its
+// "percentiles_missing" and, from a distribution (an object with
+// "percentiles_ns"), its "unit" (always ns) and "min_ns" (its p0).
+void move_distribution_details(ordered_json& node, ordered_json& patch) {
   if (!node.is_object()) return;
   move_detail(node, "percentiles_missing", patch);
+  if (node.contains("percentiles_ns")) {
+    move_detail(node, "unit", patch);
+    move_detail(node, "min_ns", patch);
+  }
   for (auto& [k, v] : node.items()) {
     if (!v.is_object()) continue;
     ordered_json sub = ordered_json::object();
-    move_percentiles_missing(v, sub);
+    move_distribution_details(v, sub);
     if (sub.empty()) continue;
     if (patch.contains(k))
       patch[k].merge_patch(sub);
@@ -119,6 +125,8 @@ const std::vector<std::string>& detail_paths() {
                                   "rate.sender_lag",
                                   "rate.latency_from_actual_send",
                                   "rate.offered_per_s",
+                                  "rate.messages",
+                                  "rate.elapsed_ns",
                                   "rate.pacing",
                                   "rate.relative.asked",
                                   "rate.relative.percent",
@@ -142,7 +150,7 @@ const std::vector<std::string>& detail_paths() {
 ordered_json split_details(ordered_json& rec) {
   ordered_json patch = ordered_json::object();
   for (const auto& path : detail_paths()) move_detail(rec, path, patch);
-  move_percentiles_missing(rec, patch);
+  move_distribution_details(rec, patch);
   return patch;
 }
 

@@ -41,8 +41,9 @@ std::string side_file_name(const std::string& results_path);
 std::string side_file_path(const std::string& results_path);
 
 // Record paths (object keys joined by dots) of the details moved to the side
-// file; any "percentiles_missing.samples_needed" reached through objects
-// only also moves. A null value stays (a merge patch's null deletes).
+// file; any "percentiles_missing" reached through objects only also moves,
+// and a distribution's "unit" (ns) and "min_ns" (its p0, which stays). A
+// null value stays (a merge patch's null deletes).
 const std::vector<std::string>& detail_paths();
 
 // Moves `rec`'s details (above) out of it; returns them as a merge patch

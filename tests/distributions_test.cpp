@@ -133,12 +133,16 @@ TEST(Distributions, DetailsAndExactFiguresMergeBackIntoTheWholeRecord) {
       {"offered_rate_per_s", 27368.602726924455},
       {"warmup", {{"messages", 10}, {"method", "methods:warmup.method"}}},
       {"latency",
-       {{"count", 90},
+       {{"unit", "ns"},
+        {"count", 90},
         {"mean_ns", 126581.65555555555},
+        {"min_ns", 1000},
         {"percentiles_ns", spectrum()}}},
       {"rate",
        {{"offered_per_s", 27368.602726924455},
         {"achieved_per_s", 24389.15400957274},
+        {"messages", 90},
+        {"elapsed_ns", 3690161},
         {"sender_lag", {{"count", 90}, {"percentiles_ns", spectrum()}}},
         {"relative",
          {{"asked", "percent"},
@@ -176,6 +180,11 @@ TEST(Distributions, DetailsAndExactFiguresMergeBackIntoTheWholeRecord) {
   EXPECT_EQ(rec["rate"]["achieved_per_s"], 24389.15);
   EXPECT_EQ(rec["offered_rate_per_s"], 27368.6);
   EXPECT_EQ(rec["latency"]["mean_ns"], 126581.7);
+  EXPECT_FALSE(rec["latency"].contains("unit"));
+  EXPECT_FALSE(rec["latency"].contains("min_ns"));
+  EXPECT_EQ(rec["latency"]["percentiles_ns"]["0"], 1000);
+  EXPECT_FALSE(rec["rate"].contains("messages"));
+  EXPECT_FALSE(rec["rate"].contains("elapsed_ns"));
   EXPECT_EQ(rec["cpu"]["driver"], ordered_json({{"ns_per_msg", 333.3333},
                                                 {"run_delay_ns", nullptr}}));
   EXPECT_FALSE(rec["cpu"].contains("source"));
