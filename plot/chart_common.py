@@ -18,6 +18,7 @@ import tempfile
 import threading
 
 import families
+import ipcbench_results as ir
 from ipcbench_results import PlotError, cpus_text, load
 
 WAIT_STYLES = {"block": "-", "spin": "--"}
@@ -87,10 +88,11 @@ def load_for_chart(args):
 
 def warn_spectra(results):
     """Says on stderr when the distributions side file could not be read
-    (latency CDFs and .hgrm files then have only the kept percentiles)."""
+    (latency CDFs and .hgrm files then have only the kept percentiles, and
+    the records lack their details)."""
     if not results.full_spectra:
-        print(f"plot: warning: {results.path}: {results.spectra_note}",
-              file=sys.stderr)
+        print(f"plot: warning: {results.path}: {results.spectra_note}; "
+              f"{ir.DETAILS_MISSING}", file=sys.stderr)
 
 
 def out_dir(args):

@@ -157,6 +157,11 @@ def _check_block(path, doc):
 
 
 SIDE_FORMAT = "ipcbench-distributions"
+# What a record lacks when its side file cannot be read (the warning says).
+DETAILS_MISSING = ("records lack the details kept in the side file (CPU-time "
+                   "breakdown, run delays, warm-up, rate's sender lag, "
+                   "topology indexes, missing-percentile tables) and have "
+                   "their figures rounded to 7 significant digits")
 
 
 def _resolve(record, pointer):
@@ -202,14 +207,30 @@ def _read_side(path, entry):
     return name, doc
 
 
+def merge_details(record, patch):
+    """Merges a record's details (a JSON merge patch, RFC 7386, from the
+    side file) into it: objects key by key, other values replace; a null
+    removes the key (ipcbench never writes one)."""
+    for key, value in patch.items():
+        if value is None:
+            record.pop(key, None)
+        elif isinstance(value, dict) and isinstance(record.get(key), dict):
+            merge_details(record[key], value)
+        else:
+            record[key] = value
+
+
 def attach_distributions(path, doc):
     """Puts the full percentile spectra of the side file that `doc`'s
     ipcbench.distributions names (distributions.json.gz beside `path`)
-    back into the records' "percentiles_ns". Returns (full, note): full is
-    True when every distribution has its whole spectrum (also for a file
-    without a side file, which keeps its spectra inline); note says why
-    not, for charts that then draw the percentiles results.json keeps. A
-    side file that is missing, damaged or not this file's is not read."""
+    back into the records' "percentiles_ns", and merges each record's
+    details (fields no chart reads: the CPU-time breakdown, run delays,
+    warm-up, rate's sender lag, topology indexes, percentiles_missing)
+    back into it. Returns (full, note): full is True when every record is
+    whole (also for a file without a side file, which keeps everything
+    inline); note says why not, for charts that then draw the percentiles
+    results.json keeps. A side file that is missing, damaged or not this
+    file's is not read: the records then lack their details."""
     block = doc.get("ipcbench") if isinstance(doc, dict) else None
     entry = block.get("distributions") if isinstance(block, dict) else None
     if not isinstance(entry, dict):
@@ -217,7 +238,7 @@ def attach_distributions(path, doc):
     records = block.get("benchmarks")
     try:
         name, side = _read_side(path, entry)
-        moves = []
+        moves, details = [], []
         for item in side["benchmarks"]:
             index = item.get("index") if isinstance(item, dict) else None
             if (not isinstance(index, int) or isinstance(index, bool)
@@ -225,10 +246,13 @@ def attach_distributions(path, doc):
                     or not 0 <= index < len(records)
                     or not isinstance(records[index], dict)
                     or records[index].get("name") != item.get("name")
-                    or not isinstance(item.get("spectra"), dict)):
+                    or not isinstance(item.get("spectra", {}), dict)
+                    or not isinstance(item.get("details", {}), dict)):
                 raise ValueError(f"{name} names a benchmark this results "
                                  "file does not have")
-            for pointer, spectrum in item["spectra"].items():
+            if item.get("details"):
+                details.append((records[index], item["details"]))
+            for pointer, spectrum in item.get("spectra", {}).items():
                 target = _resolve(records[index], pointer)
                 if target is None or not isinstance(spectrum, dict):
                     raise ValueError(f"{name} names a distribution this "
@@ -237,6 +261,8 @@ def attach_distributions(path, doc):
     except ValueError as e:
         return False, (f"{e}: drawn from the percentiles results.json "
                        "keeps")
+    for record, patch in details:
+        merge_details(record, patch)
     for target, spectrum in moves:
         target["percentiles_ns"] = spectrum
     return True, ""

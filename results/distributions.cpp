@@ -2,7 +2,9 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "results/results_file.hpp"
@@ -63,7 +65,145 @@ void split(ordered_json& node, const std::string& at, ordered_json& spectra) {
   }
 }
 
+// Moves the value at `path` (dot-separated keys) of `node` into `patch`
+// at the same path; a missing or null value stays where it is.
+void move_detail(ordered_json& node, std::string_view path,
+                 ordered_json& patch) {
+  const auto dot = path.find('.');
+  const std::string key(path.substr(0, dot));
+  if (!node.is_object()) return;
+  auto it = node.find(key);
+  if (it == node.end() || it->is_null()) return;
+  if (dot == std::string_view::npos) {
+    patch[key] = std::move(*it);
+    node.erase(it);
+    return;
+  }
+  ordered_json sub =
+      patch.contains(key) ? std::move(patch[key]) : ordered_json::object();
+  move_detail(*it, path.substr(dot + 1), sub);
+  if (!sub.empty()) patch[key] = std::move(sub);
+}
+
+// Moves, from every object reached through objects, its
+// "percentiles_missing" and, from a distribution (an object with
+// "percentiles_ns"), its "unit" (always ns) and "min_ns" (its p0).
+void move_distribution_details(ordered_json& node, ordered_json& patch) {
+  if (!node.is_object()) return;
+  move_detail(node, "percentiles_missing", patch);
+  if (node.contains("percentiles_ns")) {
+    move_detail(node, "unit", patch);
+    move_detail(node, "min_ns", patch);
+  }
+  for (auto& [k, v] : node.items()) {
+    if (!v.is_object()) continue;
+    ordered_json sub = ordered_json::object();
+    move_distribution_details(v, sub);
+    if (sub.empty()) continue;
+    if (patch.contains(k))
+      patch[k].merge_patch(sub);
+    else
+      patch[k] = std::move(sub);
+  }
+}
+
 }  // namespace
+
+const std::vector<std::string>& detail_paths() {
+  static const std::vector<std::string> paths = [] {
+    std::vector<std::string> p = {"cpu.source",
+                                  "contention.driver_run_delay_fraction",
+                                  "contention.peer_run_delay_fraction",
+                                  "contention.threshold",
+                                  "contention.method",
+                                  "contention.not_judged",
+                                  "fanin.fairness.share_basis",
+                                  "fanin.fairness.jain_basis",
+                                  "fanin.release",
+                                  "latency.sampling",
+                                  "warmup",
+                                  "rate.sender_lag",
+                                  "rate.latency_from_actual_send",
+                                  "rate.offered_per_s",
+                                  "rate.messages",
+                                  "rate.elapsed_ns",
+                                  "rate.pacing",
+                                  "rate.relative.asked",
+                                  "rate.relative.percent",
+                                  "rate.relative.stream_source",
+                                  "capacity.source",
+                                  "placement.shares",
+                                  "placement.driver_topology",
+                                  "placement.peer_topology"};
+    for (const char* side : {"driver", "peer"})
+      for (const char* key :
+           {"user_ns_per_msg", "system_ns_per_msg",
+            "transport_threads_ns_per_msg", "voluntary_switches_per_msg",
+            "involuntary_switches_per_msg", "units", "pacing_ns_per_msg",
+            "run_delay_ns", "wall_ns"})
+        p.push_back(std::string("cpu.") + side + "." + key);
+    return p;
+  }();
+  return paths;
+}
+
+ordered_json split_details(ordered_json& rec) {
+  ordered_json patch = ordered_json::object();
+  for (const auto& path : detail_paths()) move_detail(rec, path, patch);
+  move_distribution_details(rec, patch);
+  return patch;
+}
+
+namespace {
+
+// `v` rounded to `digits` significant digits (itself when not a finite,
+// non-integer number); returns whether it changed.
+bool round_number(ordered_json& v, int digits) {
+  if (!v.is_number_float()) return false;
+  const double exact = v.get<double>();
+  if (!std::isfinite(exact)) return false;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*g", digits, exact);
+  const double rounded = std::strtod(text, nullptr);
+  if (rounded == exact) return false;
+  v = rounded;
+  return true;
+}
+
+// Rounds every number in `node`, arrays included; returns whether any
+// changed.
+bool round_all(ordered_json& node, int digits) {
+  bool changed = false;
+  if (node.is_structured()) {
+    for (auto& v : node) changed = round_all(v, digits) || changed;
+    return changed;
+  }
+  return round_number(node, digits);
+}
+
+}  // namespace
+
+void round_figures(ordered_json& node, int digits, ordered_json& patch) {
+  if (!node.is_object()) return;
+  for (auto& [k, v] : node.items()) {
+    if (v.is_object()) {
+      ordered_json sub = ordered_json::object();
+      round_figures(v, digits, sub);
+      if (sub.empty()) continue;
+      if (patch.contains(k))
+        patch[k].merge_patch(sub);
+      else
+        patch[k] = std::move(sub);
+    } else if (v.is_array()) {
+      // A merge patch replaces an array whole: the exact one goes.
+      ordered_json exact = v;
+      if (round_all(v, digits)) patch[k] = std::move(exact);
+    } else {
+      ordered_json exact = v;
+      if (round_number(v, digits)) patch[k] = std::move(exact);
+    }
+  }
+}
 
 const std::vector<double>& kept_percentiles() {
   static const std::vector<double> points = {
@@ -91,14 +231,25 @@ ordered_json split_distributions(ordered_json& block) {
                        {"benchmarks", ordered_json::array()}};
   if (!block.contains("benchmarks") || !block["benchmarks"].is_array())
     return side;
+  // The run's list of contended runs repeats their records' run-delay
+  // fractions, whose exact values the records' details keep.
+  if (block.contains("contended") && block["contended"].is_array()) {
+    for (auto& entry : block["contended"]) {
+      ordered_json exact = ordered_json::object();
+      round_figures(entry, kFigureDigits, exact);
+    }
+  }
   auto& records = block["benchmarks"];
   for (std::size_t i = 0; i < records.size(); ++i) {
+    ordered_json details = split_details(records[i]);
     ordered_json spectra = ordered_json::object();
     split(records[i], "", spectra);
-    if (spectra.empty()) continue;
+    round_figures(records[i], kFigureDigits, details);
+    if (spectra.empty() && details.empty()) continue;
     ordered_json entry = {{"index", i}, {"name", records[i].value("name", "")}};
     entry["repetition_index"] = records[i].value("repetition_index", 0);
-    entry["spectra"] = std::move(spectra);
+    if (!spectra.empty()) entry["spectra"] = std::move(spectra);
+    if (!details.empty()) entry["details"] = std::move(details);
     side["benchmarks"].push_back(std::move(entry));
   }
   return side;
@@ -135,7 +286,8 @@ ordered_json side_file_entry(const std::string& results_path,
                              const std::string& compressed,
                              const ordered_json& side) {
   std::size_t count = 0;
-  for (const auto& b : side["benchmarks"]) count += b["spectra"].size();
+  for (const auto& b : side["benchmarks"])
+    if (b.contains("spectra")) count += b["spectra"].size();
   ordered_json kept_keys = ordered_json::array();
   for (double p : kept_percentiles()) kept_keys.push_back(key_of(p));
   return {

@@ -36,7 +36,7 @@ nlohmann::json stream_records(const std::string& transports,
   args.insert(args.end(), extra.begin(), extra.end());
   auto r = run_ipcbench(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto doc = nlohmann::json::parse(testing::slurp(out));
+  auto doc = testing::load_results(out);
   return doc["ipcbench"];
 }
 

@@ -121,7 +121,7 @@ TEST(Contention, ABusyThreadOnThePeersCpuIsReported) {
          "--out=" + out});
   }
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto doc = nlohmann::json::parse(testing::slurp(out));
+  const auto doc = testing::load_results(out);
   const auto& rec = doc["ipcbench"]["benchmarks"].at(0);
   ASSERT_FALSE(rec.contains("error")) << rec["error"];
   const auto& c = rec["contention"];

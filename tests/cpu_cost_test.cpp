@@ -125,7 +125,7 @@ nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
   args.push_back("--baselines=none");
   auto r = run_ipcbench(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return nlohmann::json::parse(testing::slurp(out));
+  return testing::load_results(out);
 }
 
 // ZeroMQ's I/O thread does most of each side's work: counted on both sides,

@@ -30,7 +30,7 @@ Run run_fanin(std::vector<std::string> args, const ScratchDir& dir) {
   args.push_back("--baselines=none");
   Run r;
   r.result = run_ipcbench(args);
-  r.doc = nlohmann::json::parse(testing::slurp(out));
+  r.doc = testing::load_results(out);
   return r;
 }
 

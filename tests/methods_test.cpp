@@ -78,7 +78,7 @@ TEST(Methods, EveryReferenceInAResultsFileResolves) {
        "--rate=10K", "--benchmark_min_time=0.02", "--baselines=none",
        "--out=" + out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto doc = nlohmann::json::parse(testing::slurp(out));
+  const auto doc = testing::load_results(out);
   const auto& methods = doc["ipcbench"]["methods"];
   int refs = 0;
   std::function<void(const nlohmann::json&)> check =

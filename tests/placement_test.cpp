@@ -140,7 +140,7 @@ TEST(Placement, CliSkipsAPresetThisMachineLacksWithItsReason) {
   const std::string line =
       "ipcbench: warning: placement smt skipped: " + smt.unavailable + "\n";
   EXPECT_NE(r.err.find(line), std::string::npos) << r.err;
-  auto doc = nlohmann::json::parse(testing::slurp(out));
+  auto doc = testing::load_results(out);
   const auto& ib = doc["ipcbench"];
   ASSERT_EQ(ib["skipped"].size(), 1u) << ib["skipped"];
   EXPECT_EQ(ib["skipped"][0]["name"], "pingpong/pipe/64");
@@ -157,7 +157,7 @@ TEST(Placement, CliAllRunsWhatThisMachineHasAndRecordsTheRest) {
   const std::string out = dir.path + "/results.json";
   auto r = run_ipcbench(small_run("all", out));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto doc = nlohmann::json::parse(testing::slurp(out));
+  auto doc = testing::load_results(out);
   const auto& ib = doc["ipcbench"];
   const auto& presets = harness::placement_presets();
   ASSERT_EQ(ib["benchmarks"].size(), presets.size());

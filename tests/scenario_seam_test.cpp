@@ -188,7 +188,7 @@ TEST(ScenarioSeam, ATestScenarioAddedFromItsOwnFileRunsEndToEnd) {
                           "--sizes=64", "--wait=block", "--baselines=none",
                           "--benchmark_min_time=0.01", "--out=" + out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto doc = nlohmann::json::parse(slurp(out));
+  const auto doc = testing::load_results(out);
   std::vector<std::string> names;
   for (const auto& b : doc["benchmarks"]) {
     names.push_back(b["name"]);

@@ -24,7 +24,7 @@ nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
   args.push_back("--baselines=none");
   auto r = run_ipcbench(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return nlohmann::json::parse(testing::slurp(out));
+  return testing::load_results(out);
 }
 
 TEST(Verifier, CountsCorruptionGapsAndDuplicatesExactly) {
@@ -94,7 +94,7 @@ TEST(Scenarios, CorruptedReplyFailsTheBenchmarkWithACount) {
                          "--scenarios=pingpong", "--benchmark_min_time=0.01",
                          "--inject-peer-fault=corrupt@run:5", "--out=" + out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  auto doc = nlohmann::json::parse(testing::slurp(out));
+  auto doc = testing::load_results(out);
   ASSERT_EQ(doc["ipcbench"]["failures"].size(), 2u);
   for (const auto& f : doc["ipcbench"]["failures"]) {
     std::string e = f["error"];
@@ -211,7 +211,7 @@ TEST(Scenarios, RateFailsWithTheCalibrationsCauseAndTheSuiteGoesOn) {
        "--rate=10%,90%", "--inject-peer-fault=exit@connect",
        "--benchmark_min_time=0.01", "--baselines=none", "--out=" + out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  auto doc = nlohmann::json::parse(testing::slurp(out));
+  auto doc = testing::load_results(out);
   std::size_t rates = 0;
   for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
     if (rec["scenario"] != "rate") continue;

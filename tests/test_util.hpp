@@ -1,16 +1,20 @@
 // Helpers shared by the tests: a scratch directory, running the real
-// ipcbench binary, and listing leftovers of this process's IPC objects.
+// ipcbench binary, reading a results file whole (with its side file), and
+// listing leftovers of this process's IPC objects.
 #pragma once
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,52 @@ inline std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The gzip-compressed `gz` uncompressed; throws on damaged data.
+inline std::string gunzip_text(const std::string& gz) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) throw std::runtime_error("zlib");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  char buf[1 << 16];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) throw std::runtime_error("damaged gzip data");
+  return out;
+}
+
+// The results file at `path`, whole: as plot/ipcbench_results.py loads it,
+// each record gets back its details (a merge patch) and its distributions
+// their full spectra from the side file that ipcbench.distributions names.
+// A file without a side file is returned as it is.
+inline nlohmann::json load_results(const std::string& path) {
+  nlohmann::json doc = nlohmann::json::parse(slurp(path));
+  if (!doc.is_object() || !doc.contains("ipcbench") ||
+      !doc["ipcbench"].contains("distributions"))
+    return doc;
+  const auto slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash);
+  const std::string side_path =
+      dir + "/" + doc["ipcbench"]["distributions"]["file"].get<std::string>();
+  const auto side = nlohmann::json::parse(gunzip_text(slurp(side_path)));
+  auto& records = doc["ipcbench"]["benchmarks"];
+  for (const auto& item : side["benchmarks"]) {
+    auto& rec = records.at(item["index"].get<std::size_t>());
+    if (item.contains("details")) rec.merge_patch(item["details"]);
+    if (!item.contains("spectra")) continue;
+    for (const auto& [pointer, spectrum] : item["spectra"].items())
+      rec[nlohmann::json::json_pointer(pointer)]["percentiles_ns"] = spectrum;
+  }
+  return doc;
 }
 
 // Runs the program `exe` with args; stdout/stderr captured.

@@ -352,8 +352,7 @@ std::string Fanin::transport_problem(const transports::TransportInfo& t,
   if (max == 0)
     return "fanin is not offered for " + t.name +
            ": it needs one receiver that several processes can send to "
-           "without loss or interleaving (message queues, pipes and FIFOs "
-           "up to PIPE_BUF, Unix datagram/seqpacket sockets, ZeroMQ)";
+           "without loss or interleaving (see ipcbench --list)";
   if (bytes > max)
     return std::to_string(bytes) + " B is beyond the " + std::to_string(max) +
            " B that " + t.name + " delivers whole from concurrent senders (" +

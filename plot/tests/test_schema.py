@@ -95,6 +95,23 @@ def test_real_runs_of_every_scenario_validate(tmp_path):
     for name, (_, doc) in runs.items():
         assert errors(doc) == [], name
         ir.Results(name, doc)  # and the plot scripts read it
+        # Merged with its side file, each record is whole and still valid.
+        whole = ir.load(str(tmp_path / f"{name}.json"))
+        assert whole.full_spectra, whole.spectra_note
+        assert errors(whole.doc) == [], name
+    whole = ir.load(str(tmp_path / "measured.json")).block["benchmarks"]
+    ping = next(r for r in whole if r.get("scenario") == "pingpong")
+    rate = next(r for r in whole if r.get("scenario") == "rate")
+    plain = next(r for r in measured["ipcbench"]["benchmarks"]
+                 if r.get("scenario") == "pingpong")
+    assert "warmup" not in plain and "user_ns_per_msg" not in plain["cpu"][
+        "driver"]
+    assert ping["warmup"]["messages"] == ping["warmup_messages"]
+    assert set(ping["cpu"]["driver"]) >= {
+        "ns_per_msg", "user_ns_per_msg", "system_ns_per_msg", "wall_ns"}
+    assert "source" in ping["cpu"] and "driver_topology" in ping["placement"]
+    assert {"sender_lag", "latency_from_actual_send", "offered_per_s"} <= set(
+        rate["rate"])
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(fixture("*.json"))),

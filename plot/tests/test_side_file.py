@@ -14,9 +14,10 @@ KEPT = ["0", "10", "25", "50", "75", "90", "95", "99", "99.5", "99.9",
         "99.95", "99.99", "99.999", "100"]
 
 
-def split(doc):
+def split(doc, details=False):
     """doc as ipcbench writes it now: kept percentiles, and the side
-    document with the full spectra of every record's latency."""
+    document with the full spectra of every record's latency (and with
+    `details`, the CPU-time breakdown and cpu.source as a merge patch)."""
     doc = copy.deepcopy(doc)
     side = {"format": "ipcbench-distributions", "schema_version": 1,
             "benchmarks": []}
@@ -26,16 +27,22 @@ def split(doc):
             continue
         full = lat["percentiles_ns"]
         lat["percentiles_ns"] = {k: v for k, v in full.items() if k in KEPT}
-        side["benchmarks"].append({"index": i, "name": rec["name"],
-                                   "repetition_index": 0,
-                                   "spectra": {"/latency": full}})
+        item = {"index": i, "name": rec["name"], "repetition_index": 0,
+                "spectra": {"/latency": full}}
+        if details and "cpu" in rec:
+            cpu = rec["cpu"]
+            item["details"] = {"cpu": {
+                "source": cpu.pop("source"),
+                "driver": {"user_ns_per_msg": cpu["driver"].pop(
+                    "user_ns_per_msg")}}}
+        side["benchmarks"].append(item)
     return doc, side
 
 
-def write_run(tmp_path, crc_offset=0):
+def write_run(tmp_path, crc_offset=0, details=False):
     with open(fixture("small.json")) as f:
         original = json.load(f)
-    doc, side = split(original)
+    doc, side = split(original, details)
     data = gzip.compress(json.dumps(side).encode())
     (tmp_path / "distributions.json.gz").write_bytes(data)
     doc["ipcbench"]["distributions"] = {
@@ -60,6 +67,16 @@ def test_the_side_file_restores_every_spectrum(tmp_path):
     assert spectra(results) == spectra(full) and max(spectra(results)) > 14
 
 
+def test_the_side_file_restores_every_detail(tmp_path):
+    path, original = write_run(tmp_path, details=True)
+    with open(path) as f:
+        plain = json.load(f)["ipcbench"]["benchmarks"]
+    assert any("cpu" in r and "source" not in r["cpu"] for r in plain)
+    results = ir.load(path)
+    assert results.full_spectra
+    assert results.block["benchmarks"] == original["ipcbench"]["benchmarks"]
+
+
 def test_without_the_side_file_the_kept_percentiles_are_drawn(tmp_path):
     path, _ = write_run(tmp_path)
     (tmp_path / "distributions.json.gz").unlink()
@@ -71,6 +88,7 @@ def test_without_the_side_file_the_kept_percentiles_are_drawn(tmp_path):
                       tmp_path / "charts")
     assert proc.returncode == 0, proc.stderr
     assert "distributions.json.gz is missing" in proc.stderr
+    assert "records lack the details kept in the side file" in proc.stderr
     assert (tmp_path / "charts" / "latency_cdf_64.png").is_file()
     proc = run_script("hgrm.py", path, "--out-dir", tmp_path / "hgrm")
     assert proc.returncode == 0, proc.stderr
