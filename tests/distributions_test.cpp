@@ -4,7 +4,6 @@
 #include "results/distributions.hpp"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -20,25 +19,6 @@ using nlohmann::ordered_json;
 using testing::run_ipcbench;
 using testing::ScratchDir;
 using testing::slurp;
-
-std::string gunzip(const std::string& gz) {
-  z_stream z{};
-  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  z.avail_in = static_cast<uInt>(gz.size());
-  std::string out;
-  char buf[65536];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-  }
-  inflateEnd(&z);
-  EXPECT_EQ(rc, Z_STREAM_END);
-  return out;
-}
 
 ordered_json spectrum() {
   ordered_json p = ordered_json::object();
@@ -239,7 +219,7 @@ TEST(Distributions, GzipRoundTripsAndTheEntryNamesSizeAndCrc) {
   const std::string text(100000, 'x');
   const std::string gz = results::gzip(text);
   EXPECT_LT(gz.size(), text.size() / 10);
-  EXPECT_EQ(gunzip(gz), text);
+  EXPECT_EQ(testing::gunzip_text(gz), text);
   EXPECT_EQ(results::crc32_of("123456789"), 0xCBF43926u);  // the check value
   const auto e = results::side_file_entry(
       "r/results.json", gz, {{"benchmarks", ordered_json::array()}});
@@ -261,7 +241,7 @@ TEST(Distributions, ARunWritesTheSideFileItsResultsName) {
   const std::string gz = slurp(dir.path + "/distributions.json.gz");
   EXPECT_EQ(entry["bytes"], gz.size());
   EXPECT_EQ(entry["crc32"], results::crc32_of(gz));
-  const auto side = nlohmann::json::parse(gunzip(gz));
+  const auto side = nlohmann::json::parse(testing::gunzip_text(gz));
   EXPECT_EQ(side["format"], results::kDistributionsFormat);
   ASSERT_GE(side["benchmarks"].size(), 1u);
   const auto& first = side["benchmarks"][0];

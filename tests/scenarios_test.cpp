@@ -472,9 +472,10 @@ TEST(Warmup, AFastRoundTripIsWarmedUpForAtLeastTheMinimumTime) {
     // checked exactly above.)
     const auto messages = w["messages"].get<std::int64_t>();
     EXPECT_GE(messages, bench::warmup_count(64));
-    if (messages == bench::warmup_count(64))
+    if (messages == bench::warmup_count(64)) {
       EXPECT_GE(w["ns"].get<std::int64_t>(), bench::kMinWarmupNs / 10)
           << "a fast warm-up was not raised: " << w.dump();
+    }
     // Sized from the previous invocation's pace: on a loaded machine the
     // pace can change between invocations, and then the record says so
     // rather than claiming the minimum.
