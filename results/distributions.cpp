@@ -234,10 +234,7 @@ ordered_json split_distributions(ordered_json& block) {
   // The run's list of contended runs repeats their records' run-delay
   // fractions, whose exact values the records' details keep.
   if (block.contains("contended") && block["contended"].is_array()) {
-    for (auto& entry : block["contended"]) {
-      ordered_json exact = ordered_json::object();
-      round_figures(entry, kFigureDigits, exact);
-    }
+    for (auto& entry : block["contended"]) round_all(entry, kFigureDigits);
   }
   auto& records = block["benchmarks"];
   for (std::size_t i = 0; i < records.size(); ++i) {

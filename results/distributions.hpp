@@ -7,7 +7,7 @@
 // reader can tell the side file belongs to it.
 //
 // The side file also holds each record's details: fields that no chart, the
-// summary, compare or the .hgrm export reads (kDetailPaths: the CPU-time
+// summary, compare or the .hgrm export reads (detail_paths(): the CPU-time
 // breakdown, run delays, warm-up, rate's sender lag, topology indexes,
 // samples_needed tables...), moved out of the results file as one JSON
 // merge patch (RFC 7386) per record; merged back, the record is whole.

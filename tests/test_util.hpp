@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "results/results_file.hpp"
+
 namespace ipcb::testing {
 
 struct ScratchDir {
@@ -71,11 +73,9 @@ inline nlohmann::json load_results(const std::string& path) {
   if (!doc.is_object() || !doc.contains("ipcbench") ||
       !doc["ipcbench"].contains("distributions"))
     return doc;
-  const auto slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : path.substr(0, slash);
   const std::string side_path =
-      dir + "/" + doc["ipcbench"]["distributions"]["file"].get<std::string>();
+      results::dir_of(path) + "/" +
+      doc["ipcbench"]["distributions"]["file"].get<std::string>();
   const auto side = nlohmann::json::parse(gunzip_text(slurp(side_path)));
   auto& records = doc["ipcbench"]["benchmarks"];
   for (const auto& item : side["benchmarks"]) {
