@@ -19,6 +19,7 @@ transports::Config config_from(const nlohmann::json& j) {
   c.dir = j.at("dir").get<std::string>();
   c.name_prefix = j.at("name_prefix").get<std::string>();
   c.producers = j.value("producers", 0);
+  c.consumers = j.value("consumers", 0);
   c.capacity_bytes = j.value("capacity_bytes", std::size_t{0});
   return c;
 }

@@ -65,6 +65,7 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
                  {"dir", c.dir},
                  {"name_prefix", c.name_prefix},
                  {"producers", c.producers},
+                 {"consumers", c.consumers},
                  {"capacity_bytes", c.capacity_bytes}}},
                {"handoff", transport_.handoff()},
                {"job", spec.job},

@@ -27,6 +27,13 @@ namespace ipcb::transports {
 
 enum class Role { kDriver, kPeer };
 enum class Wait { kBlock, kSpin };
+// How a transport delivers to several consumers (Config::consumers > 0).
+enum class Fanout {
+  kNone,      // no fan-out
+  kLossless,  // send() waits until every consumer has room: nothing is lost
+  kMayDrop,   // send() never waits for a slow consumer, which may then miss
+              // messages (whole ones: a message arrives whole or not at all)
+};
 
 const char* to_string(Wait w);
 Wait parse_wait(const std::string& s);  // throws std::invalid_argument
@@ -44,6 +51,13 @@ struct Config {
   // each mechanism as the OS or library ships it (or, where ipcbench itself
   // sizes it, as ipcbench always did: docs/transports.md lists each).
   std::size_t capacity_bytes = 0;
+  // Fan-out: this many peers connect to the one prepared transport and each
+  // receives every message the driver sends (the driver never receives);
+  // 0: one two-way peer. Only where Capabilities::fanout is not kNone. The
+  // driver's connect() returns once every consumer is subscribed, so that
+  // the next send() reaches all; a consumer's connect() once its own
+  // subscription is in effect.
+  int consumers = 0;
 };
 
 // The bytes in flight per direction that a transport really allows, read
@@ -77,6 +91,9 @@ struct Capabilities {
   // warns when a selected size is above it.
   std::size_t fragment_above_bytes = 0;
   std::string fragment_knob;
+  // Fan-out (Config::consumers > 0): whether and how the driver's send()
+  // reaches every consumer.
+  Fanout fanout = Fanout::kNone;
 };
 
 inline constexpr std::size_t kAnySize = static_cast<std::size_t>(-1);
@@ -107,6 +124,10 @@ class Transport {
   // as ZeroMQ's I/O thread): their CPU time is the transport's, counted on
   // the side that uses it. Harness threads are never among them.
   virtual std::vector<int> own_threads() const { return {}; }
+  // Driver: processes this transport started for its own work (a broker,
+  // RouDi). Their CPU time over the timed phase is recorded as the
+  // daemon's, next to the driver's and the peer's.
+  virtual std::vector<int> daemon_pids() const { return {}; }
   // Driver, after connect(): the bytes in flight per direction applied.
   virtual Capacity capacity() const {
     Capacity c;
