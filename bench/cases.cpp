@@ -116,6 +116,8 @@ Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {
   job.verify = opt.verify;
   job.rate_per_s = cs.variant.rate_per_s;
   job.producers = cs.variant.producers;
+  job.consumers = cs.variant.consumers;
+  job.may_drop = cs.info->caps.fanout == transports::Fanout::kMayDrop;
   cs.scenario->plan(job, cs.name);
   return job;
 }
@@ -132,12 +134,16 @@ Assignment assign_cpus(const Case& cs, const Options& opt) {
   const harness::Topology& topo = harness::machine_topology();
   const std::vector<int>& allowed = harness::initial_cpus();
   Assignment out;
-  if (cs.variant.producers > 0) {
-    const harness::FaninAssignment a = harness::assign_fanin(
-        cs.placement, topo, allowed, cs.variant.producers);
+  // Fan-in's consumer, or fan-out's producer, is the hub; the peers are
+  // the spokes.
+  const bool fanin = cs.variant.producers > 0;
+  const int spokes = fanin ? cs.variant.producers : cs.variant.consumers;
+  if (spokes > 0) {
+    const harness::FaninAssignment a =
+        harness::assign_fanin(cs.placement, topo, allowed, spokes);
     out.runs.push_back({a.consumer_cpu, a.producer_cpus});
-    out.record["consumer_cpu"] = a.consumer_cpu;
-    out.record["producer_cpus"] = a.producer_cpus;
+    out.record[fanin ? "consumer_cpu" : "producer_cpu"] = a.consumer_cpu;
+    out.record[fanin ? "producer_cpus" : "consumer_cpus"] = a.producer_cpus;
     out.record["shared_cores"] = a.shared_cores;
     out.record["oversubscribed"] = a.oversubscribed;
     return out;

@@ -15,7 +15,9 @@ nlohmann::json Job::to_json() const {
           {"batch", batch},           {"verify", verify},
           {"rate_per_s", rate_per_s}, {"sizes", sizes},
           {"producers", producers},   {"producer", producer},
-          {"stride", stride}};
+          {"stride", stride},         {"consumers", consumers},
+          {"consumer", consumer},     {"finish_fd", finish_fd},
+          {"may_drop", may_drop}};
 }
 
 Job Job::from_json(const nlohmann::json& j) {
@@ -31,6 +33,10 @@ Job Job::from_json(const nlohmann::json& j) {
   job.producers = j.value("producers", 0);
   job.producer = j.value("producer", 0);
   job.stride = j.value("stride", std::int64_t{1});
+  job.consumers = j.value("consumers", 0);
+  job.consumer = j.value("consumer", 0);
+  job.finish_fd = j.value("finish_fd", -1);
+  job.may_drop = j.value("may_drop", false);
   return job;
 }
 

@@ -22,8 +22,16 @@ struct Job {
   int producers = 0;               // fanin: producers sending at once
   int producer = 0;                // fanin, on a producer: its index
   // fanin: every stride-th timed message of each producer carries its
-  // send time and is timed by the consumer (the others are not).
+  // send time and is timed by the consumer (the others are not); fanout:
+  // every stride-th message the producer sends, timed by every consumer.
   std::int64_t stride = 1;
+  int consumers = 0;  // fanout: consumers each receiving every message
+  int consumer = 0;   // fanout, on a consumer: its index
+  // fanout: the harness::FinishCount each consumer adds one to when it has
+  // seen the end of the run (the same descriptor number on every side).
+  int finish_fd = -1;
+  // fanout: the transport may drop for a slow consumer (Fanout::kMayDrop).
+  bool may_drop = false;
 
   // Round trips (pingpong, oneway) or messages the peer must serve.
   std::int64_t timed_messages() const { return iterations * batch; }

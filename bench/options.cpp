@@ -453,6 +453,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--placement", true, "--placement=cross,same"},
     {"--rate", true, "--rate=10%,50%,90%"},
     {"--producers", true, "--producers=1,2,4"},
+    {"--consumers", true, "--consumers=1,2,4"},
     {"--capacity", true, "--capacity=default,equal"},
     {"--timeout", false, kTimeoutForm},
     {"--pairs", false, "give a whole number from 1 to 64"},
@@ -527,7 +528,8 @@ constexpr char kDefaultNarrowSizes[] = "64,4K";
 // Scenarios whose default suite runs only kDefaultNarrowSizes: their runs
 // cost the most per size (paced, several processes) and their figures
 // change little with size beyond 4K.
-constexpr std::string_view kNarrowScenarios[] = {"oneway", "rate", "fanin"};
+constexpr std::string_view kNarrowScenarios[] = {"oneway", "rate", "fanin",
+                                                 "fanout"};
 constexpr char kQuickScenarios[] = "pingpong,stream";
 constexpr char kQuickMinTime[] = "--benchmark_min_time=0.05";
 constexpr char kDefaultMinTime[] = "--benchmark_min_time=0.1";
@@ -684,20 +686,33 @@ RateList parse_rates(const std::string& text) {
   return rates;
 }
 
-std::vector<int> parse_producers(const std::string& text) {
+namespace {
+// A list of process counts for `flag` ("--producers"), 1 to 64 each, of
+// `noun`s ("producer"), sorted.
+std::vector<int> parse_counts(const std::string& text, const char* flag,
+                              const char* noun) {
+  const std::string f = flag;
   std::vector<int> counts;
-  for (const auto& item : split(text, "--producers")) {
+  for (const auto& item : split(text, flag)) {
     const auto scanned = scaled_number(item, 1000);
     if (!scanned || *scanned < 1 || *scanned > 64)
-      throw UsageError("--producers: '" + item +
-                       "' is not accepted; give producer counts from 1 to "
-                       "64, such as 1,2,4");
+      throw UsageError(f + ": '" + item + "' is not accepted; give " + noun +
+                       " counts from 1 to 64, such as 1,2,4");
     counts.push_back(static_cast<int>(*scanned));
   }
   std::sort(counts.begin(), counts.end());
   if (std::adjacent_find(counts.begin(), counts.end()) != counts.end())
-    throw UsageError("--producers: '" + text + "' names a count twice");
+    throw UsageError(f + ": '" + text + "' names a count twice");
   return counts;
+}
+}  // namespace
+
+std::vector<int> parse_producers(const std::string& text) {
+  return parse_counts(text, "--producers", "producer");
+}
+
+std::vector<int> parse_consumers(const std::string& text) {
+  return parse_counts(text, "--consumers", "consumer");
 }
 
 std::vector<std::size_t> parse_capacities(const std::string& text) {
@@ -741,6 +756,7 @@ Options parse_options(const std::vector<std::string>& args) {
   std::string scenarios_arg, waits_arg, rates_arg = "10%,50%,90%",
                                         placement_arg;
   std::string producers_arg;
+  std::string consumers_arg = "1,2,4";
   bool quick = false, full = false;
   GbChecks gb;
   check_gb_environment(gb, true);
@@ -774,6 +790,8 @@ Options parse_options(const std::vector<std::string>& args) {
       need_value(), rates_arg = val;
     else if (key == "--producers")
       need_value(), producers_arg = val;
+    else if (key == "--consumers")
+      need_value(), consumers_arg = val;
     else if (key == "--capacity")
       need_value(), o.capacities = parse_capacities(val);
     else if (a == "--verify")
@@ -928,6 +946,7 @@ Options parse_options(const std::vector<std::string>& args) {
   o.rates = rates.per_s;
   o.rate_percents = rates.percents;
   o.producers = parse_producers(producers_arg);
+  o.consumers = parse_consumers(consumers_arg);
   if (!o.fault.empty()) {
     const auto colon = o.fault.find(':');
     if (colon != std::string::npos && !whole_number(o.fault.substr(colon + 1)))
@@ -971,7 +990,7 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
   --scenarios=a,b      )" +
          join(scenario_names()) + R"( (default: all)
   (default suite)      pingpong and stream at 64,4K,64K,1M; oneway, rate
-                       and fanin at 64,4K; --producers=1,2;
+                       fanin and fanout at 64,4K; --producers=1,2;
                        --benchmark_min_time=0.1
   --full               the complete matrix: every scenario at every size
                        64,256,1K,4K,16K,64K,256K,1M, --producers=1,2,4,
@@ -990,6 +1009,9 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        here K = 1000); one kind per list
   --producers=LIST     fanin: producer processes sending to one consumer,
                        swept, 1 to 64 each (default 1,2; --full 1,2,4)
+  --consumers=LIST     fanout: consumer processes each receiving every
+                       message of one producer, swept, 1 to 64 each
+                       (default 1,2,4)
   --verify             sequence number + checksum in every message, checked
                        on receipt (off by default: fastest figures)
   --placement=LIST     placements, swept in one run, chosen from this

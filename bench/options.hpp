@@ -58,6 +58,7 @@ struct Options {
   // capacity (--rate=10%,50%); empty when `rates` is given, and vice versa.
   std::vector<double> rate_percents;
   std::vector<int> producers;  // fanin scenario: producer counts to sweep
+  std::vector<int> consumers;  // fanout scenario: consumer counts to sweep
   // --capacity sweep: bytes in flight per direction; 0: `default` (each
   // transport as the OS, library or ipcbench ships it).
   std::vector<std::size_t> capacities{0};
@@ -91,6 +92,7 @@ RateList parse_rates(const std::string& text);
 
 // "1,2,4" producer counts for fanin, each 1..64; sorted, duplicates refused.
 std::vector<int> parse_producers(const std::string& text);
+std::vector<int> parse_consumers(const std::string& text);
 
 // "default,equal,equal:4M": 0 for default, the budget for equal; in the
 // order given, duplicates refused.

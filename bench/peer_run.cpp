@@ -78,6 +78,7 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
   // the transport down) go first and the private directory last.
   std::optional<harness::IpcNames> names;
   std::optional<harness::ReleaseGate> gate;
+  std::optional<harness::FinishCount> finish;
   std::unique_ptr<transports::Transport> transport;
   Peers peers;
   bool arrived = false;
@@ -100,11 +101,16 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
     harness::pin_current_thread(cpus.driver);
     names.emplace();
     if (s.peers_wait_for_release()) gate.emplace();
-    const int release_fd = gate ? gate->fd() : -1;
+    if (s.peers_count_finish()) finish.emplace();
+    // The one descriptor the peers inherit besides the control channel.
+    const int release_fd = gate ? gate->fd() : finish ? finish->fd() : -1;
+    Job mine = job;
+    if (finish) mine.finish_fd = finish->fd();
     transports::Config cfg{cs.bytes,        cs.wait,       names->dir(),
-                           names->prefix(), job.producers, cs.capacity_bytes};
+                           names->prefix(), job.producers, cs.capacity_bytes,
+                           job.consumers};
     transport = transports::create_transport(cs.info->name, cfg);
-    const std::vector<Job> jobs = s.peer_jobs(job);
+    const std::vector<Job> jobs = s.peer_jobs(mine);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       peers.push_back(start_peer(peer_spec(cs, cfg, jobs[i], settings,
                                            cpus.peer(i), i > 0, release_fd),
@@ -114,7 +120,7 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
     // Only now: connecting may close the ends the peers inherited.
     transport->connect(transports::Role::kDriver);
     for (auto& p : peers) p->start_gate();
-    drive(s, loop, *transport, job, out.m, release);
+    drive(s, loop, *transport, mine, out.m, release);
     if (sync) sync->leave(index);
     out.applied = transport->applied_settings();
     out.capacity = transport->capacity();

@@ -42,6 +42,7 @@ struct Variant {
   // rate: a percentage of the case's measured stream capacity instead
   // (bench/calibration.hpp), which sets Job::rate_per_s; 0: none.
   double rate_percent = 0;
+  int consumers = 0;  // into Job::consumers
 };
 
 // "/<count><unit>", such as "/4_producers": a variant's name suffix.
@@ -126,6 +127,10 @@ class Scenario {
   // Whether its peers wait, after their warm-up, for the driver's release
   // (fan-in producers): the run then gives them one release gate.
   virtual bool peers_wait_for_release() const { return false; }
+  // Whether its peers each add one, when done, to a harness::FinishCount
+  // that the driver reads in its loop (fan-out consumers that have seen
+  // the end): the run then makes one and puts it in Job::finish_fd.
+  virtual bool peers_count_finish() const { return false; }
 
   // ---- The loops.
   // The driver's timed loop. `release` is called once, after the warm-up

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 
 #include "sys/checked.hpp"
@@ -36,5 +37,29 @@ void ReleaseGate::wait(int fd) {
 }
 
 bool ReleaseGate::released(int fd) { return poll_readable(fd, 0) > 0; }
+
+}  // namespace ipcb::harness
+
+namespace ipcb::harness {
+
+FinishCount::FinishCount()
+    : fd_(sys::checked("eventfd", "finish count", [] {
+        return ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      })) {}
+
+std::int64_t FinishCount::take(int fd) {
+  std::uint64_t n = 0;  // stays 0 when nobody added one since (EAGAIN)
+  sys::checked("read", "finish count", [&] {
+    const auto got = ::read(fd, &n, sizeof n);
+    return got < 0 && errno == EAGAIN ? 0 : static_cast<int>(got);
+  });
+  return static_cast<std::int64_t>(n);
+}
+
+void FinishCount::add_one(int fd) {
+  const std::uint64_t one = 1;
+  sys::checked("write", "finish count",
+               [&] { return static_cast<int>(::write(fd, &one, sizeof one)); });
+}
 
 }  // namespace ipcb::harness

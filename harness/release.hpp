@@ -10,6 +10,8 @@
 // timed parts together.
 #pragma once
 
+#include <cstdint>
+
 #include "sys/fd.hpp"
 
 namespace ipcb::harness {
@@ -30,6 +32,29 @@ class ReleaseGate {
   // How release() does it, as the results record says.
   static constexpr const char* kMethod =
       "one eventfd that every producer polls; a single write releases all";
+
+ private:
+  sys::Fd fd_;
+};
+
+// FinishCount: one eventfd that each of several processes adds one to
+// when it is done (fan-out consumers that have seen the end of the run),
+// and that its creator reads without blocking.
+//
+// Contract. Handed to the processes it starts like a ReleaseGate (they
+// inherit the descriptor under the same number). add_one() is one
+// write(2); take() reads (and so resets) the eventfd's counter: the sum of
+// what take() returns is how many have finished. The eventfd is
+// non-blocking.
+class FinishCount {
+ public:
+  FinishCount();  // throws, naming eventfd, on failure
+  int fd() const { return fd_.get(); }
+  // How many add_one() calls on `fd` were made since the last take(); 0 at
+  // once when none. Throws.
+  static std::int64_t take(int fd);
+  // One more process is done: one write(2) to `fd`. Throws.
+  static void add_one(int fd);
 
  private:
   sys::Fd fd_;

@@ -44,8 +44,9 @@ TEST(Sizes, BadSizesNameTheFlag) {
 TEST(Options, DefaultsCoverEveryTransportAndScenario) {
   Options o = parse_options({});
   EXPECT_EQ(o.transports.size(), transports::all_transports().size());
-  EXPECT_EQ(o.scenarios, (std::vector<std::string>{"pingpong", "stream",
-                                                   "oneway", "rate", "fanin"}));
+  EXPECT_EQ(o.scenarios,
+            (std::vector<std::string>{"pingpong", "stream", "oneway", "rate",
+                                      "fanin", "fanout"}));
   // Loads relative to each transport's measured capacity, by default.
   EXPECT_TRUE(o.rates.empty());
   EXPECT_EQ(o.rate_percents, (std::vector<double>{10, 50, 90}));

@@ -46,7 +46,7 @@ std::vector<std::string> names_of(const std::vector<bench::Case>& cases) {
 TEST(ScenarioRegistry, ListsThePublicScenariosInOrder) {
   EXPECT_EQ(bench::scenario_names(),
             (std::vector<std::string>{"pingpong", "stream", "oneway", "rate",
-                                      "fanin"}));
+                                      "fanin", "fanout"}));
   const bench::Scenario* conformance = bench::find_scenario("conformance");
   ASSERT_NE(conformance, nullptr);
   EXPECT_FALSE(conformance->listed());
@@ -210,7 +210,7 @@ TEST(ScenarioSeam, ATestScenarioAddedFromItsOwnFileRunsEndToEnd) {
 
 TEST(ScenarioSeam, TheTestScenarioIsListedThereAndOnlyThere) {
   auto help = testing::run_program(IPCBENCH_NOP_PATH, {"--help"});
-  EXPECT_NE(help.out.find("pingpong, stream, oneway, rate, fanin, nop"),
+  EXPECT_NE(help.out.find("pingpong, stream, oneway, rate, fanin, fanout, nop"),
             std::string::npos)
       << help.out;
   auto refused = testing::run_ipcbench({"--scenarios=nop"});

@@ -141,10 +141,11 @@ TEST(Suite, OptionsOfEachSuite) {
   EXPECT_EQ(sizes_for(def, "pingpong"),
             (std::vector<std::size_t>{64, 4096, 65536, 1048576}));
   EXPECT_EQ(sizes_for(def, "stream"), sizes_for(def, "pingpong"));
-  for (const char* s : {"oneway", "rate", "fanin"})
+  for (const char* s : {"oneway", "rate", "fanin", "fanout"})
     EXPECT_EQ(sizes_for(def, s), (std::vector<std::size_t>{64, 4096})) << s;
   EXPECT_EQ(def.sizes, (std::vector<std::size_t>{64, 4096, 65536, 1048576}));
   EXPECT_EQ(def.producers, (std::vector<int>{1, 2}));
+  EXPECT_EQ(def.consumers, (std::vector<int>{1, 2, 4}));
 
   const Options full = parse_options({"--full"});
   EXPECT_EQ(full.suite, Suite::kFull);
@@ -246,8 +247,10 @@ TEST(Suite, ListsOfTheDefaultFullAndQuickSuites) {
   EXPECT_EQ(count_prefix(def, "oneway/"), 2u);
   EXPECT_EQ(count_prefix(def, "rate/"), 6u);   // 2 sizes x 10,50,90%
   EXPECT_EQ(count_prefix(def, "fanin/"), 4u);  // 2 sizes x 1, 2 producers
+  // 2 sizes x 1, 2, 4 consumers (listed, and skipped: pipe has no fan-out)
+  EXPECT_EQ(count_prefix(def, "fanout/"), 6u);
   EXPECT_EQ(count_prefix(def, "baseline/"), 4u);
-  EXPECT_EQ(def.size(), 24u);
+  EXPECT_EQ(def.size(), 30u);
 
   const auto full = listed({"--full"});
   EXPECT_EQ(count_prefix(full, "pingpong/"), 8u);
@@ -255,7 +258,8 @@ TEST(Suite, ListsOfTheDefaultFullAndQuickSuites) {
   EXPECT_EQ(count_prefix(full, "rate/"), 24u);  // 8 sizes x 3 loads
   EXPECT_EQ(count_prefix(full, "fanin/"), 24u);
   EXPECT_EQ(full.count("fanin/pipe/256/4_producers"), 1u);
-  EXPECT_EQ(full.size(), 8u + 8 + 8 + 8 + 24 + 24);
+  EXPECT_EQ(count_prefix(full, "fanout/"), 24u);  // 8 sizes x 3 counts
+  EXPECT_EQ(full.size(), 8u + 8 + 8 + 8 + 24 + 24 + 24);
 
   const auto quick = listed({"--quick"});
   EXPECT_EQ(quick, (std::set<std::string>{
@@ -264,12 +268,13 @@ TEST(Suite, ListsOfTheDefaultFullAndQuickSuites) {
 }
 
 TEST(Suite, UserSizesOverrideEachScenariosDefault) {
-  const auto names = listed({"--sizes=256", "--rate=10K", "--producers=1"});
+  const auto names =
+      listed({"--sizes=256", "--rate=10K", "--producers=1", "--consumers=2"});
   EXPECT_EQ(names,
-            (std::set<std::string>{"baseline/memcpy/256", "pingpong/pipe/256",
-                                   "stream/pipe/256", "oneway/pipe/256",
-                                   "rate/pipe/256/10000_per_s",
-                                   "fanin/pipe/256/1_producers"}));
+            (std::set<std::string>{
+                "baseline/memcpy/256", "pingpong/pipe/256", "stream/pipe/256",
+                "oneway/pipe/256", "rate/pipe/256/10000_per_s",
+                "fanin/pipe/256/1_producers", "fanout/pipe/256/2_consumers"}));
 }
 
 TEST(Suite, TooSmallABudgetIsOneLineNamingTheBudgetThatWorks) {

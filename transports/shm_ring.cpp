@@ -23,14 +23,23 @@
 // equal, each ring exactly the budget (a power of two: rounded down).
 // With spin, both sides on one CPU (--cpus=same) only progress when the
 // scheduler preempts the spinner: expect time slices, not nanoseconds.
+//
+// Fan-out (Config::consumers > 0): one BcastRing (bcast_ring.hpp) instead,
+// the driver writing and each consumer reading with a read index of its
+// own; the writer waits for the slowest consumer (lossless). Sized as one
+// ring above. The floor of the fan-out scenario: no system call on the fast
+// path, one copy in and one copy out per consumer.
 #include <fcntl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
 #include "sys/memory.hpp"
+#include "transports/bcast_ring.hpp"
 #include "transports/capacity.hpp"
 #include "transports/registry.hpp"
 #include "transports/spsc_ring.hpp"
@@ -53,7 +62,12 @@ class ShmRingTransport final : public Transport {
       : in_process_(in_process),
         config_(c),
         capacity_(ring_capacity(c)),
-        ring_bytes_(SpscRing::region_bytes(capacity_)) {
+        ring_bytes_(SpscRing::region_bytes(capacity_)),
+        // Two SPSC rings, or one broadcast ring with a slot per consumer.
+        region_bytes_(c.consumers > 0 ? BcastRing::region_bytes(
+                                            capacity_, static_cast<std::size_t>(
+                                                           c.consumers))
+                                      : 2 * ring_bytes_) {
     what_ = "shm_ring memfd ";
     what_ += c.name_prefix;
     what_ += "-ring";
@@ -62,9 +76,14 @@ class ShmRingTransport final : public Transport {
   void prepare() override {
     std::string name = config_.name_prefix;
     name += "-ring";  // shows in /proc/<pid>/fd only; not a global name
-    fd_ = sys::create_sealed_memfd(name, 2 * ring_bytes_, what_,
+    fd_ = sys::create_sealed_memfd(name, region_bytes_, what_,
                                    in_process_ ? "inproc" : "shm_ring");
-    map_ = sys::Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    map_ = sys::Mapping(fd_.get(), region_bytes_, what_);
+    if (config_.consumers > 0) {
+      BcastRing::init(map_.get(), capacity_,
+                      static_cast<std::size_t>(config_.consumers));
+      return;
+    }
     SpscRing::init(map_.get(), capacity_);
     SpscRing::init(map_.get() + ring_bytes_, capacity_);
   }
@@ -87,9 +106,10 @@ class ShmRingTransport final : public Transport {
                                "ring capacity");
   }
   void connect(Role role) override {
-    if (!map_) map_ = sys::Mapping(fd_.get(), 2 * ring_bytes_, what_);
+    if (!map_) map_ = sys::Mapping(fd_.get(), region_bytes_, what_);
     fd_.reset();  // the mapping keeps the memory; the peer has its own fd
-    sys::prefault(map_.get(), 2 * ring_bytes_);
+    sys::prefault(map_.get(), region_bytes_);
+    if (config_.consumers > 0) return connect_fanout(role);
     std::byte* a2b = map_.get();
     std::byte* b2a = map_.get() + ring_bytes_;
     const bool driver = role == Role::kDriver;
@@ -98,10 +118,21 @@ class ShmRingTransport final : public Transport {
     in_.emplace(driver ? b2a : a2b, ring_bytes_, config_.wait,
                 driver ? "shm_ring b->a" : "shm_ring a->b");
   }
-  void send(const std::byte* d, std::size_t n) override { out_->write(d, n); }
-  void recv(std::byte* d, std::size_t n) override { in_->read(d, n); }
+  void send(const std::byte* d, std::size_t n) override {
+    if (bcast_) return bcast_->write(d, n);
+    out_->write(d, n);
+  }
+  void recv(std::byte* d, std::size_t n) override {
+    if (bcast_) return bcast_->read(d, n);
+    in_->read(d, n);
+  }
   void teardown() noexcept override { fd_.reset(); }  // nothing named
   Capacity capacity() const override {
+    if (bcast_)
+      return read_capacity(static_cast<std::int64_t>(bcast_->capacity()),
+                           config_.capacity_bytes,
+                           "broadcast ring header (one ring, every consumer)",
+                           "a ring's size is a power of two", "");
     // Read from the ring itself (its header), as both sides see it.
     const std::int64_t applied = out_ ? static_cast<std::int64_t>(std::min(
                                             out_->capacity(), in_->capacity()))
@@ -112,18 +143,33 @@ class ShmRingTransport final : public Transport {
   }
   std::map<std::string, std::int64_t> applied_settings() const override {
     return {{"ring_capacity_bytes", static_cast<std::int64_t>(capacity_)},
-            {"region_bytes", static_cast<std::int64_t>(2 * ring_bytes_)}};
+            {"region_bytes", static_cast<std::int64_t>(region_bytes_)}};
   }
 
  private:
+  // The driver writes and waits until every consumer has joined; each
+  // consumer joins with a read index of its own.
+  void connect_fanout(Role role) {
+    bcast_.emplace(map_.get(), region_bytes_, config_.wait,
+                   "shm_ring broadcast");
+    if (role == Role::kPeer) return bcast_->join();
+    while (bcast_->joined() < static_cast<std::size_t>(config_.consumers)) {
+      if (sys::cancelled())
+        sys::throw_cancelled("waiting for consumers to join", what_);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+
   bool in_process_;
   Config config_;
   std::size_t capacity_;
   std::size_t ring_bytes_;
+  std::size_t region_bytes_;
   std::string what_;
   sys::Fd fd_;
   sys::Mapping map_;
   std::optional<SpscRing> out_, in_;
+  std::optional<BcastRing> bcast_;
 };
 
 }  // namespace
@@ -132,6 +178,7 @@ TransportInfo shm_ring_transport() {
   Capabilities caps;
   caps.preserves_boundaries = false;
   caps.waits = {Wait::kSpin, Wait::kBlock};
+  caps.fanout = Fanout::kLossless;  // a broadcast ring (bcast_ring.hpp)
   caps.limits =
       "ring per direction: power of two >= max(2 x message, 1 MiB), at most "
       "16 MiB (bigger messages stream in chunks); memfd memory, no /dev/shm "
@@ -156,6 +203,7 @@ TransportInfo inproc_transport() {
       "baseline: shm_ring's rings between two threads of one process (no "
       "process boundary)";
   info.caps.in_process = true;
+  info.caps.fanout = Fanout::kNone;
   info.create = [](const Config& c) {
     return std::make_unique<ShmRingTransport>(c, true);
   };

@@ -47,6 +47,7 @@
 
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
+#include "transports/futex_wait.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -112,7 +113,6 @@ class alignas(64) SpscRing {
   // the end (64 KiB pingpong on one CPU: 25 us with a wake-up per 16 KiB,
   // 6.6 us with one).
   static constexpr std::size_t kEarlyWakeBytes = std::size_t{256} << 10;
-  static constexpr int kSpinsPerCancelCheck = 1024;
   static constexpr std::int64_t kWaitSliceNs = 100'000'000;  // 100 ms
 
   static std::size_t capacity_for(std::size_t max_message_bytes) {
@@ -255,55 +255,12 @@ class alignas(64) SpscRing {
     });
   }
 
-  // Waits until ready(); in block mode announces `announce` (non-zero) in
-  // the futex word waiter while it sleeps.
+  // Waits until ready(): spin_wait or futex_wait_until (futex_wait.hpp).
   template <class Ready>
   void wait_until(std::atomic<std::uint32_t>& waiter, std::uint32_t announce,
                   Ready ready) {
-    if (wait_ == Wait::kSpin) {
-      for (int i = 1;; ++i) {
-        if (ready()) return;
-        sys::cpu_relax();
-        if (i % kSpinsPerCancelCheck == 0 && sys::cancelled())
-          sys::throw_cancelled("spin wait", name_);
-      }
-    }
-    // The announce / re-check / sleep protocol. Lost wake-ups are the classic
-    // bug: the waiter checks "empty", the other side then publishes and sees
-    // nobody waiting, the waiter goes to sleep and nobody ever wakes it.
-    // Here the waiter stores its announcement (non-zero) in `waiter`, then
-    // re-reads the index; the other side stores the index, then reads
-    // `waiter`. Both pairs are separated by a seq_cst fence: this
-    // store-buffering pattern is exactly what acquire/release alone does NOT
-    // order (each load could be satisfied before the own store is visible).
-    // With the fences at least one side sees the other's store: either the
-    // re-check sees the new index (no sleep), or the other side sees the
-    // announcement and wakes. If that wake comes before our FUTEX_WAIT, the
-    // word is already 0 != announce and FUTEX_WAIT returns at once (EAGAIN):
-    // the kernel compares the word under its own lock.
-    // A producer waiting for `want` free bytes: every tail that the consumer
-    // publishes after our re-check is one the re-check did not see, so the
-    // consumer sees our announcement along with it; the tail that frees
-    // `want` bytes therefore wakes us.
-    for (;;) {
-      waiter.store(announce, std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (ready()) {
-        waiter.store(0, std::memory_order_relaxed);
-        return;
-      }
-      timespec slice = slice_;  // relative; the kernel may not modify it
-      long r = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&waiter),
-                         FUTEX_WAIT, announce, &slice, nullptr, 0);
-      // EINTR: a signal (the harness's SIGUSR1 once the run is cancelled);
-      // EAGAIN: woken before we slept; ETIMEDOUT: the safety-net slice.
-      if (r == -1 && errno != EINTR && errno != EAGAIN && errno != ETIMEDOUT)
-        throw sys::SysError("futex(FUTEX_WAIT)", name_, errno);
-      if (sys::cancelled()) {
-        waiter.store(0, std::memory_order_relaxed);
-        sys::throw_cancelled("futex(FUTEX_WAIT)", name_);
-      }
-    }
+    if (wait_ == Wait::kSpin) return spin_wait(name_, ready);
+    futex_wait_until(waiter, announce, slice_, name_, ready);
   }
 
   // After publishing an index in block mode, wake the other side only if it
@@ -324,13 +281,8 @@ class alignas(64) SpscRing {
         cap_ - (h_->head.load(std::memory_order_relaxed) - tail_) >= want)
       wake_sleeper(h_->space_waiter);
   }
-  // exchange(0): a single publish pays for the wake-up, not every publish
-  // until the sleeper has run.
   void wake_sleeper(std::atomic<std::uint32_t>& waiter) {
-    if (waiter.exchange(0, std::memory_order_relaxed) == 0) return;
-    if (::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&waiter),
-                  FUTEX_WAKE, 1, nullptr, nullptr, 0) == -1)
-      throw sys::SysError("futex(FUTEX_WAKE)", name_, errno);
+    futex_wake_sleeper(waiter, name_);
   }
 
   SpscRingHeader* h_;

@@ -47,11 +47,13 @@ TransportInfo zmq_ipc_transport() {
   Capabilities caps;
   caps.preserves_boundaries = true;
   caps.fanin_max_bytes = kAnySize;  // PUSH/PULL, one zmq message each
+  caps.fanout = Fanout::kMayDrop;   // XPUB/SUB: PUB drops at the HWM
   caps.limits =
       "no size limit (one zmq message per message); SNDHWM/RCVHWM sized to "
       "~8 MiB per queue (recorded); socket file in the private directory";
   return {"zmq_ipc",
-          "ZeroMQ PAIR (fan-in: PUSH/PULL) over ipc:// (socket file in private "
+          "ZeroMQ PAIR (fan-in: PUSH/PULL, fan-out: XPUB/SUB) over ipc:// "
+          "(socket file in private "
           "dir)",
           caps,
           [](const Config& c) { return std::make_unique<ZmqIpcTransport>(c); },

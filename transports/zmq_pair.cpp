@@ -33,7 +33,8 @@ ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
       message_bytes_(std::max<std::size_t>(c.max_message_bytes, 1)),
       asked_(c.capacity_bytes),
       hwm_(hwm_for(c)),
-      producers_(c.producers) {}
+      producers_(c.producers),
+      consumers_(c.consumers) {}
 
 void ZmqPairTransport::open_socket(zmq::socket_type type) {
   // Thread names have 15 characters: "999/ZMQbg/IO/0" fits.
@@ -50,8 +51,10 @@ void ZmqPairTransport::open_socket(zmq::socket_type type) {
 
 void ZmqPairTransport::prepare() {
   try {
-    open_socket(producers_ > 0 ? zmq::socket_type::pull
-                               : zmq::socket_type::pair);
+    open_socket(consumers_ > 0   ? zmq::socket_type::xpub
+                : producers_ > 0 ? zmq::socket_type::pull
+                                 : zmq::socket_type::pair);
+    if (consumers_ > 0) socket_.set(zmq::sockopt::xpub_verbose, 1);
     socket_.bind(bind_endpoint_);
     endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
@@ -73,8 +76,38 @@ void ZmqPairTransport::adopt(const nlohmann::json& h) {
     token_[i] = static_cast<unsigned char>(token[i]);
 }
 
+// Fan-out: returns once every consumer's subscription to the token has
+// arrived (XPUB delivers each as "\x01<topic>").
+void ZmqPairTransport::await_subscriptions() {
+  std::string want(1, '\x01');
+  want.append(reinterpret_cast<const char*>(token_.data()), token_.size());
+  for (int seen = 0; seen < consumers_;) {
+    zmq::message_t msg;
+    try {
+      if (!socket_.recv(msg, zmq::recv_flags::none)) continue;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) fail("zmq_recv(subscription)", e);
+      if (sys::cancelled()) sys::throw_cancelled("zmq_recv", endpoint_);
+      continue;
+    }
+    if (msg.to_string() == want) ++seen;
+  }
+}
+
 void ZmqPairTransport::connect(Role role) {
   auto* token = reinterpret_cast<std::byte*>(token_.data());
+  if (role == Role::kDriver && consumers_ > 0) return await_subscriptions();
+  if (role == Role::kPeer && consumers_ > 0) {
+    try {
+      open_socket(zmq::socket_type::sub);
+      socket_.set(zmq::sockopt::subscribe,
+                  zmq::const_buffer(token_.data(), token_.size()));
+      socket_.connect(endpoint_);
+    } catch (const zmq::error_t& e) {
+      fail("zmq_connect", e);
+    }
+    return;
+  }
   if (role == Role::kDriver) {  // bound in prepare(): authenticate the peer
     for (int i = 0; i < std::max(producers_, 1); ++i) {
       std::array<unsigned char, 16> got{};
@@ -105,8 +138,14 @@ void ZmqPairTransport::connect(Role role) {
 }
 
 void ZmqPairTransport::send(const std::byte* d, std::size_t n) {
+  bool topic = consumers_ > 0;  // fan-out: the token frame first
   for (;;) {
     try {
+      if (topic) {
+        socket_.send(zmq::const_buffer(token_.data(), token_.size()),
+                     zmq::send_flags::sndmore);
+        topic = false;
+      }
       socket_.send(zmq::const_buffer(d, n), zmq::send_flags::none);
       return;
     } catch (const zmq::error_t& e) {
@@ -117,8 +156,19 @@ void ZmqPairTransport::send(const std::byte* d, std::size_t n) {
 }
 
 void ZmqPairTransport::recv(std::byte* d, std::size_t n) {
+  bool topic = consumers_ > 0;  // fan-out: the token frame first
   for (;;) {
     try {
+      if (topic) {
+        std::array<unsigned char, 16> got{};
+        auto r = socket_.recv(zmq::mutable_buffer(got.data(), got.size()),
+                              zmq::recv_flags::none);
+        if (!r || r->untruncated_size != got.size() || got != token_ ||
+            !socket_.get(zmq::sockopt::rcvmore))
+          throw std::runtime_error("zmq_recv(" + endpoint_ +
+                                   "): a message without this run's topic");
+        topic = false;
+      }
       auto r = socket_.recv(zmq::mutable_buffer(d, n), zmq::recv_flags::none);
       if (r && r->untruncated_size == n) return;
       throw std::runtime_error("zmq_recv(" + endpoint_ + "): a message of " +

@@ -54,6 +54,7 @@ class ZmqPairTransport : public Transport {
 
  private:
   void open_socket(zmq::socket_type type);
+  void await_subscriptions();
   [[noreturn]] void fail(const char* call, const zmq::error_t& e) const;
 
   std::string bind_endpoint_;
@@ -62,6 +63,7 @@ class ZmqPairTransport : public Transport {
   std::size_t asked_;  // Config::capacity_bytes
   int hwm_;
   int producers_;                      // Config::producers: 0 for PAIR
+  int consumers_;                      // Config::consumers: 0 for PAIR
   std::optional<zmq::context_t> ctx_;  // created with the socket
   // The prefix of its context's thread names ("<n>/ZMQbg/IO/0"), unique
   // among the contexts of this process.

@@ -14,12 +14,15 @@ TransportInfo zmq_tcp_transport() {
   Capabilities caps;
   caps.preserves_boundaries = true;
   caps.fanin_max_bytes = kAnySize;  // PUSH/PULL, one zmq message each
+  caps.fanout = Fanout::kMayDrop;   // XPUB/SUB: PUB drops at the HWM
   caps.limits =
       "127.0.0.1 only; no size limit (one zmq message per message); "
       "SNDHWM/RCVHWM sized to ~8 MiB per queue (recorded); TCP_NODELAY set "
       "by ZeroMQ";
   return {"zmq_tcp",
-          "ZeroMQ PAIR (fan-in: PUSH/PULL) over TCP loopback 127.0.0.1", caps,
+          "ZeroMQ PAIR (fan-in: PUSH/PULL, fan-out: XPUB/SUB) over TCP "
+          "loopback 127.0.0.1",
+          caps,
           [](const Config& c) {
             return std::make_unique<ZmqPairTransport>(c, "tcp://127.0.0.1:*");
           },

@@ -17,9 +17,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "bench/case_memo.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
+#include "bench/scenarios/sample_stride.hpp"
 #include "harness/clock.hpp"
 #include "harness/cpu.hpp"
 #include "harness/release.hpp"
@@ -32,36 +32,7 @@ using harness::now_ns;
 using nlohmann::ordered_json;
 using transports::Transport;
 
-// The sampling stride of each case, calibrated from its previous
-// invocation so that the consumer's clock reads (one per sampled message)
-// cost at most kClockShare of its time per message; kFirstStride before
-// any.
-constexpr double kClockShare = 0.02;
-constexpr std::int64_t kFirstStride = 16;
-constexpr std::int64_t kMaxStride = 1024;
-CaseMemo g_stride;
-
-std::int64_t stride_for(const std::string& name) {
-  return g_stride.get(name, kFirstStride);
-}
-
-// The smallest power of two k with read_cost / (k x ns_per_msg) <= share.
-std::int64_t stride_from(double read_cost_ns, double ns_per_msg) {
-  std::int64_t k = 1;
-  while (k < kMaxStride &&
-         read_cost_ns > kClockShare * static_cast<double>(k) * ns_per_msg)
-    k *= 2;
-  return k;
-}
-
-void calibrate_stride(const std::string& name, const Measurement& m,
-                      std::int64_t messages) {
-  static const double read_cost_ns = harness::measure_clock().read_cost_ns;
-  if (messages <= 0 || m.elapsed_ns <= 0) return;
-  const double per_msg =
-      static_cast<double>(m.elapsed_ns) / static_cast<double>(messages);
-  g_stride.set(name, stride_from(read_cost_ns, per_msg));
-}
+SampleStride g_fanin_stride;  // sampling stride per case
 
 // The words of a fan-in message that change per message: timestamp and
 // producer index, plus sequence number and checksum with --verify.
@@ -289,7 +260,7 @@ void report_fanin(benchmark::State& state, const Job& job, Measurement& m,
       "and is timed on arrival (CLOCK_MONOTONIC); the others are not timed, "
       "so that the consumer's clock reads stay below ~2 % of its time per "
       "message";
-  calibrate_stride(rec["name"], m, job.iterations);
+  g_fanin_stride.calibrate(rec["name"], m.elapsed_ns, job.iterations);
 }
 
 class Fanin final : public Scenario {
@@ -307,7 +278,7 @@ class Fanin final : public Scenario {
     return v;
   }
   void plan(Job& job, const std::string& case_name) const override {
-    job.stride = stride_for(case_name);
+    job.stride = g_fanin_stride.get(case_name);
   }
   bool peers_wait_for_release() const override { return true; }
   std::vector<std::string> warnings(

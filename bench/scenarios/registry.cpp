@@ -15,6 +15,7 @@ std::vector<const Scenario*>& registry() {
       &oneway_scenario(),
       &rate_scenario(),
       &fanin_scenario(),
+      &fanout_scenario(),
       &conformance_scenario(),
   };
   // clang-format on

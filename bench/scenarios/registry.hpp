@@ -35,6 +35,7 @@ const Scenario& stream_scenario();
 const Scenario& oneway_scenario();
 const Scenario& rate_scenario();
 const Scenario& fanin_scenario();
+const Scenario& fanout_scenario();
 const Scenario& conformance_scenario();
 
 // The conformance scenario's driver, which tests call directly: byte-exact
