@@ -6,6 +6,7 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "harness/clock.hpp"
+#include "harness/cpu.hpp"
 
 namespace ipcb::bench {
 
@@ -37,6 +38,36 @@ std::vector<Variant> Scenario::variants(const Options&) const { return {{}}; }
 std::vector<std::string> Scenario::warnings(const Options&,
                                             const harness::Topology&,
                                             const std::vector<int>&) const {
+  return {};
+}
+
+std::vector<std::string> hub_warnings(const Options& opt,
+                                      const harness::Topology& topo,
+                                      const std::vector<int>& allowed, int most,
+                                      const HubWords& w) {
+  const std::string spoke = w.spoke, hub = w.hub;
+  for (const auto& place : opt.placements) {
+    if (!place.unavailable.empty()) continue;
+    const harness::FaninAssignment a =
+        harness::assign_fanin(place, topo, allowed, most);
+    if (!a.oversubscribed) continue;
+    const std::string head = std::string(w.scenario) + " with up to " +
+                             std::to_string(most) + " " + spoke + "s";
+    const std::string tail = ": oversubscribed, so " + spoke +
+                             "s take turns on their CPU and the figures "
+                             "include scheduling contention";
+    if (place.driver_cpu < 0)
+      return {head + " runs " + std::to_string(most + 1) + " processes on " +
+              std::to_string(allowed.size()) + " CPUs" + tail};
+    const int k = a.distinct_producers;
+    return {head + " under placement " + place.name() + ": the allowed CPUs (" +
+            harness::cpu_list(allowed) + ") give " + std::to_string(k) + " " +
+            spoke + "(s) a CPU of their own besides the " + hub + "'s (" +
+            std::to_string(a.consumer_cpu) + "), so " + spoke + " " +
+            std::to_string(k) + " shares CPU " +
+            std::to_string(a.producer_cpus[static_cast<std::size_t>(k)]) +
+            " with an earlier one" + tail};
+  }
   return {};
 }
 

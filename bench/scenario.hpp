@@ -170,6 +170,22 @@ class Scenario {
                             nlohmann::ordered_json& rec) const;
 };
 
+// The words of a hub-and-spokes scenario (fanin: a consumer and its
+// producers; fanout: a producer and its consumers).
+struct HubWords {
+  const char* scenario;  // "fanin"
+  const char* spoke;     // "producer"
+  const char* hub;       // "consumer"
+};
+// The warning for a hub-and-spokes scenario with up to `most` spokes when,
+// under one of the placements, some spoke must share a CPU
+// (harness::assign_fanin): what is shared and that the figures include
+// scheduling contention. Empty when every spoke has a CPU of its own.
+std::vector<std::string> hub_warnings(const Options& opt,
+                                      const harness::Topology& topo,
+                                      const std::vector<int>& allowed, int most,
+                                      const HubWords& w);
+
 // A timed loop (benchmark::State or CountedLoop) whose first iteration is
 // preceded by `at_start`: a loop written as warm-up, then
 // `for (auto _ : state)`, calls it between the two without knowing.

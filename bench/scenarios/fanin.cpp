@@ -334,30 +334,8 @@ std::string Fanin::transport_problem(const transports::TransportInfo& t,
 std::vector<std::string> Fanin::warnings(
     const Options& opt, const harness::Topology& topo,
     const std::vector<int>& allowed) const {
-  const int most = opt.producers.back();
-  for (const auto& place : opt.placements) {
-    if (!place.unavailable.empty()) continue;
-    const harness::FaninAssignment a =
-        harness::assign_fanin(place, topo, allowed, most);
-    if (!a.oversubscribed) continue;
-    const std::string head =
-        "fanin with up to " + std::to_string(most) + " producers";
-    const std::string tail =
-        ": oversubscribed, so producers take turns on their CPU and the "
-        "figures include scheduling contention";
-    if (place.driver_cpu < 0)
-      return {head + " runs " + std::to_string(most + 1) + " processes on " +
-              std::to_string(allowed.size()) + " CPUs" + tail};
-    const int k = a.distinct_producers;
-    return {head + " under placement " + place.name() + ": the allowed CPUs (" +
-            harness::cpu_list(allowed) + ") give " + std::to_string(k) +
-            " producer(s) a CPU of their own besides the consumer's (" +
-            std::to_string(a.consumer_cpu) + "), so producer " +
-            std::to_string(k) + " shares CPU " +
-            std::to_string(a.producer_cpus[static_cast<std::size_t>(k)]) +
-            " with an earlier one" + tail};
-  }
-  return {};
+  return hub_warnings(opt, topo, allowed, opt.producers.back(),
+                      {"fanin", "producer", "consumer"});
 }
 
 // The consumer checks what it receives; the producers check nothing.

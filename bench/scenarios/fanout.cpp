@@ -321,6 +321,12 @@ class Fanout final : public Scenario {
                           (job.iterations + kMaxSamples - 1) / kMaxSamples);
   }
   bool peers_count_finish() const override { return true; }
+  std::vector<std::string> warnings(
+      const Options& opt, const harness::Topology& topo,
+      const std::vector<int>& allowed) const override {
+    return hub_warnings(opt, topo, allowed, opt.consumers.back(),
+                        {"fanout", "consumer", "producer"});
+  }
   std::vector<Job> peer_jobs(const Job& job) const override {
     std::vector<Job> jobs;
     for (int i = 0; i < job.consumers; ++i) {
