@@ -156,7 +156,9 @@ TEST(Fanout, EveryConsumerAccountsForEveryMessage) {
       EXPECT_EQ(per[i]["consumer"], i);
       const auto got = per[i]["received"].get<std::int64_t>();
       EXPECT_EQ(got + per[i]["lost"].get<std::int64_t>(), sent);
-      if (lossless) EXPECT_EQ(got, sent);
+      if (lossless) {
+        EXPECT_EQ(got, sent);
+      }
       delivered += got;
       lost += per[i]["lost"].get<std::int64_t>();
     }
