@@ -316,6 +316,14 @@ bool remove_listed_queue(const std::string& name, const Run& run, Sweep& s) {
 // user and runs RouDi's executable. Returns true if it still runs.
 constexpr char kRoudiExe[] = "/usr/bin/iox-roudi";
 
+// True once /proc no longer lists the process or lists it as a zombie.
+bool roudi_dead(const std::string& pid) {
+  const std::string stat = sys::read_text_file("/proc/" + pid + "/stat");
+  const auto close = stat.rfind(')');
+  return stat.empty() ||
+         (close != std::string::npos && stat.compare(close, 3, ") Z") == 0);
+}
+
 bool stop_listed_roudi(const std::vector<std::string>& w,
                        const std::string& where, Sweep& s) {
   if (w.size() != 3 || !all_of_chars(w[1], kDigits) || w[1].size() > 9 ||
@@ -326,6 +334,7 @@ bool stop_listed_roudi(const std::vector<std::string>& w,
   const pid_t pid = std::stoi(w[1]);
   const std::string what = "RouDi process " + w[1];
   if (sys::process_start_time(pid) != w[2]) return false;  // gone
+  if (roudi_dead(w[1])) return false;  // a zombie: /proc has no exe for it
   struct stat st {};
   if (::stat(("/proc/" + w[1]).c_str(), &st) != 0) return false;
   if (st.st_uid != s.me) {
@@ -340,12 +349,8 @@ bool stop_listed_roudi(const std::vector<std::string>& w,
     s.failed(what, errno);
     return true;
   }
-  // Dead once /proc no longer lists it or lists it as a zombie (bounded).
-  for (int i = 0; i < 400; ++i) {
-    const std::string stat = sys::read_text_file("/proc/" + w[1] + "/stat");
-    const auto close = stat.rfind(')');
-    if (stat.empty() ||
-        (close != std::string::npos && stat.compare(close, 3, ") Z") == 0)) {
+  for (int i = 0; i < 400; ++i) {  // bounded
+    if (roudi_dead(w[1])) {
       s.removed(what + " (killed)");
       return false;
     }

@@ -12,16 +12,18 @@
 // also makes two, through the kernel); no system call on the way when
 // spinning. Waits: spin polls take(); block waits in a WaitSet (a
 // semaphore in shared memory that the publisher posts) with a 100 ms
-// timeout, to notice cancellation; a Listener would add a thread and a
-// hop. Lossless: publishers WAIT_FOR_CONSUMER, subscribers BLOCK_PRODUCER
-// (a full queue makes publish() wait, inside iceoryx: not cancellable, but a
-// dead subscriber is removed by RouDi's monitoring within ~1.5 s).
-// Readiness: each peer, once its d2p subscription is SUBSCRIBED and its p2d
-// publisher has a subscriber, publishes an 8-byte ready mark on p2d; the
-// driver's connect() takes one per peer (fan-out: one per consumer), so the
-// next send() reaches all. Limits: messages up to 1 MiB (RouDi's mempools,
-// sized at start); queue depth ~4 MiB per queue (4..256 messages);
-// fan-out up to 16 consumers.
+// timeout, to notice cancellation, signals blocked meanwhile (iceoryx
+// aborts on an EINTR there); a Listener would add a thread and a hop. Lossless:
+// publishers WAIT_FOR_CONSUMER, subscribers BLOCK_PRODUCER (a full queue makes
+// publish() wait, inside iceoryx: not cancellable, but a dead subscriber is
+// removed by RouDi's monitoring within ~1.5 s). Readiness: each peer, once its
+// d2p subscription is SUBSCRIBED and its p2d publisher has a subscriber,
+// publishes an 8-byte ready mark on p2d; the driver's connect() takes one per
+// peer (fan-out: one per consumer), so the next send() reaches all. Limits:
+// messages up to 1 MiB (RouDi's mempools, sized at start); queue depth ~4 MiB
+// per queue (4..256 messages); fan-out up to 16 consumers.
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -84,7 +86,9 @@ class IceoryxTransport final : public Transport {
  public:
   explicit IceoryxTransport(const Config& c)
       : cfg_(c),
-        depth_(iox_t::queue_depth(c.max_message_bytes, c.capacity_bytes)) {}
+        depth_(iox_t::queue_depth(c.max_message_bytes, c.capacity_bytes)) {
+    sigfillset(&all_signals_);
+  }
 
   void prepare() override {
     if (cfg_.consumers > iox_t::kMaxConsumers)
@@ -225,7 +229,14 @@ class IceoryxTransport final : public Transport {
                                  iox::popo::asStringLiteral(taken.get_error()));
       check("take", until);
       if (waitset_) {
+        // iceoryx 2.0 treats an EINTR of its semaphore wait as a fatal
+        // error (it aborts), and the harness interrupts waits with a
+        // signal: signals wait until the slice ends (cancellation is polled
+        // above at least every 100 ms).
+        sigset_t old;
+        ::pthread_sigmask(SIG_BLOCK, &all_signals_, &old);
         waitset_->timedWait(iox::units::Duration::fromMilliseconds(100));
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
       } else {
         sys::cpu_relax();
       }
@@ -239,6 +250,7 @@ class IceoryxTransport final : public Transport {
   std::optional<iox::popo::UntypedPublisher> pub_;
   std::optional<iox::popo::UntypedSubscriber> sub_;
   std::optional<iox::popo::WaitSet<>> waitset_;
+  sigset_t all_signals_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "transports/iceoryx_roudi.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -316,6 +317,23 @@ void start(Roudi& r) {
   record_files(r);
 }
 
+// The run directory's entries (config, log, manifest, the iceoryx sockets
+// and locks of the driver and peers: never directories), then itself.
+void remove_run_dir(const std::string& dir) noexcept {
+  const int fd =
+      ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  if (DIR* d = ::fdopendir(fd)) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_type != DT_DIR) ::unlinkat(fd, e->d_name, 0);
+    }
+    ::closedir(d);  // closes fd
+  } else {
+    ::close(fd);
+  }
+  ::rmdir(dir.c_str());
+}
+
 }  // namespace
 
 pid_t ensure_roudi() {
@@ -359,9 +377,7 @@ void stop_roudi() noexcept {
       r.keeper.join();
   }
   if (!r.dir.empty()) {
-    for (const char* f : {"roudi.toml", "roudi.log", "ipc-objects"})
-      ::unlink((r.dir + "/" + f).c_str());
-    ::rmdir(r.dir.c_str());
+    remove_run_dir(r.dir);
     r.dir.clear();
   }
 }
