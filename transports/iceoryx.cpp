@@ -172,8 +172,10 @@ class IceoryxTransport final : public Transport {
     return read_capacity(
         static_cast<std::int64_t>(depth_ * n), cfg_.capacity_bytes,
         "SubscriberOptions::queueCapacity x message size",
-        "a queue of " + std::to_string(depth_) + " messages of " +
-            std::to_string(n) + " B (RouDi's mempool for this size)");
+        "the subscriber queue holds " + std::to_string(depth_) +
+            " messages of " + std::to_string(n) +
+            " B: iceoryx's maximum is 256, and RouDi's mempool for this size "
+            "holds chunks for no more");
   }
 
  private:
