@@ -28,6 +28,7 @@ namespace ipcb {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::exit_within;
 using testing::ScratchDir;
 using testing::slurp;
 using testing::spawn_ipcbench;
@@ -70,21 +71,6 @@ void expect_roudi_gone(pid_t driver) {
   EXPECT_TRUE(testing::entries_with_prefix("/tmp", prefix).empty());
 }
 
-int wait_exit(pid_t pid, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int st = 0;
-    if (::waitpid(pid, &st, WNOHANG) == pid)
-      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (std::chrono::steady_clock::now() > end) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 // Waits until the driver's RouDi runs and the driver has a peer besides it.
 bool wait_for_roudi_and_peer(pid_t driver) {
   for (int i = 0; i < 2000; ++i) {
@@ -111,19 +97,26 @@ TEST(Iceoryx, NormalRunLeavesNoRoudiBehind) {
        "--baselines=none", "--benchmark_min_time=0.05",
        "--out=" + dir.path + "/r.json"},
       log);
-  EXPECT_EQ(wait_exit(driver, 120s), 0) << slurp(log);
+  EXPECT_EQ(exit_within(driver, 120s), 0) << slurp(log);
   expect_roudi_gone(driver);
+}
+
+// Starts a long iceoryx run and waits until its RouDi and a peer run.
+pid_t start_long_run(const ScratchDir& dir) {
+  const pid_t driver =
+      spawn_ipcbench(long_run(dir.path + "/r.json"), dir.path + "/log");
+  EXPECT_TRUE(wait_for_roudi_and_peer(driver)) << slurp(dir.path + "/log");
+  return driver;
 }
 
 TEST(Iceoryx, SigintToTheDriverStopsRoudi) {
   SKIP_IF_ROUDI_RUNS();
   ScratchDir dir;
   const std::string log = dir.path + "/log";
-  const pid_t driver = spawn_ipcbench(long_run(dir.path + "/r.json"), log);
-  ASSERT_TRUE(wait_for_roudi_and_peer(driver)) << slurp(log);
+  const pid_t driver = start_long_run(dir);
   std::this_thread::sleep_for(200ms);
   ::kill(driver, SIGINT);
-  EXPECT_EQ(wait_exit(driver, 60s), 128 + SIGINT) << slurp(log);
+  EXPECT_EQ(exit_within(driver, 60s), 128 + SIGINT) << slurp(log);
   expect_roudi_gone(driver);
 }
 
@@ -134,7 +127,7 @@ TEST(Iceoryx, AKilledPeerFailsTheBenchmarkAndRoudiIsStoppedAtTheEnd) {
   auto args = long_run(dir.path + "/r.json");
   args.push_back("--inject-peer-fault=kill@run:1000");
   const pid_t driver = spawn_ipcbench(args, log);
-  EXPECT_EQ(wait_exit(driver, 90s), 1) << slurp(log);
+  EXPECT_EQ(exit_within(driver, 90s), 1) << slurp(log);
   EXPECT_NE(slurp(dir.path + "/r.json").find("killed by signal 9"),
             std::string::npos)
       << slurp(log);
@@ -144,9 +137,7 @@ TEST(Iceoryx, AKilledPeerFailsTheBenchmarkAndRoudiIsStoppedAtTheEnd) {
 TEST(Iceoryx, CleanupAfterASigkilledDriverRemovesRoudisFiles) {
   SKIP_IF_ROUDI_RUNS();
   ScratchDir dir;
-  const std::string log = dir.path + "/log";
-  const pid_t driver = spawn_ipcbench(long_run(dir.path + "/r.json"), log);
-  ASSERT_TRUE(wait_for_roudi_and_peer(driver)) << slurp(log);
+  const pid_t driver = start_long_run(dir);
   ::kill(driver, SIGKILL);
   ::waitpid(driver, nullptr, 0);
   // RouDi dies with the driver (PR_SET_PDEATHSIG); its files stay.
@@ -198,7 +189,7 @@ TEST(Iceoryx, AForeignRoudiIsRefusedAndLeftRunning) {
   EXPECT_EQ(sys::process_start_time(roudi), started) << "RouDi was stopped";
   EXPECT_EQ(fixed_names_present(), names);
   ::kill(roudi, SIGTERM);  // RouDi's own clean shutdown removes its files
-  EXPECT_EQ(wait_exit(roudi, 30s), 0);
+  EXPECT_EQ(exit_within(roudi, 30s), 0);
   EXPECT_TRUE(fixed_names_present().empty());
 }
 
@@ -301,7 +292,7 @@ TEST(Iceoryx, FanoutDeliversEveryMessageToEachOfThreeConsumers) {
   SKIP_IF_ROUDI_RUNS();
   const pid_t driver =
       spawn_self("IceoryxHelper.FanoutDriver", {"IPCB_IOX_ROLE=driver"});
-  EXPECT_EQ(wait_exit(driver, 120s), 0);
+  EXPECT_EQ(exit_within(driver, 120s), 0);
   expect_roudi_gone(driver);
 }
 
