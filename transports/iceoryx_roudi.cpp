@@ -141,7 +141,7 @@ std::string roudi_error(const std::string& log) {
 // The keeper thread: forks and execs RouDi (so that PR_SET_PDEATHSIG
 // follows this thread, which lives as long as RouDi), then waits for
 // stop_roudi().
-void keeper(Roudi& r, const std::string& config, int log_fd, int stop_fd,
+void keeper(const std::string& config, int log_fd, int stop_fd,
             std::promise<pid_t>& started) {
   sigset_t all;
   sigfillset(&all);
@@ -169,7 +169,6 @@ void keeper(Roudi& r, const std::string& config, int log_fd, int stop_fd,
   char byte;
   while (::read(stop_fd, &byte, 1) < 0 && errno == EINTR) {
   }
-  (void)r;
 }
 
 }  // namespace
@@ -304,8 +303,9 @@ void start(Roudi& r) {
   std::promise<pid_t> started;
   auto got = started.get_future();
   r.keeper = std::thread(
-      [&r, config, lfd = log_fd.get(), sfd = stop_read.release(), &started] {
-        keeper(r, config, lfd, sfd, started);
+      [config, lfd = log_fd.get(), sfd = stop_read.release(),
+       promise = std::move(started)]() mutable {  // outlives set_value()
+        keeper(config, lfd, sfd, promise);
         ::close(sfd);
       });
   const pid_t pid = got.get();
