@@ -34,6 +34,7 @@
 #include "results/distributions.hpp"
 #include "results/results_file.hpp"
 #include "sys/cancel.hpp"
+#include "transports/iceoryx_roudi.hpp"
 
 namespace {
 
@@ -174,6 +175,7 @@ void install_hooks(bench::RunSettings& settings,
   const std::string out = settings.options.out;
   settings.on_interrupt = [&reporter, &progress, out](int sig) {
     progress.finish();
+    transports::iceoryx::stop_roudi();  // _Exit below runs no atexit handler
     reporter.save_interrupted(sigabbrev_np(sig) ? signal_name(sig) : "signal");
     std::cout.flush();
     std::cerr << "ipcbench: interrupted by SIG" << sigabbrev_np(sig)

@@ -17,10 +17,12 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <thread>
 
 #include "harness/naming.hpp"
 #include "sys/fd.hpp"
 #include "sys/manifest.hpp"
+#include "sys/process.hpp"
 
 namespace ipcb::harness {
 
@@ -309,13 +311,114 @@ bool remove_listed_queue(const std::string& name, const Run& run, Sweep& s) {
   return false;
 }
 
+// The daemon a run started (a line "roudi <pid> <start time>"): killed only
+// if that pid still is the process recorded (same start time), runs as this
+// user and runs RouDi's executable. Returns true if it still runs.
+constexpr char kRoudiExe[] = "/usr/bin/iox-roudi";
+
+// True once /proc no longer lists the process or lists it as a zombie.
+bool roudi_dead(const std::string& pid) {
+  const std::string stat = sys::read_text_file("/proc/" + pid + "/stat");
+  const auto close = stat.rfind(')');
+  return stat.empty() ||
+         (close != std::string::npos && stat.compare(close, 3, ") Z") == 0);
+}
+
+bool stop_listed_roudi(const std::vector<std::string>& w,
+                       const std::string& where, Sweep& s) {
+  if (w.size() != 3 || !all_of_chars(w[1], kDigits) || w[1].size() > 9 ||
+      !all_of_chars(w[2], kDigits)) {
+    s.refused(where, "not \"roudi <pid> <start time>\"");
+    return true;
+  }
+  const pid_t pid = std::stoi(w[1]);
+  const std::string what = "RouDi process " + w[1];
+  if (sys::process_start_time(pid) != w[2]) return false;  // gone
+  if (roudi_dead(w[1])) return false;  // a zombie: /proc has no exe for it
+  struct stat st {};
+  if (::stat(("/proc/" + w[1]).c_str(), &st) != 0) return false;
+  if (st.st_uid != s.me) {
+    s.refused(what, not_ours("run", st.st_uid, s.me));
+    return true;
+  }
+  if (const std::string exe = sys::process_exe(pid); exe != kRoudiExe) {
+    s.refused(what, "runs " + (exe.empty() ? "?" : exe) + ", not " + kRoudiExe);
+    return true;
+  }
+  if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+    s.failed(what, errno);
+    return true;
+  }
+  for (int i = 0; i < 400; ++i) {  // bounded
+    if (roudi_dead(w[1])) {
+      s.removed(what + " (killed)");
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  s.failed(what, ETIMEDOUT);
+  return true;
+}
+
+// A fixed name that run's RouDi made ("roudi-file <path> <dev> <ino>"),
+// removed only if it still is that very file: same device and inode, a
+// socket or regular file of this user with one link, never a symbolic link.
+bool remove_listed_roudi_file(const std::vector<std::string>& w,
+                              const std::string& where, bool roudi_runs,
+                              Sweep& s) {
+  const std::string path = w.size() == 4 ? w[1] : "";
+  const std::size_t slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "" : path.substr(0, slash);
+  const std::string name =
+      slash == std::string::npos ? "" : path.substr(slash + 1);
+  if ((dir != "/tmp" && dir != "/dev/shm") ||
+      !all_of_chars(name, kLabelChars) || !all_of_chars(w[2], kDigits) ||
+      !all_of_chars(w[3], kDigits)) {
+    s.refused(where,
+              "not \"roudi-file </tmp or /dev/shm>/<name> <dev> <ino>\"");
+    return true;
+  }
+  const std::string what = "RouDi's " + path;
+  if (roudi_runs) {
+    s.refused(what, "its RouDi still runs");
+    return true;
+  }
+  Fd dir_fd = open_dir(dir);
+  struct stat st {};
+  if (!dir_fd ||
+      ::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return false;  // gone
+  if (std::to_string(st.st_dev) != w[2] || std::to_string(st.st_ino) != w[3]) {
+    s.refused(what,
+              "not the file that run's RouDi made (another device or "
+              "inode): left alone");
+    return false;
+  }
+  if (S_ISLNK(st.st_mode) || !(S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)) ||
+      st.st_uid != s.me || st.st_nlink != 1) {
+    s.refused(what, "not a socket or regular file of this user with one link");
+    return true;
+  }
+  if (::unlinkat(dir_fd.get(), name.c_str(), 0) == 0) {
+    s.removed(what);
+  } else if (errno != ENOENT) {
+    s.failed(what, errno);
+    return true;
+  }
+  return false;
+}
+
 // Removes what one manifest line lists. Returns true if something remains.
 bool remove_listed(const std::string& line, std::size_t number, const Run& run,
-                   Sweep& s) {
+                   bool& roudi_runs, Sweep& s) {
   const auto w = words(line);
   if (w.empty()) return false;
   const std::string where =
       "manifest " + run.manifest + " line " + std::to_string(number);
+  if (w[0] == "roudi") return roudi_runs = stop_listed_roudi(w, where, s);
+  if (w[0] == "roudi-file")
+    return remove_listed_roudi_file(w, where, roudi_runs, s);
   if (w[0] == "mq") {
     if (w.size() == 2) return remove_listed_queue(w[1], run, s);
     s.refused(where, "not \"mq /<name>\"");
@@ -419,9 +522,9 @@ void remove_run_dir(int tmp_fd, const std::string& tmp, const std::string& name,
               "trusted");
     return;
   }
-  bool kept = false;
+  bool kept = false, roudi_runs = false;
   for (std::size_t i = 0; i < m.lines.size(); ++i)
-    kept |= remove_listed(m.lines[i], i + 1, run, s);
+    kept |= remove_listed(m.lines[i], i + 1, run, roudi_runs, s);
   if (kept) {
     s.refused(what,
               "left in place: not everything its manifest lists could be "

@@ -26,7 +26,13 @@
 //   segment, its creator pid is the run's pid); a POSIX queue only if its
 //   name is "/<run id>-..." and it is owned by the euid;
 // - a /dev/shm or /dev/mqueue entry named after a run is removed only if it
-//   is a regular file owned by the euid with no other hard link.
+//   is a regular file owned by the euid with no other hard link;
+// - the RouDi a run started ("roudi <pid> <start time>") is SIGKILLed only
+//   if that pid still has the recorded start time, runs as the euid and
+//   runs /usr/bin/iox-roudi; the fixed names it made ("roudi-file <path>
+//   <dev> <ino>", in /tmp or /dev/shm) are removed only once it is gone and
+//   only if each is still the recorded file (device and inode), a socket or
+//   regular file of the euid with one link, never a symbolic link.
 #pragma once
 
 #include <string>

@@ -20,25 +20,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::children_of;
 using testing::entries_with_prefix;
+using testing::exit_within;
 using testing::ScratchDir;
 using testing::slurp;
 using testing::spawn_ipcbench;
-
-// Waits for `pid` up to `limit`; kills it and returns -1 if it outlives it.
-int exit_within(pid_t pid, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int st = 0;
-    if (::waitpid(pid, &st, WNOHANG) == pid)
-      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (std::chrono::steady_clock::now() > end) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-}
 
 // Waits until the driver has written its first results (the run began) and
 // has `peers` peer processes.

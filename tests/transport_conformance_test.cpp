@@ -11,6 +11,7 @@
 #include "harness/pair.hpp"
 #include "peer_exchange.hpp"
 #include "test_util.hpp"
+#include "transports/iceoryx_roudi.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb {
@@ -93,6 +94,7 @@ TEST(Payload, PatternDetectsAnyChangedByte) {
 
 // Runs last in this binary (gtest runs suites in order of definition).
 TEST(ZZCleanup, NoPrivateDirectoryOfThisProcessRemains) {
+  transports::iceoryx::stop_roudi();  // as at exit: its run directory goes
   auto left = testing::entries_with_prefix(
       "/tmp", "ipcb_" + std::to_string(::getpid()) + "_");
   EXPECT_TRUE(left.empty()) << left.front();

@@ -40,6 +40,7 @@ const std::vector<TransportInfo>& all_transports() {
       signal_transport(),
       zmq_ipc_transport(),
       zmq_tcp_transport(),
+      iceoryx_transport(),
   };
   // clang-format on
   return kAll;

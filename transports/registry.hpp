@@ -51,5 +51,6 @@ TransportInfo eventfd_transport();
 TransportInfo signal_transport();
 TransportInfo shm_ring_transport();
 TransportInfo inproc_transport();
+TransportInfo iceoryx_transport();
 
 }  // namespace ipcb::transports
