@@ -27,6 +27,7 @@ readonly PACKAGES=(
   libzmq3-dev cppzmq-dev libgtest-dev libhwloc-dev zlib1g-dev
   python3-matplotlib python3-scipy python3-pytest python3-pytest-xdist
   python3-jsonschema
+  redis-server libhiredis-dev nats-server libnats-dev
   chromium
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"

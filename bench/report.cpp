@@ -229,6 +229,13 @@ void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
       rec["placement"].value("driver_cpu", -1) < 0) {
     cpus.assign(1, -1);  // not pinned: where they ended says little
   }
+  if (driver.daemon_ns > 0) {  // the transport's broker, measured whole
+    rec["cpu"]["daemon"] = {
+        {"ns_per_msg", per_unit(driver.daemon_ns, driver_units)},
+        {"units", driver_units}};
+    state.counters["cpu_daemon_ns_per_msg"] =
+        per_unit(driver.daemon_ns, driver_units);
+  }
   rec["contention"] = contention_json(driver, peer, cpus);
   state.counters["cpu_driver_ns_per_msg"] =
       per_unit(driver.transport_ns(), driver_units);

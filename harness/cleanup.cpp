@@ -21,6 +21,7 @@
 #include "harness/naming.hpp"
 #include "sys/fd.hpp"
 #include "sys/manifest.hpp"
+#include "sys/process.hpp"
 
 namespace ipcb::harness {
 
@@ -309,6 +310,35 @@ bool remove_listed_queue(const std::string& name, const Run& run, Sweep& s) {
   return false;
 }
 
+// Ends the process `pid` listed in the manifest of `run` ("proc <pid>
+// <start time> <exe>") if it is still that process: the same start time,
+// owned by the euid, running the recorded executable. A pid now used by
+// another process is never signalled. Returns true if it remains.
+bool end_listed_process(const std::vector<std::string>& w, const Run& run,
+                        Sweep& s) {
+  const std::string object = "process " + w[1] + " (" + w[3] + ")";
+  const std::string what = object + " in " + run.manifest;
+  const pid_t pid = std::stoi(w[1]);
+  const auto id = sys::process_identity(pid);
+  if (!id || id->start_time != std::stoull(w[2])) return false;  // gone
+  if (id->uid != s.me) {
+    s.refused(what, not_ours("owned", id->uid, s.me));
+    return true;
+  }
+  if (id->exe != w[3]) {
+    // A zombie, or a process exiting, shows no executable: it is ending.
+    if (id->exe.empty()) return false;
+    s.refused(what, "runs " + id->exe + ", not the recorded " + w[3]);
+    return true;
+  }
+  if (::kill(pid, SIGKILL) == 0 || errno == ESRCH) {
+    s.removed(object);
+    return false;
+  }
+  s.failed(what, errno);
+  return true;
+}
+
 // Removes what one manifest line lists. Returns true if something remains.
 bool remove_listed(const std::string& line, std::size_t number, const Run& run,
                    Sweep& s) {
@@ -319,6 +349,13 @@ bool remove_listed(const std::string& line, std::size_t number, const Run& run,
   if (w[0] == "mq") {
     if (w.size() == 2) return remove_listed_queue(w[1], run, s);
     s.refused(where, "not \"mq /<name>\"");
+    return true;
+  }
+  if (w[0] == "proc") {
+    if (w.size() == 4 && all_of_chars(w[1], kDigits) && w[1].size() <= 9 &&
+        all_of_chars(w[2], kDigits) && w[2].size() <= 19 && w[3][0] == '/')
+      return end_listed_process(w, run, s);
+    s.refused(where, "not \"proc <pid> <start time> /<executable>\"");
     return true;
   }
   if (w[0] != "shm" && w[0] != "sem" && w[0] != "msg") {

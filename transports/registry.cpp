@@ -40,6 +40,11 @@ const std::vector<TransportInfo>& all_transports() {
       signal_transport(),
       zmq_ipc_transport(),
       zmq_tcp_transport(),
+      redis_list_transport(),
+      redis_pubsub_transport(),
+      redis_stream_transport(),
+      nats_pubsub_transport(),
+      nats_request_transport(),
   };
   // clang-format on
   return kAll;

@@ -51,5 +51,10 @@ TransportInfo eventfd_transport();
 TransportInfo signal_transport();
 TransportInfo shm_ring_transport();
 TransportInfo inproc_transport();
+TransportInfo redis_list_transport();
+TransportInfo redis_pubsub_transport();
+TransportInfo redis_stream_transport();
+TransportInfo nats_pubsub_transport();
+TransportInfo nats_request_transport();
 
 }  // namespace ipcb::transports
