@@ -189,11 +189,10 @@ void NatsTransport::copy_message(natsMsg* m, std::byte* d, std::size_t n) {
   natsMsg_Destroy(m);
 }
 
-void NatsTransport::close_connection() noexcept {
-  if (conn_ != nullptr) natsConnection_Close(conn_);
-}
-
 void NatsTransport::teardown() noexcept {
+  if (conn_ != nullptr) natsConnection_Close(conn_);
+  if (sub_ != nullptr) natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
   if (conn_ != nullptr) natsConnection_Destroy(conn_);
   conn_ = nullptr;
   threads_.clear();

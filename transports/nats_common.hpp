@@ -61,13 +61,13 @@ class NatsTransport : public Transport {
   // The next message of `sub` (never null); throws on a slow-consumer drop
   // unless `drops_allowed`.
   natsMsg* next(natsSubscription* sub, bool drops_allowed);
-  // Closes the connection (its reader thread ends): a subclass calls it in
-  // teardown() before destroying its subscriptions, which libnats's reader
-  // may otherwise still be delivering to.
-  void close_connection() noexcept;
   // Copies a message of exactly n bytes.
   static void copy_message(natsMsg* m, std::byte* d, std::size_t n);
   std::map<std::string, std::int64_t> settings_;  // recorded limits
+  // This side's subscription (subscribe()'s result), destroyed by
+  // teardown() once the connection is closed (libnats's reader thread,
+  // which may still be delivering to it, has then ended).
+  natsSubscription* sub_ = nullptr;
 
  private:
   Config config_;

@@ -27,7 +27,6 @@ constexpr int kFanoutPendingBytes = 64 << 20;
 class NatsPubsubTransport final : public NatsTransport {
  public:
   using NatsTransport::NatsTransport;
-  ~NatsPubsubTransport() override { teardown(); }
 
   void connect(Role role) override {
     open();
@@ -47,17 +46,10 @@ class NatsPubsubTransport final : public NatsTransport {
   void recv(std::byte* d, std::size_t n) override {
     copy_message(next(sub_, fanout_), d, n);
   }
-  void teardown() noexcept override {
-    close_connection();
-    if (sub_ != nullptr) natsSubscription_Destroy(sub_);
-    sub_ = nullptr;
-    NatsTransport::teardown();
-  }
 
  private:
   std::string out_;
   bool fanout_ = false;
-  natsSubscription* sub_ = nullptr;
 };
 
 }  // namespace

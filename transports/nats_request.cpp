@@ -23,7 +23,6 @@ constexpr char kSubject[] = "req";
 class NatsRequestTransport final : public NatsTransport {
  public:
   using NatsTransport::NatsTransport;
-  ~NatsRequestTransport() override { teardown(); }
 
   void connect(Role role) override {
     open();
@@ -74,18 +73,11 @@ class NatsRequestTransport final : public NatsTransport {
           "nats_request: a request without a reply "
           "subject arrived");
   }
-  void teardown() noexcept override {
-    close_connection();
-    if (sub_ != nullptr) natsSubscription_Destroy(sub_);
-    sub_ = nullptr;
-    NatsTransport::teardown();
-  }
 
  private:
   bool driver_ = false;
   bool pending_ = false;  // driver: a request awaits its reply
   std::string inbox_, reply_to_;
-  natsSubscription* sub_ = nullptr;
 };
 
 }  // namespace

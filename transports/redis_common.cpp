@@ -147,7 +147,10 @@ void RedisTransport::set_role(Role role) {
   in_ = role == Role::kDriver ? "b2a" : "a2b";
 }
 
-void RedisTransport::teardown() noexcept { daemon_.stop(); }
+void RedisTransport::teardown() noexcept {
+  conn_.close();
+  daemon_.stop();
+}
 
 std::vector<int> RedisTransport::daemon_pids() const {
   if (!daemon_.running()) return {};

@@ -90,6 +90,9 @@ class RedisTransport : public Transport {
  protected:
   // Opens `conn` to this run's redis-server.
   void open(RedisConnection& conn) const { conn.open(socket_); }
+  // This side's command connection (pub/sub: where it publishes), closed
+  // by teardown().
+  RedisConnection conn_;
   // This side's keys: where it sends, where it receives.
   void set_role(Role role);
   const std::string& out_key() const { return out_; }

@@ -34,13 +34,6 @@ class RedisListTransport final : public RedisTransport {
       throw std::runtime_error("redis-server BRPOP: not a [key, value] reply");
     copy_message(r->element[1], d, n, "BRPOP");
   }
-  void teardown() noexcept override {
-    conn_.close();
-    RedisTransport::teardown();
-  }
-
- private:
-  RedisConnection conn_;
 };
 
 }  // namespace

@@ -33,15 +33,15 @@ class RedisPubsubTransport final : public RedisTransport {
 
   void connect(Role role) override {
     set_role(role);
-    open(pub_);
+    open(conn_);
     const bool fanout = config().consumers > 0;
     if (role == Role::kPeer || !fanout) subscribe();
     if (role == Role::kDriver) wait_for_receivers();
   }
   void send(const std::byte* d, std::size_t n) override {
     RedisReply r =
-        pub_.command({"PUBLISH", out_key(),
-                      std::string_view(reinterpret_cast<const char*>(d), n)});
+        conn_.command({"PUBLISH", out_key(),
+                       std::string_view(reinterpret_cast<const char*>(d), n)});
     expect_reply(r.get(), REDIS_REPLY_INTEGER, "PUBLISH");
     if (r->integer < receivers_)
       throw std::runtime_error(
@@ -60,7 +60,6 @@ class RedisPubsubTransport final : public RedisTransport {
   }
   void teardown() noexcept override {
     sub_.close();
-    pub_.close();
     RedisTransport::teardown();
   }
 
@@ -74,7 +73,7 @@ class RedisPubsubTransport final : public RedisTransport {
   void wait_for_receivers() {
     const auto deadline = std::chrono::steady_clock::now() + kSubscribeWait;
     for (;;) {
-      RedisReply r = pub_.command({"PUBSUB", "NUMSUB", out_key()});
+      RedisReply r = conn_.command({"PUBSUB", "NUMSUB", out_key()});
       expect_reply(r.get(), REDIS_REPLY_ARRAY, "PUBSUB NUMSUB");
       if (r->elements == 2 && r->element[1]->integer >= receivers_) return;
       if (sys::cancelled()) sys::throw_cancelled("PUBSUB NUMSUB", out_key());
@@ -89,7 +88,7 @@ class RedisPubsubTransport final : public RedisTransport {
   }
 
   long long receivers_;
-  RedisConnection pub_, sub_;
+  RedisConnection sub_;
 };
 
 }  // namespace

@@ -54,13 +54,8 @@ class RedisStreamTransport final : public RedisTransport {
     last_id_.assign(entry->element[0]->str, entry->element[0]->len);
     copy_message(entry->element[1]->element[1], d, n, "XREAD");
   }
-  void teardown() noexcept override {
-    conn_.close();
-    RedisTransport::teardown();
-  }
 
  private:
-  RedisConnection conn_;
   std::string last_id_ = "0";
 };
 
