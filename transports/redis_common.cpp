@@ -29,10 +29,12 @@ constexpr char kConfig[] =
 
 }  // namespace
 
-void RedisConnection::open(const std::string& socket_path) {
+void RedisConnection::open(const std::string& socket_path, int timeout_ms) {
   close();
   what_ = "redis(" + socket_path + ")";
-  c_ = redisConnectUnix(socket_path.c_str());
+  const timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  c_ = timeout_ms > 0 ? redisConnectUnixWithTimeout(socket_path.c_str(), tv)
+                      : redisConnectUnix(socket_path.c_str());
   if (c_ == nullptr) throw std::runtime_error(what_ + ": out of memory");
   if (c_->err != 0) {
     const std::string err = c_->errstr;
@@ -127,7 +129,7 @@ void RedisTransport::prepare() {
     if (::access(socket_.c_str(), F_OK) != 0) return false;
     RedisConnection probe;
     try {
-      probe.open(socket_);
+      probe.open(socket_, 1000);  // the wait stays bounded
       RedisReply r = probe.command({"PING"});
       return r->type == REDIS_REPLY_STATUS && std::strcmp(r->str, "PONG") == 0;
     } catch (const std::runtime_error&) {

@@ -47,8 +47,9 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Throws "redis(<path>): <hiredis error>".
-  void open(const std::string& socket_path);
+  // Throws "redis(<path>): <hiredis error>". With `timeout_ms` > 0, a
+  // read or write that waits longer fails (SO_RCVTIMEO/SO_SNDTIMEO).
+  void open(const std::string& socket_path, int timeout_ms = 0);
   void close() noexcept;
   bool is_open() const { return c_ != nullptr; }
   // Queues a command (arguments are binary-safe).
