@@ -185,6 +185,8 @@ ordered_json contention_json(const CpuCost& driver, const CpuCost& peer,
     why = "the loops share a CPU: each waits for the other";
   } else if (driver.transport_threads_ns > 0 || peer.transport_threads_ns > 0) {
     why = "the transport's own threads share the loops' CPUs";
+  } else if (driver.daemon_ns > 0) {
+    why = "the transport's daemon (a broker) shares the loops' CPUs";
   }
   j["judged"] = why.empty();
   if (why.empty()) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "bench/cpu_cost.hpp"
+#include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "harness/naming.hpp"
 #include "sys/process.hpp"
@@ -161,6 +162,21 @@ TEST(Daemon, TransportReportsItsDaemonAndItsCpuTime) {
   t->teardown();
   EXPECT_TRUE(t->daemon_pids().empty());
   EXPECT_FALSE(sys::process_identity(pid).has_value());
+}
+
+// A broker shares the loops' CPUs: their run delays may be its doing, so
+// contention is not judged.
+TEST(Daemon, ContentionIsNotJudgedWhenABrokerRan) {
+  bench::CpuCost driver, peer;
+  driver.run_delay_ns = peer.run_delay_ns = 900'000;
+  driver.wall_ns = peer.wall_ns = 1'000'000;
+  driver.daemon_ns = 1;
+  const auto j = bench::contention_json(driver, peer, {0, 1});
+  EXPECT_FALSE(j["judged"].get<bool>());
+  EXPECT_FALSE(j["contended"].get<bool>());
+  EXPECT_NE(j.value("not_judged", "").find("daemon"), std::string::npos) << j;
+  driver.daemon_ns = 0;
+  EXPECT_TRUE(bench::contention_json(driver, peer, {0, 1})["contended"]);
 }
 
 // ---- Fan-out, per the contract: prepare with consumers = 3; consumers
