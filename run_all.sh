@@ -28,6 +28,7 @@ readonly PACKAGES=(
   python3-matplotlib python3-scipy python3-pytest python3-pytest-xdist
   python3-jsonschema
   iceoryx libiceoryx-posh-dev
+  redis-server libhiredis-dev nats-server libnats-dev
   chromium
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"

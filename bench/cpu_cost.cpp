@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include "harness/clock.hpp"
+#include "sys/process.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::bench {
@@ -34,6 +35,7 @@ CpuCost CpuCost::operator-(const CpuCost& o) const {
   d.user_ns = user_ns - o.user_ns;
   d.system_ns = system_ns - o.system_ns;
   d.transport_threads_ns = transport_threads_ns - o.transport_threads_ns;
+  d.daemon_ns = daemon_ns - o.daemon_ns;
   d.voluntary_switches = voluntary_switches - o.voluntary_switches;
   d.involuntary_switches = involuntary_switches - o.involuntary_switches;
   d.pacing_ns = pacing_ns - o.pacing_ns;
@@ -48,6 +50,7 @@ CpuCost& CpuCost::operator+=(const CpuCost& o) {
   user_ns += o.user_ns;
   system_ns += o.system_ns;
   transport_threads_ns += o.transport_threads_ns;
+  daemon_ns += o.daemon_ns;
   voluntary_switches += o.voluntary_switches;
   involuntary_switches += o.involuntary_switches;
   pacing_ns += o.pacing_ns;
@@ -62,6 +65,7 @@ nlohmann::json CpuCost::to_json() const {
   return {{"user_ns", user_ns},
           {"system_ns", system_ns},
           {"transport_threads_ns", transport_threads_ns},
+          {"daemon_ns", daemon_ns},
           {"voluntary_switches", voluntary_switches},
           {"involuntary_switches", involuntary_switches},
           {"pacing_ns", pacing_ns},
@@ -74,6 +78,7 @@ CpuCost CpuCost::from_json(const nlohmann::json& j) {
   c.user_ns = j.value("user_ns", std::int64_t{0});
   c.system_ns = j.value("system_ns", std::int64_t{0});
   c.transport_threads_ns = j.value("transport_threads_ns", std::int64_t{0});
+  c.daemon_ns = j.value("daemon_ns", std::int64_t{0});
   c.voluntary_switches = j.value("voluntary_switches", std::int64_t{0});
   c.involuntary_switches = j.value("involuntary_switches", std::int64_t{0});
   c.pacing_ns = j.value("pacing_ns", std::int64_t{0});
@@ -93,6 +98,9 @@ CpuMeter::Snapshot CpuMeter::take() const {
   Snapshot s;
   for (int tid : t_.own_threads()) {
     if (auto u = sys::thread_usage(tid)) s.own.emplace_back(tid, *u);
+  }
+  for (int pid : t_.daemon_pids()) {
+    if (auto ns = sys::process_cpu_ns(pid)) s.daemons.emplace_back(pid, *ns);
   }
   s.self = this_thread();  // last: the reads above are not the timed phase
   return s;
@@ -120,6 +128,11 @@ CpuCost CpuMeter::between(const Snapshot& a, const Snapshot& b) {
           later.voluntary_switches - earlier.voluntary_switches;
       d.involuntary_switches +=
           later.involuntary_switches - earlier.involuntary_switches;
+    }
+  }
+  for (const auto& [pid, later] : b.daemons) {
+    for (const auto& [pid0, earlier] : a.daemons) {
+      if (pid0 == pid) d.daemon_ns += later - earlier;
     }
   }
   return d;

@@ -28,6 +28,7 @@ namespace ipcb::bench {
 struct CpuCost {
   std::int64_t user_ns = 0, system_ns = 0;  // the loop's thread
   std::int64_t transport_threads_ns = 0;    // the transport's own threads
+  std::int64_t daemon_ns = 0;  // its daemons (user + system), whole processes
   std::int64_t voluntary_switches = 0, involuntary_switches = 0;  // all
   // Rate: the loop thread's CPU spent waiting for each message's slot
   // (part of user_ns + system_ns; not the transport's).
@@ -69,6 +70,7 @@ class CpuMeter {
   struct Snapshot {
     CpuCost self;
     std::vector<std::pair<int, sys::ThreadUsage>> own;
+    std::vector<std::pair<int, std::int64_t>> daemons;  // pid, CPU ns
   };
   Snapshot take() const;
   static CpuCost between(const Snapshot& a, const Snapshot& b);

@@ -185,6 +185,8 @@ ordered_json contention_json(const CpuCost& driver, const CpuCost& peer,
     why = "the loops share a CPU: each waits for the other";
   } else if (driver.transport_threads_ns > 0 || peer.transport_threads_ns > 0) {
     why = "the transport's own threads share the loops' CPUs";
+  } else if (driver.daemon_ns > 0) {
+    why = "the transport's daemon (a broker) shares the loops' CPUs";
   }
   j["judged"] = why.empty();
   if (why.empty()) {
@@ -228,6 +230,13 @@ void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
   if (rec.contains("placement") &&
       rec["placement"].value("driver_cpu", -1) < 0) {
     cpus.assign(1, -1);  // not pinned: where they ended says little
+  }
+  if (driver.daemon_ns > 0) {  // the transport's broker, measured whole
+    rec["cpu"]["daemon"] = {
+        {"ns_per_msg", per_unit(driver.daemon_ns, driver_units)},
+        {"units", driver_units}};
+    state.counters["cpu_daemon_ns_per_msg"] =
+        per_unit(driver.daemon_ns, driver_units);
   }
   rec["contention"] = contention_json(driver, peer, cpus);
   state.counters["cpu_driver_ns_per_msg"] =

@@ -28,8 +28,13 @@ std::string percent_suffix(double percent) {
 
 std::string Scenario::size_problem(std::size_t, bool) const { return ""; }
 
-std::string Scenario::transport_problem(const transports::TransportInfo&,
+std::string Scenario::transport_problem(const transports::TransportInfo& t,
                                         std::size_t) const {
+  if (t.caps.request_reply && !alternates())
+    return name() + " is not offered for " + t.name +
+           ": a request/reply transport carries only a driver message "
+           "answered by one peer message before the next (pingpong, oneway); " +
+           name() + " sends several messages per reply";
   return "";
 }
 

@@ -107,6 +107,12 @@ class Scenario {
   // Empty when transport `t` can carry it with `bytes`, else why not.
   virtual std::string transport_problem(const transports::TransportInfo& t,
                                         std::size_t bytes) const;
+  // Whether the driver's every send() is answered by one recv() of the
+  // peer's reply before its next send(), and the peer sends nothing else
+  // (pingpong, oneway): the one pattern a request/reply transport
+  // (Capabilities::request_reply) carries; the default transport_problem()
+  // refuses such a transport otherwise.
+  virtual bool alternates() const { return false; }
   // Whether --pairs may run several independent pairs of it at once.
   virtual bool supports_pairs() const { return false; }
   // Its sweep points (offered rates, producer counts): one plain variant.

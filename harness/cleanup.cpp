@@ -333,7 +333,8 @@ bool stop_listed_roudi(const std::vector<std::string>& w,
   }
   const pid_t pid = std::stoi(w[1]);
   const std::string what = "RouDi process " + w[1];
-  if (sys::process_start_time(pid) != w[2]) return false;  // gone
+  const auto id = sys::process_identity(pid);
+  if (!id || std::to_string(id->start_time) != w[2]) return false;  // gone
   if (roudi_dead(w[1])) return false;  // a zombie: /proc has no exe for it
   struct stat st {};
   if (::stat(("/proc/" + w[1]).c_str(), &st) != 0) return false;
@@ -341,7 +342,7 @@ bool stop_listed_roudi(const std::vector<std::string>& w,
     s.refused(what, not_ours("run", st.st_uid, s.me));
     return true;
   }
-  if (const std::string exe = sys::process_exe(pid); exe != kRoudiExe) {
+  if (const std::string& exe = id->exe; exe != kRoudiExe) {
     s.refused(what, "runs " + (exe.empty() ? "?" : exe) + ", not " + kRoudiExe);
     return true;
   }
@@ -409,6 +410,35 @@ bool remove_listed_roudi_file(const std::vector<std::string>& w,
   return false;
 }
 
+// Ends the process `pid` listed in the manifest of `run` ("proc <pid>
+// <start time> <exe>") if it is still that process: the same start time,
+// owned by the euid, running the recorded executable. A pid now used by
+// another process is never signalled. Returns true if it remains.
+bool end_listed_process(const std::vector<std::string>& w, const Run& run,
+                        Sweep& s) {
+  const std::string object = "process " + w[1] + " (" + w[3] + ")";
+  const std::string what = object + " in " + run.manifest;
+  const pid_t pid = std::stoi(w[1]);
+  const auto id = sys::process_identity(pid);
+  if (!id || id->start_time != std::stoull(w[2])) return false;  // gone
+  if (id->uid != s.me) {
+    s.refused(what, not_ours("owned", id->uid, s.me));
+    return true;
+  }
+  if (id->exe != w[3]) {
+    // A zombie, or a process exiting, shows no executable: it is ending.
+    if (id->exe.empty()) return false;
+    s.refused(what, "runs " + id->exe + ", not the recorded " + w[3]);
+    return true;
+  }
+  if (::kill(pid, SIGKILL) == 0 || errno == ESRCH) {
+    s.removed(object);
+    return false;
+  }
+  s.failed(what, errno);
+  return true;
+}
+
 // Removes what one manifest line lists. Returns true if something remains.
 bool remove_listed(const std::string& line, std::size_t number, const Run& run,
                    bool& roudi_runs, Sweep& s) {
@@ -422,6 +452,13 @@ bool remove_listed(const std::string& line, std::size_t number, const Run& run,
   if (w[0] == "mq") {
     if (w.size() == 2) return remove_listed_queue(w[1], run, s);
     s.refused(where, "not \"mq /<name>\"");
+    return true;
+  }
+  if (w[0] == "proc") {
+    if (w.size() == 4 && all_of_chars(w[1], kDigits) && w[1].size() <= 9 &&
+        all_of_chars(w[2], kDigits) && w[2].size() <= 19 && w[3][0] == '/')
+      return end_listed_process(w, run, s);
+    s.refused(where, "not \"proc <pid> <start time> /<executable>\"");
     return true;
   }
   if (w[0] != "shm" && w[0] != "sem" && w[0] != "msg") {

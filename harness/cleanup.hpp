@@ -25,6 +25,10 @@
 //   for the listed label and its creator and owner are the euid (and, for a
 //   segment, its creator pid is the run's pid); a POSIX queue only if its
 //   name is "/<run id>-..." and it is owned by the euid;
+// - a process it lists (a broker the run started: "proc <pid> <start time>
+//   <exe>") is sent SIGKILL only if it is still that process: the same
+//   start time (/proc/<pid>/stat), owned by the euid, running the recorded
+//   executable; a pid since reused by another process is never signalled;
 // - a /dev/shm or /dev/mqueue entry named after a run is removed only if it
 //   is a regular file owned by the euid with no other hard link;
 // - the RouDi a run started ("roudi <pid> <start time>") is SIGKILLed only

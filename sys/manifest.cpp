@@ -31,6 +31,13 @@ void record_named_object(const std::string& dir, const char* kind,
               line.size(), path);
 }
 
+void record_process(const std::string& dir, int pid,
+                    unsigned long long start_time, const std::string& exe) {
+  record_named_object(
+      dir, "proc",
+      std::to_string(pid) + " " + std::to_string(start_time) + " " + exe);
+}
+
 key_t sysv_key(std::string_view prefix, std::string_view label) {
   std::uint32_t h = 2166136261u;  // FNV-1a offset basis
   auto mix = [&h](std::string_view s) {

@@ -24,6 +24,13 @@ void record_sysv_object(const std::string& dir, const char* kind, int id,
 void record_named_object(const std::string& dir, const char* kind,
                          const std::string& name);
 
+// A process a run started for its own work (a broker): a
+// "proc <pid> <start time> <executable>" line, so that clean-up of a run that
+// died may end it, only while it is still that process (sys/process.hpp).
+// The executable's path must hold no white space.
+void record_process(const std::string& dir, int pid,
+                    unsigned long long start_time, const std::string& exe);
+
 // The System V key of the object `label` of the run whose names start with
 // `prefix`: the 32-bit FNV-1a hash of "<prefix>/<label>", never IPC_PRIVATE.
 // Stable across builds and machines (clean-up recomputes it to check that an

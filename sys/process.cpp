@@ -1,32 +1,48 @@
 #include "sys/process.hpp"
 
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <climits>
-
-#include "sys/fd.hpp"
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace ipcb::sys {
 
-std::string process_start_time(pid_t pid) {
-  const std::string stat =
-      read_text_file("/proc/" + std::to_string(pid) + "/stat");
-  // The command name (field 2) may hold spaces: count from its ')'.
-  std::size_t i = stat.rfind(')');
-  if (i == std::string::npos) return "";
-  for (int field = 2; field < 22; ++field) {
-    i = stat.find(' ', i + 1);
-    if (i == std::string::npos) return "";
+std::optional<ProcessIdentity> process_identity(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  const std::string base = "/proc/" + std::to_string(pid);
+  std::ifstream in(base + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+  // the fields are counted from the last ')'; start time is field 22.
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i < 22 && (fields >> field); ++i) {
   }
-  const std::size_t end = stat.find(' ', i + 1);
-  return stat.substr(i + 1, end == std::string::npos ? end : end - i - 1);
+  ProcessIdentity id;
+  if (!(fields >> id.start_time)) return std::nullopt;
+  struct stat st {};
+  if (::stat(base.c_str(), &st) != 0) return std::nullopt;
+  id.uid = st.st_uid;
+  char exe[PATH_MAX];
+  const ssize_t n = ::readlink((base + "/exe").c_str(), exe, sizeof exe - 1);
+  if (n > 0) id.exe.assign(exe, static_cast<std::size_t>(n));
+  return id;
 }
 
-std::string process_exe(pid_t pid) {
-  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
-  char buf[PATH_MAX];
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+std::optional<std::int64_t> process_cpu_ns(pid_t pid) {
+  clockid_t clock{};
+  timespec ts{};
+  if (pid <= 0 || ::clock_getcpuclockid(pid, &clock) != 0 ||
+      ::clock_gettime(clock, &ts) != 0)
+    return std::nullopt;
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 }  // namespace ipcb::sys

@@ -311,8 +311,10 @@ void start(Roudi& r) {
   const pid_t pid = got.get();
   if (pid < 0) throw sys::SysError("fork", "iox-roudi", -pid);
   r.pid = pid;
+  const auto id = sys::process_identity(pid);
   sys::record_named_object(
-      r.dir, "roudi", std::to_string(pid) + " " + sys::process_start_time(pid));
+      r.dir, "roudi",
+      std::to_string(pid) + " " + std::to_string(id ? id->start_time : 0));
   await_ready(r, pid, log);
   record_files(r);
 }

@@ -41,6 +41,11 @@ const std::vector<TransportInfo>& all_transports() {
       zmq_ipc_transport(),
       zmq_tcp_transport(),
       iceoryx_transport(),
+      redis_list_transport(),
+      redis_pubsub_transport(),
+      redis_stream_transport(),
+      nats_pubsub_transport(),
+      nats_request_transport(),
   };
   // clang-format on
   return kAll;

@@ -52,5 +52,10 @@ TransportInfo signal_transport();
 TransportInfo shm_ring_transport();
 TransportInfo inproc_transport();
 TransportInfo iceoryx_transport();
+TransportInfo redis_list_transport();
+TransportInfo redis_pubsub_transport();
+TransportInfo redis_stream_transport();
+TransportInfo nats_pubsub_transport();
+TransportInfo nats_request_transport();
 
 }  // namespace ipcb::transports

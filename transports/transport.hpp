@@ -94,6 +94,10 @@ struct Capabilities {
   // Fan-out (Config::consumers > 0): whether and how the driver's send()
   // reaches every consumer.
   Fanout fanout = Fanout::kNone;
+  // Request/reply (nats_request): each driver send() is a request whose
+  // reply the driver's next recv() takes, and the peer sends only replies;
+  // only scenarios that alternate so (Scenario::alternates) can use it.
+  bool request_reply = false;
 };
 
 inline constexpr std::size_t kAnySize = static_cast<std::size_t>(-1);

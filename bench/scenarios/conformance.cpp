@@ -48,6 +48,7 @@ class Conformance final : public Scenario {
  public:
   std::string name() const override { return "conformance"; }
   bool listed() const override { return false; }
+  bool alternates() const override { return true; }
   // Not timed: the exchange, once.
   void drive(benchmark::State&, Transport& t, const Job& job, Measurement&,
              const Gate&) const override {

@@ -38,6 +38,7 @@ class Oneway final : public Scenario {
  public:
   std::string name() const override { return "oneway"; }
   const char* cpu_per() const override { return "round_trip"; }
+  bool alternates() const override { return true; }
   std::string size_problem(std::size_t bytes, bool verify) const override {
     return stamped_size_problem(name(), bytes, verify);
   }

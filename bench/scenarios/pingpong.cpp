@@ -73,6 +73,7 @@ class Pingpong final : public PairedScenario<Pingpong> {
  public:
   std::string name() const override { return "pingpong"; }
   const char* cpu_per() const override { return "round_trip"; }
+  bool alternates() const override { return true; }
   // One round trip per sample with the TSC; batches only on the clock.
   void plan(Job& job, const std::string& case_name) const override {
     job.batch = harness::round_trip_timer().tsc ? 1 : batch_for(case_name);
