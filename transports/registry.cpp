@@ -40,6 +40,10 @@ const std::vector<TransportInfo>& all_transports() {
       signal_transport(),
       zmq_ipc_transport(),
       zmq_tcp_transport(),
+      grpc_unary_transport(),
+      grpc_stream_transport(),
+      grpc_unary_tcp_transport(),
+      grpc_stream_tcp_transport(),
   };
   // clang-format on
   return kAll;

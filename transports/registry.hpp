@@ -51,5 +51,9 @@ TransportInfo eventfd_transport();
 TransportInfo signal_transport();
 TransportInfo shm_ring_transport();
 TransportInfo inproc_transport();
+TransportInfo grpc_unary_transport();
+TransportInfo grpc_stream_transport();
+TransportInfo grpc_unary_tcp_transport();
+TransportInfo grpc_stream_tcp_transport();
 
 }  // namespace ipcb::transports
