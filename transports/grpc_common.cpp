@@ -69,6 +69,14 @@ Op& Queue::next() {
   }
 }
 
+void drain(grpc::CompletionQueue& cq) noexcept {
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 std::string status_text(const grpc::Status& s) {
   static constexpr std::array<const char*, 17> kNames = {"OK",
                                                          "CANCELLED",

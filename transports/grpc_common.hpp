@@ -17,7 +17,10 @@
 // completion queue from the thread that sends and receives (gRPC's async
 // API: no handoff to a gRPC thread): block waits in AsyncNext (100 ms
 // slices, to notice the harness's cancellation), spin polls it with a zero
-// deadline (one non-blocking epoll_wait per poll). Both sides' message
+// deadline (one non-blocking epoll_wait per poll). The server makes
+// progress only while the peer polls (in its recv/send): the driver's
+// connect() only starts connecting, and the first call, in the warm-up,
+// waits for the connection (wait_for_ready). Both sides' message
 // size limits are set to Config::max_message_bytes plus the protobuf
 // framing (recorded). Copies per message: on the sender, into the reused
 // protobuf message (ours) and its serialization into gRPC's slices; on the
@@ -81,14 +84,30 @@ inline void copy_in(ipcbgrpc::Payload& m, const std::byte* d, std::size_t n) {
   m.mutable_data()->assign(reinterpret_cast<const char*>(d), n);
 }
 
-// The driver's side: a client over one channel.
+// Shuts `cq` down and takes back every tag still in flight (each comes
+// back once, ok false), so that what they point to may be destroyed.
+void drain(grpc::CompletionQueue& cq) noexcept;
+
+// The driver's side: a client over one channel, with its own queue.
 class Client {
  public:
+  Client(std::unique_ptr<ipcbgrpc::Bench::Stub> stub, const Settings& s)
+      : stub_(std::move(stub)), s_(s), queue_(&cq_, s_) {}
   virtual ~Client() = default;
   virtual void send(const std::byte* d, std::size_t n) = 0;
   virtual void recv(std::byte* d, std::size_t n) = 0;
   // Cancels what is in flight and drains the queue. Never throws.
   virtual void close() noexcept = 0;
+
+ protected:
+  void wait(Op& op) {
+    while (op.pending) queue_.next();
+  }
+
+  std::unique_ptr<ipcbgrpc::Bench::Stub> stub_;
+  Settings s_;
+  grpc::CompletionQueue cq_;
+  Queue queue_;
 };
 using ClientFactory = std::unique_ptr<Client> (*)(
     std::unique_ptr<ipcbgrpc::Bench::Stub>, const Settings&);

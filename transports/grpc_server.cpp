@@ -31,14 +31,9 @@ Server::Server(const Settings& s, ServerMode mode)
 }
 
 Server::~Server() {
-  // Cancels every call still in flight, then drains the queue: each tag
-  // comes back once, with ok false, before anything is destroyed.
+  // Cancels every call still in flight, then takes their tags back.
   server_->Shutdown(std::chrono::system_clock::now());
-  cq_->Shutdown();
-  void* tag;
-  bool ok;
-  while (cq_->Next(&tag, &ok)) {
-  }
+  drain(*cq_);
 }
 
 void Server::recv(std::byte* d, std::size_t n) {

@@ -21,7 +21,7 @@ namespace {
 class StreamClient final : public Client {
  public:
   StreamClient(std::unique_ptr<ipcbgrpc::Bench::Stub> stub, const Settings& s)
-      : stub_(std::move(stub)), s_(s), queue_(&cq_, s_) {}
+      : Client(std::move(stub), s) {}
 
   void send(const std::byte* d, std::size_t n) override {
     if (!stream_) open();
@@ -43,11 +43,7 @@ class StreamClient final : public Client {
 
   void close() noexcept override {
     if (stream_) ctx_.TryCancel();
-    cq_.Shutdown();
-    void* tag;
-    bool ok;
-    while (cq_.Next(&tag, &ok)) {
-    }
+    drain(cq_);
     stream_.reset();
   }
 
@@ -77,14 +73,6 @@ class StreamClient final : public Client {
                              status_text(status));
   }
 
-  void wait(Op& op) {
-    while (op.pending) queue_.next();
-  }
-
-  std::unique_ptr<ipcbgrpc::Bench::Stub> stub_;
-  Settings s_;
-  grpc::CompletionQueue cq_;
-  Queue queue_;
   grpc::ClientContext ctx_;
   std::unique_ptr<
       grpc::ClientAsyncReaderWriter<ipcbgrpc::Payload, ipcbgrpc::Payload>>

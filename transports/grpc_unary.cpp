@@ -29,7 +29,7 @@ namespace {
 class UnaryClient final : public Client {
  public:
   UnaryClient(std::unique_ptr<ipcbgrpc::Bench::Stub> stub, const Settings& s)
-      : stub_(std::move(stub)), s_(s), queue_(&cq_, s_) {}
+      : Client(std::move(stub), s) {}
 
   void send(const std::byte* d, std::size_t n) override {
     if (!upload_ && !held_ && !burst_) {  // a unary call, made by recv()
@@ -61,11 +61,7 @@ class UnaryClient final : public Client {
 
   void close() noexcept override {
     if (ctx_) ctx_->TryCancel();
-    cq_.Shutdown();
-    void* tag;
-    bool ok;
-    while (cq_.Next(&tag, &ok)) {
-    }
+    drain(cq_);
     upload_.reset();
     call_.reset();
     ctx_.reset();
@@ -127,14 +123,6 @@ class UnaryClient final : public Client {
     burst_ = messages_ > 1;
   }
 
-  void wait(Op& op) {
-    while (op.pending) queue_.next();
-  }
-
-  std::unique_ptr<ipcbgrpc::Bench::Stub> stub_;
-  Settings s_;
-  grpc::CompletionQueue cq_;
-  Queue queue_;
   ipcbgrpc::Payload req_, resp_;  // reused for every call
   grpc::Status status_;
   std::optional<grpc::ClientContext> ctx_;
