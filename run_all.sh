@@ -25,6 +25,7 @@ readonly PACKAGES=(
   cmake g++ make git
   libbenchmark-dev libbenchmark-tools nlohmann-json3-dev libboost-dev
   libzmq3-dev cppzmq-dev libgtest-dev libhwloc-dev zlib1g-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   python3-matplotlib python3-scipy python3-pytest python3-pytest-xdist
   python3-jsonschema
   iceoryx libiceoryx-posh-dev

@@ -46,6 +46,10 @@ const std::vector<TransportInfo>& all_transports() {
       redis_stream_transport(),
       nats_pubsub_transport(),
       nats_request_transport(),
+      grpc_unary_transport(),
+      grpc_stream_transport(),
+      grpc_unary_tcp_transport(),
+      grpc_stream_tcp_transport(),
   };
   // clang-format on
   return kAll;

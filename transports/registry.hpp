@@ -57,5 +57,9 @@ TransportInfo redis_pubsub_transport();
 TransportInfo redis_stream_transport();
 TransportInfo nats_pubsub_transport();
 TransportInfo nats_request_transport();
+TransportInfo grpc_unary_transport();
+TransportInfo grpc_stream_transport();
+TransportInfo grpc_unary_tcp_transport();
+TransportInfo grpc_stream_tcp_transport();
 
 }  // namespace ipcb::transports
