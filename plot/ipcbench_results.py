@@ -483,9 +483,9 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("loss_fraction", "loss_fraction"))
 # Counters of scenarios whose latency is not a round trip: rate's (from the
 # intended send time), fan-in's and fan-out's (send to receive) are lat_*,
-# with no p90;
-# one-way's record latency is a round trip with no counter of its own (its
-# oneway_* figures have theirs). None: the median of the repetitions.
+# with no p90; one-way's record latency is a round trip with no counter of
+# its own (its oneway_* figures have theirs). None: the median of the
+# repetitions.
 _LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
                  "p99_ns": "lat_p99_ns", "p999_ns": "lat_p999_ns"}
 SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
