@@ -121,7 +121,8 @@ def make_figure(results, plt, series=None):
         top.set_title(f"{cc.fmt_bytes(size)} messages")
         top.set_yscale("log")
         cc.plain_log_axis(top.yaxis, si=True, minor=True)
-        mid.set_ylim(-5, 105)
+        mid.set_ylim(-5, 118)  # room above 100 % for the loss texts
+        mid.set_yticks((0, 25, 50, 75, 100))
         bottom.set_yscale("log")
         cc.plain_log_axis(bottom.yaxis)
         bottom.set_xlabel("consumers (log scale)")
