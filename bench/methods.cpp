@@ -11,10 +11,16 @@ using nlohmann::ordered_json;
 
 // Record paths (object keys joined by dots, array indices left out) whose
 // strings explain a method rather than report a figure.
-constexpr std::array<std::string_view, 8> kPaths = {
-    "warmup.method",      "contention.method",          "cpu.source",
-    "rate.pacing.detail", "fanin.fairness.share_basis", "fanin.release",
-    "latency.sampling",   "fanin.fairness.jain_basis"};
+constexpr std::array<std::string_view, 9> kPaths = {
+    "warmup.method",
+    "contention.method",
+    "cpu.source",
+    "rate.pacing.detail",
+    "fanin.fairness.share_basis",
+    "fanin.release",
+    "latency.sampling",
+    "fanin.fairness.jain_basis",
+    "fanout.delivered.basis"};
 // Any distribution's rule for missing percentiles, wherever it sits.
 constexpr std::string_view kRuleSuffix = "percentiles_missing.rule";
 

@@ -989,7 +989,7 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        for every scenario (default: the suite's, below)
   --scenarios=a,b      )" +
          join(scenario_names()) + R"( (default: all)
-  (default suite)      pingpong and stream at 64,4K,64K,1M; oneway, rate
+  (default suite)      pingpong and stream at 64,4K,64K,1M; oneway, rate,
                        fanin and fanout at 64,4K; --producers=1,2;
                        --benchmark_min_time=0.1
   --full               the complete matrix: every scenario at every size

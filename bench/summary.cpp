@@ -15,7 +15,8 @@ std::optional<Headline> headline_of(const std::string& scenario) {
   if (scenario == "pingpong" || scenario == "oneway" || scenario == "rate")
     return Headline{"p50", false};
   if (scenario == "stream") return Headline{"bytes/s", true};
-  if (scenario == "fanin") return Headline{"msgs/s", true};
+  if (scenario == "fanin" || scenario == "fanout")
+    return Headline{"msgs/s", true};
   return std::nullopt;
 }
 
@@ -85,6 +86,9 @@ std::optional<double> headline_value(const ordered_json& rec) {
     return number_at(rec, {"oneway", "driver_to_peer", "percentiles_ns", "50"});
   if (scenario == "stream") return rate_of(rec, "bytes_per_second");
   if (scenario == "fanin") return rate_of(rec, "msgs_per_s");
+  // fanout: what reached the consumers (all together), not what was sent.
+  if (scenario == "fanout")
+    return number_at(rec, {"fanout", "delivered", "msgs_per_s"});
   return std::nullopt;
 }
 
@@ -132,7 +136,7 @@ std::vector<Ranking> rank_transports(const ordered_json& records,
 
 std::string format_headline(const std::string& scenario, double value) {
   if (scenario == "stream") return scaled(value, "B/s");
-  if (scenario == "fanin") {
+  if (scenario == "fanin" || scenario == "fanout") {
     std::string n = scaled(value, "");  // "2.15 M", "500 "
     if (n.back() == ' ') n.pop_back();
     return n + " msgs/s";

@@ -16,7 +16,8 @@ namespace ipcb::bench {
 
 // A scenario's headline figure (README "How to read the figures"):
 // pingpong, oneway, rate: p50 latency in ns, lower is better; stream:
-// bytes/s, fanin: messages/s, higher is better. nullopt for a scenario
+// bytes/s, fanin: messages/s, fanout: messages/s delivered (all consumers
+// together), higher is better. nullopt for a scenario
 // without one (the memcpy baseline).
 struct Headline {
   const char* label;  // "p50", "bytes/s", "msgs/s"

@@ -166,10 +166,11 @@ def by_line(heads, several=None):
 # offered_per_s differs from transport to transport (a share of each one's
 # own stream figure).
 SETTINGS = ("placement", "offered_percent", "offered_per_s", "producers",
-            "capacity", "pairs")
+            "consumers", "capacity", "pairs")
 SETTING_NAMES = {"placement": "placement", "offered_per_s": "offered rate",
                  "offered_percent": "offered load",
-                 "producers": "producers", "capacity": "capacity",
+                 "producers": "producers", "consumers": "consumers",
+                 "capacity": "capacity",
                  "pairs": "pairs"}
 # A line style and a bar hatch per variant (first one plain). No ":" among
 # them: latency_cdf draws unresolved tails dotted, compare.py draws p99 so.
@@ -187,8 +188,8 @@ def _setting_text(key, value):
         return f"{fmt_rate(value).replace(' ', '')}/s"
     if key == "offered_percent":
         return f"{value:g}% of capacity"
-    if key == "producers":
-        return f"{value} producer{'s' if value != 1 else ''}"
+    if key in ("producers", "consumers"):
+        return f"{value} {key[:-1]}{'s' if value != 1 else ''}"
     if key == "capacity":
         return f"{value} capacity"
     if key == "pairs":
@@ -199,9 +200,10 @@ def _setting_text(key, value):
 class Variants:
     """What tells apart benchmarks of one scenario beyond transport:wait and
     message size: the placement when the run swept more than one, the
-    offered rate, the number of producers, the capacity mode (--capacity),
-    the number of concurrent pairs (--pairs); of these, the ones with more than
-    one value among `heads` (a scenario's successful headlines). Every
+    offered rate, the number of producers or consumers, the capacity mode
+    (--capacity), the number of concurrent pairs (--pairs); of these, the
+    ones with more than one value among `heads` (a scenario's successful
+    headlines). Every
     benchmark gets a line (or bar) of its own, labelled "pipe:block, same",
     and a line style or hatch per variant (placements in run order, rates
     and producer counts ascending), so that no chart joins or stacks
@@ -228,6 +230,7 @@ class Variants:
             runs[firsts[k]["placement"]], firsts[k].get("offered_percent") or 0,
             firsts[k]["offered_per_s"] or 0,
             firsts[k]["producers"] or 0,
+            firsts[k].get("consumers") or 0,
             caps[firsts[k].get("capacity", "default")],
             firsts[k].get("pairs") or 1))
         self._first = firsts

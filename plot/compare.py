@@ -3,31 +3,35 @@
 in both, A, B and the ratio B/A of its scenario's headline figures
 (headlines.py): p50 and p99 (ping-pong: round trip; one-way: driver to
 peer; rate: latency from the intended send time), MB/s (stream), msgs/s
-(fan-in: the consumer's aggregate); with repetitions on both sides, whether
-the difference is statistically significant (two-sided Mann-Whitney U over
-the per-repetition values, as Google Benchmark's compare.py does). Context
+(fan-in: the consumer's aggregate), delivered msgs/s (fan-out: all
+consumers together); with repetitions on both sides, whether the
+difference is statistically significant (two-sided Mann-Whitney U over the
+per-repetition values, as Google Benchmark's compare.py does). Context
 figures are shown beside them, neither tested nor charted: achieved rate
 and missed slots (rate), send-to-receive p50 and p99 and Jain's fairness
-index (fan-in), round trips per second of all pairs (ping-pong with
---pairs). Benchmarks are the same when scenario, transport,
-wait, size, offered rate, producer count and pair count (--pairs) agree,
-and, if either run is a placement sweep, the placement (preset; CPUs for a
-custom one). Warns when the runs come from different machines, kernels,
-builds or placements. With --out-dir, also writes a chart of the ratios
-against message size (offered rate for rate, producers for fan-in).
+index (fan-in), send-to-receive p50 and p99, loss fraction and the slowest
+consumer's rate (fan-out), round trips per second of all pairs (ping-pong
+with --pairs). Benchmarks are the same when scenario, transport, wait,
+size, offered rate, producer count, consumer count and pair count
+(--pairs) agree, and, if either run is a placement sweep, the placement
+(preset; CPUs for a custom one). Warns when the runs come from different
+machines, kernels, builds or placements. With --out-dir, also writes a
+chart of the ratios against message size (offered rate for rate,
+producers for fan-in, consumers for fan-out).
 
     /usr/bin/python3 plot/compare.py A.json B.json [--out-dir DIR]
         [--fail-above=5%]
 
 With --fail-above=X%, a regression gate: exits 1 when a benchmark's
-headline figure (p50 latency; stream MB/s; fan-in msgs/s) is worse in B
-than in A by more than X % (latency higher, throughput lower) and, when
-both runs have 2 or more repetitions of it, the Mann-Whitney U test finds
-the difference significant; with a single run on either side the threshold
-alone decides, and the output says so. It prints the offending rows (A, B,
-B/A, how much worse, the p-value or "single run: threshold only"), those
-beyond the threshold but not significant, and benchmarks it could not
-judge (in one run only, failed, skipped, invalid): listed, never failing.
+headline figure (p50 latency; stream MB/s; fan-in msgs/s; fan-out
+delivered msgs/s) is worse in B than in A by more than X % (latency
+higher, throughput lower) and, when both runs have 2 or more repetitions
+of it, the Mann-Whitney U test finds the difference significant; with a
+single run on either side the threshold alone decides, and the output says
+so. It prints the offending rows (A, B, B/A, how much worse, the p-value or
+"single run: threshold only"), those beyond the threshold but not
+significant, and benchmarks it could not judge (in one run only, failed,
+skipped, invalid): listed, never failing.
 
 This is the command line; comparison.py matches the benchmarks and tests
 the differences, compare_chart.py draws the chart.
@@ -59,6 +63,12 @@ NOTES = {
     "fanin": "fanin: msgs/s is the consumer's aggregate receive rate, all "
              "producers (higher is better); p50 and p99 (send to receive) "
              "and Jain (fairness, 1 = even) are context.",
+    "fanout": "fanout: delivered msgs/s is what all consumers together "
+              "received (higher is better); p50 and p99 (send to receive, "
+              "every consumer's samples), loss (the fraction of messages "
+              "the consumers missed: 0 on a lossless transport, a may-drop "
+              "one's counted by sequence numbers) and slowest/s (the "
+              "slowest consumer's rate) are context.",
 }
 PAIRS_NOTE = ("N_pairs: N pairs at once; MB/s and trips/s are the sum over "
               "the pairs, p50 and p99 over every pair's round trips.")

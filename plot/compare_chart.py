@@ -1,6 +1,7 @@
 """compare.py's chart: the ratios B/A of the headline figures
 (headlines.py) of the rows comparison.compare_rows() gives, one panel per
-scenario against what it sweeps (message size, offered rate, producers),
+scenario against what it sweeps (message size, offered rate, producers,
+consumers),
 one line per transport:wait, and per placement, size or pair count when
 rows differ in it (a line style each).
 """
@@ -33,7 +34,7 @@ def _variant(h, by_placement, by_size, by_pairs):
 
 def _x_axis(ax, field, values):
     """Message size (log2), offered rate (log10, "10k/s"), offered load
-    (percent of capacity, linear) or producers."""
+    (percent of capacity, linear), producers or consumers."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
     if field == "message_bytes":
         cc.size_axis(ax, values)
@@ -48,7 +49,7 @@ def _x_axis(ax, field, values):
         text = lambda v, _: f"{cc.fmt_rate(v).replace(' ', '')}/s"  # noqa
     else:
         ax.set_xscale("log", base=2)
-        label = "producers (log scale)"
+        label = f"{field} (log scale)"
         text = lambda v, _: f"{v:g}"  # noqa: E731
     ax.xaxis.set_major_locator(FixedLocator(values))
     ax.xaxis.set_major_formatter(FuncFormatter(text))

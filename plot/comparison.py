@@ -32,7 +32,11 @@ CONTEXT_FIGURES = (
     ("missed", "missed_slots", "rate", fmt_count, True),
     ("p50", "p50_ns", "fanin", cc.fmt_ns, True),
     ("p99", "p99_ns", "fanin", cc.fmt_ns, True),
-    ("Jain", "jain_index", "fanin", lambda v: f"{v:.4f}", False))
+    ("Jain", "jain_index", "fanin", lambda v: f"{v:.4f}", False),
+    ("p50", "p50_ns", "fanout", cc.fmt_ns, True),
+    ("p99", "p99_ns", "fanout", cc.fmt_ns, True),
+    ("loss", "loss_fraction", "fanout", lambda v: f"{v:.2%}", True),
+    ("slowest/s", "slowest_msgs_per_s", "fanout", fmt_count, False))
 
 
 def _metrics():
@@ -61,7 +65,8 @@ CONTEXT = "context, not tested"
 def key_of(h, by_placement=True):
     """What makes two benchmarks of different runs the same benchmark:
     scenario, transport, wait, size, offered rate (rate), number of
-    producers (fan-in), with by_placement the placement (its preset, and
+    producers (fan-in), number of consumers (fan-out; last, so that the
+    other positions stay), with by_placement the placement (its preset, and
     its CPUs when it is a custom one: "cpus 2,3"), the number of
     concurrent pairs (--pairs; 1 without), and the capacity mode
     (--capacity: "default", also for files older than it, or "equal"): a
@@ -69,7 +74,7 @@ def key_of(h, by_placement=True):
     return (h["scenario"], h["transport"], h["wait"], h["message_bytes"],
             offered_setting(h), h["producers"],
             h["placement"] if by_placement else None, h["pairs"],
-            h.get("capacity", "default"))
+            h.get("capacity", "default"), h.get("consumers"))
 
 
 def offered_setting(h):
@@ -90,8 +95,8 @@ def _offered_order(v):
 
 def _sort_key(places):
     """Rows in key order: scenario, transport, wait, size, offered rate,
-    producers, pairs, then placement in run order."""
-    return lambda k: (k[:4], _offered_order(k[4]), k[5] or 0, k[7],
+    producers, consumers, pairs, then placement in run order."""
+    return lambda k: (k[:4], _offered_order(k[4]), k[5] or 0, k[9] or 0, k[7],
                       places.get(k[6], -1), k[8])
 
 
@@ -202,7 +207,8 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
             sizes, pairs = spread.setdefault(k[0], (set(), set()))
             sizes.add(k[3])
             pairs.add(k[7])
-    lines_by = {s: (s in ("rate", "fanin") and len(sizes) > 1, len(pairs) > 1)
+    lines_by = {s: (s in ("rate", "fanin", "fanout") and len(sizes) > 1,
+                    len(pairs) > 1)
                 for s, (sizes, pairs) in spread.items()}
     # Capacity modes (--capacity) are told apart wherever both are compared.
     by_capacity = len({k[8] for k in common}) > 1
@@ -222,7 +228,7 @@ def compare_rows(a, b, alpha=0.05, mannwhitneyu=None):
                    "scenario": key[0], "message_bytes": key[3],
                    "offered_per_s": hb["offered_per_s"],
                    "offered_percent": hb.get("offered_percent"),
-                   "producers": key[5],
+                   "producers": key[5], "consumers": key[9],
                    "placement": key[6], "pairs": key[7],
                    "capacity": key[8], "line": line,
                    "line_by_size": by_size, "line_by_pairs": by_pairs,

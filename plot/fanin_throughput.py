@@ -46,7 +46,9 @@ def cpus_available(results):
     return len(env.get("affinity_cpus") or []) or env.get("cpus_online")
 
 
-def _producers_axis(ax, counts):
+def count_axis(ax, counts):
+    """x axis of process counts (producers, consumers): log 2, ticked at
+    the counts."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(counts))
@@ -55,9 +57,10 @@ def _producers_axis(ax, counts):
     ax.set_xlim(min(counts) / 1.4, max(counts) * 1.4)
 
 
-def _shade_oversubscribed(column, counts, cpus):
-    """Grey from the first producer count with more processes (producers +
-    the consumer) than CPUs; returns whether anything was shaded."""
+def shade_oversubscribed(column, counts, cpus):
+    """Grey from the first count (producers, or fan-out's consumers) with
+    more processes (the count + the one consumer or producer) than CPUs;
+    returns whether anything was shaded."""
     over = [n for n in counts if cpus and n + 1 > cpus]
     for ax in column:
         if over:
@@ -102,8 +105,8 @@ def make_figure(results, plt, series=None):
         bottom.plot(counts, [1 / c for c in counts], linestyle="",
                     marker="_", markersize=22, color="#333333",
                     markeredgewidth=1.5, label="fair share 1/N")
-        shaded |= _shade_oversubscribed((top, mid, bottom), counts, cpus)
-        _producers_axis(bottom, counts)
+        shaded |= shade_oversubscribed((top, mid, bottom), counts, cpus)
+        count_axis(bottom, counts)
         top.set_title(f"{cc.fmt_bytes(size)} messages")
         top.set_yscale("log")
         cc.plain_log_axis(top.yaxis, si=True, minor=True)

@@ -52,6 +52,15 @@ HEADLINES = {
     "fanin": Headline("msgs_per_s", None, "msgs/s", True,
                       "Fan-in aggregate throughput",
                       "fan-in throughput, all\nproducers", "producers"),
+    # messages per second delivered, all consumers together, over the time
+    # until the last consumer's last arrival: what reached the subscribers,
+    # not what the producer sent (a transport that may drop can send fast
+    # into the void). Its loss fraction is never left out beside it
+    # (fanout_throughput, compare's context figures, the report's table).
+    "fanout": Headline("delivered_msgs_per_s", None, "msgs/s", True,
+                       "Fan-out delivered throughput",
+                       "fan-out throughput delivered,\nall consumers",
+                       "consumers"),
 }
 
 
@@ -67,7 +76,8 @@ UNITS = {"ns": Unit(1e-3, "\u00b5s"),
 # How compare.py's table and the charts' legends name a field.
 METRICS = {"p50_ns": "p50", "p99_ns": "p99", "oneway_p50_ns": "p50",
            "oneway_p99_ns": "p99", "bytes_per_second": "MB/s",
-           "msgs_per_s": "msgs/s"}
+           "msgs_per_s": "msgs/s",
+           "delivered_msgs_per_s": "delivered msgs/s"}
 
 
 def headline(scenario):

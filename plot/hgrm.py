@@ -349,8 +349,8 @@ def main(argv=None):
         raise PlotError(f"{args.results} has no latency distribution to "
                         "export" + (f" ({left_out[0][0]}: {left_out[0][1]})"
                                     if left_out else ""),
-                        "export a run of the pingpong, oneway, rate or fanin "
-                        "scenario")
+                        "export a run of the pingpong, oneway, rate, fanin or "
+                        "fanout scenario")
     out_dir = args.out_dir or os.path.join(
         os.path.dirname(os.path.abspath(args.results)), "hgrm")
     stems = _unique([stem for stem, _, _ in dists])

@@ -17,11 +17,11 @@ Each headline says which one it is; the aggregate's counter for a figure
 depends on the scenario (HEADLINE_FIELDS, SCENARIO_COUNTERS: a rate or
 fan-in p50 is lat_p50_ns, a ping-pong one rtt_p50_ns). Settings of a
 benchmark (scenario, transport, wait, size, placement, offered rate, number
-of producers, number of pairs) come from its record's own keys, never from
-its name (a label); they are the same in every repetition and are copied
-from the first. A record of only a name and an error (a benchmark the
-driver abandoned when it stayed stuck) has no settings: it is no row, and
-is listed with the failures.
+of producers or consumers, number of pairs) come from its record's own
+keys, never from its name (a label); they are the same in every repetition
+and are copied from the first. A record of only a name and an error (a
+benchmark the driver abandoned when it stayed stuck) has no settings: it
+is no row, and is listed with the failures.
 
 Runs with --pairs N > 1 record each pair's figures in "pairs" (a list) and
 in "aggregate" all pairs' messages over the span of their timed phases
@@ -443,6 +443,21 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                jain_index=fair.get("jain_index"),
                min_share=fair.get("min_share"),
                max_share=fair.get("max_share"))
+    fanout = rec.get("fanout") or {}
+    delivered = fanout.get("delivered") or {}
+    loss = fanout.get("loss") or {}
+    per_consumer = fanout.get("per_consumer", [])
+    slowest = fanout.get("slowest_consumer")
+    row.update(consumers=rec.get("consumers"),
+               delivery=fanout.get("delivery"),
+               per_consumer=per_consumer,
+               delivered_msgs_per_s=delivered.get("msgs_per_s"),
+               delivered_bytes_per_second=delivered.get("bytes_per_second"),
+               loss_fraction=loss.get("fraction"),
+               lost_messages=loss.get("messages"),
+               slowest_msgs_per_s=next(
+                   (c.get("msgs_per_s") for c in per_consumer
+                    if c.get("consumer") == slowest), None))
     gb = gb or {}
     row.update(gb_real_time=gb.get("real_time"), gb_cpu_time=gb.get("cpu_time"),
                gb_time_unit=gb.get("time_unit"), gb_label=gb.get("label"))
@@ -462,14 +477,19 @@ HEADLINE_FIELDS = (("p50_ns", "rtt_p50_ns"), ("p90_ns", "rtt_p90_ns"),
                    ("achieved_per_s", "achieved_per_s"),
                    ("missed_slots", "missed_slots"),
                    ("jain_index", "jain_index"),
-                   ("min_share", None), ("max_share", None))
+                   ("min_share", None), ("max_share", None),
+                   ("delivered_msgs_per_s", "delivered_msgs_per_s"),
+                   ("slowest_msgs_per_s", "slowest_msgs_per_s"),
+                   ("loss_fraction", "loss_fraction"))
 # Counters of scenarios whose latency is not a round trip: rate's (from the
-# intended send time) and fan-in's (send to receive) are lat_*, with no p90;
-# one-way's record latency is a round trip with no counter of its own (its
-# oneway_* figures have theirs). None: the median of the repetitions.
+# intended send time), fan-in's and fan-out's (send to receive) are lat_*,
+# with no p90; one-way's record latency is a round trip with no counter of
+# its own (its oneway_* figures have theirs). None: the median of the
+# repetitions.
 _LAT_COUNTERS = {"p50_ns": "lat_p50_ns", "p90_ns": None,
                  "p99_ns": "lat_p99_ns", "p999_ns": "lat_p999_ns"}
 SCENARIO_COUNTERS = {"rate": _LAT_COUNTERS, "fanin": _LAT_COUNTERS,
+                     "fanout": _LAT_COUNTERS,
                      "oneway": {"p50_ns": None, "p90_ns": None,
                                 "p99_ns": None, "p999_ns": None}}
 # Every counter of Google Benchmark's entries that a headline may read.
@@ -483,7 +503,8 @@ BATCH_MEANS = "p50 of batch means (clock timer), tails not shown"
 # Fields that are settings of the benchmark, the same in every repetition.
 SETTING_FIELDS = ("placement_preset", "driver_cpu", "peer_cpu",
                   "offered_per_s", "offered_percent", "stream_msgs_per_s",
-                  "producers", "pairs", "verify", "capacity")
+                  "producers", "consumers", "delivery", "pairs", "verify",
+                  "capacity")
 
 
 def median_counter(scenario, key):

@@ -21,6 +21,7 @@ import sys
 
 import chart_common as cc
 import fanin_throughput
+import fanout_throughput
 import heatmap
 import latency_cdf
 import latency_vs_size
@@ -63,6 +64,9 @@ def chart_plan(results):
     if results.select("fanin"):
         plan.append(("Fan-in: throughput and fairness", fanin_throughput,
                      {}))
+    if results.select("fanout"):
+        plan.append(("Fan-out: delivered throughput, loss and latency",
+                     fanout_throughput, {}))
     return plan
 
 

@@ -174,10 +174,10 @@ def environment(results):
 
 def _settings(h):
     """A benchmark's settings beyond scenario, transport:wait and size
-    (offered rate, producers, placement, pairs): only benchmarks with the
-    same settings are ranked against each other."""
-    return (h["offered_per_s"] or 0, h["producers"] or 0, h["placement"],
-            h["pairs"])
+    (offered rate, producers, consumers, placement, pairs): only benchmarks
+    with the same settings are ranked against each other."""
+    return (h["offered_per_s"] or 0, h["producers"] or 0,
+            h.get("consumers") or 0, h["placement"], h["pairs"])
 
 
 def _rank(results):
@@ -237,10 +237,17 @@ def _short_source(source):
 
 def _note(h):
     """The table's note: why a benchmark has no figure, else where its
-    figures come from, and whether its latency is batch means."""
+    figures come from, whether its latency is batch means, and a fan-out's
+    delivery and loss (never left out: "may drop, 96.7 % lost")."""
     note = h["reason"] or _short_source(h["source"])
     if h.get("batch_means"):
         note = f"{note}; {BATCH_MEANS}" if note else BATCH_MEANS
+    if h["scenario"] == "fanout" and h.get("loss_fraction") is not None:
+        import fanout_throughput
+        delivery = ("lossless" if h.get("delivery") == "lossless"
+                    else fanout_throughput.MAY_DROP)
+        note += (f"; {delivery}, "
+                 f"{fanout_throughput.loss_text(h['loss_fraction'])}")
     return note
 
 
@@ -249,7 +256,8 @@ def table(results):
     ranks = _rank(results)
     heads = sorted(results.headlines, key=lambda h: (
         h["scenario"], h["message_bytes"], h["offered_per_s"] or 0,
-        h["producers"] or 0, _settings(h), ranks.get(h["name"], 1e9),
+        h["producers"] or 0, h.get("consumers") or 0, _settings(h),
+        ranks.get(h["name"], 1e9),
         h["name"]))
     cols = ("benchmark", "transport:wait", "size", "headline", "rank",
             "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
@@ -346,11 +354,42 @@ def _about_fanin(results):
         "as the transport (grey background in the chart).")
 
 
+def _about_fanout(results):
+    env = results.environment
+    cpus = len(env.get("affinity_cpus") or []) or env.get("cpus_online")
+    over = (f"This run could use {cpus} CPU{'s' if cpus != 1 else ''}: "
+            f"from {cpus} consumer{'s' if cpus != 1 else ''} on (N consumers "
+            f"+ 1 producer > {cpus} CPUs)" if cpus else "Once consumers "
+            "plus the producer outnumber the CPUs")
+    return (
+        "One producer sends back to back and N consumer processes each "
+        "receive every message over the same transport; each consumer count "
+        "(1, 2, 4, \u2026) is a benchmark of its own. The top panel is the "
+        "delivered rate: messages received by all consumers together, over "
+        "the time from the producer's first timed send until the last "
+        "consumer's last arrival, in messages/s on a log scale; one column "
+        "per message size. The middle panel is the loss: the share of "
+        "messages (consumers \u00d7 sent) that consumers never received. A "
+        "lossless transport (filled markers: its send waits for the slowest "
+        "consumer) loses nothing, and a single missing message fails its "
+        "benchmark; one that may drop (hollow markers, \"may drop\" in the "
+        "legend and the table: ZeroMQ's publish/subscribe, for one) never "
+        "waits for a slow consumer, so its producer may send far faster than "
+        "anything arrives, and its loss is written beside each point. Compare "
+        "delivered rates only together with the loss. The bottom panel is "
+        "the send-to-receive latency of sampled messages, every consumer's "
+        "samples together (p50, p99 dotted), queueing behind earlier "
+        "messages included: with a producer sending back to back it "
+        f"measures the backlog as much as the transport. {over} the "
+        "processes time-share CPUs (grey background in the chart).")
+
+
 # module of a chart -> (section heading, explanation of how to read it)
 SECTIONS = {
     "rate_latency": ("Latency under load", _about_rate),
     "placement_compare": ("Placement", _about_placement),
     "fanin_throughput": ("Fan-in", _about_fanin),
+    "fanout_throughput": ("Fan-out", _about_fanout),
 }
 
 
@@ -537,9 +576,11 @@ def page(results, charts):
 <section id="every"><h2>Every benchmark</h2>
 <p class="sub">Ranked by each scenario's headline figure among benchmarks
 of the same scenario, size and settings (offered rate, producers,
-placement, pairs). Headline: {e(ranking_text())}. Click a column to sort.
-Latencies p50 to p99.9 are round trips, except for rate (from the
-intended send time) and fan-in (send to receive).</p>
+consumers, placement, pairs). Headline: {e(ranking_text())}. Click a column
+to sort. Latencies p50 to p99.9 are round trips, except for rate (from the
+intended send time), fan-in and fan-out (send to receive). A fan-out's
+msgs/s and MB/s are what its producer sent; its headline is what the
+consumers received, and its note says its loss.</p>
 {table(results)}</section>
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>

@@ -11,7 +11,7 @@ Bad values get one of two answers:
   type (a string, null, bool, list or object where a number belongs, a
   number where a string belongs), and a setting or count out of range (a
   message size, repetition index, iteration or sample count, number of
-  producers or pairs that is not a whole number 0 or more; an offered rate
+  producers, consumers or pairs that is not a whole number 0 or more; an offered rate
   that is not a finite number 0 or more). Such a file is damaged, and
   these values say what was measured, so nothing can be drawn without them.
 - Flagged: a measured figure (latency, throughput, achieved rate, missed
@@ -179,6 +179,14 @@ RECORD = {
                                 "share": FIGURE, "msgs_per_s": FIGURE}],
               "fairness": {"jain_index": FIGURE, "min_share": FIGURE,
                            "max_share": FIGURE}},
+    "consumers": COUNT,
+    "fanout": {"consumers": COUNT, "delivery": STRING,
+               "delivered": {"messages": COUNT, "msgs_per_s": FIGURE,
+                             "bytes_per_second": FIGURE},
+               "loss": {"messages": COUNT, "fraction": FIGURE},
+               "slowest_consumer": COUNT,
+               "per_consumer": [{"consumer": COUNT, "received": COUNT,
+                                 "lost": COUNT, "msgs_per_s": FIGURE}]},
     "cpu": {"driver": CPU_COST, "peer": CPU_COST},
 }
 BLOCK = {

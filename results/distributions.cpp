@@ -120,6 +120,7 @@ const std::vector<std::string>& detail_paths() {
                                   "fanin.fairness.share_basis",
                                   "fanin.fairness.jain_basis",
                                   "fanin.release",
+                                  "fanout.delivered.basis",
                                   "latency.sampling",
                                   "warmup",
                                   "rate.sender_lag",

@@ -142,7 +142,11 @@ TEST(Distributions, DetailsAndExactFiguresMergeBackIntoTheWholeRecord) {
         {"not_judged", "the loops share a CPU"}}},
       {"fanin",
        {{"per_producer", {{{"share", 1.0 / 3}, {"messages", 7}}}},
-        {"release", "methods:fanin.release"}}}};
+        {"release", "methods:fanin.release"}}},
+      {"fanout",
+       {{"delivered",
+         {{"msgs_per_s", 1091606.0},
+          {"basis", "methods:fanout.delivered.basis"}}}}}};
   ordered_json block = {{"benchmarks", {original}}};
   const auto side = results::split_distributions(block);
   const auto& rec = block["benchmarks"][0];
@@ -169,6 +173,8 @@ TEST(Distributions, DetailsAndExactFiguresMergeBackIntoTheWholeRecord) {
                                                 {"run_delay_ns", nullptr}}));
   EXPECT_FALSE(rec["cpu"].contains("source"));
   EXPECT_FALSE(rec["fanin"].contains("release"));
+  EXPECT_FALSE(rec["fanout"]["delivered"].contains("basis"));
+  EXPECT_EQ(rec["fanout"]["delivered"]["msgs_per_s"], 1091606.0);
   EXPECT_EQ(rec["contention"],
             ordered_json({{"driver_run_delay_fraction", nullptr},
                           {"judged", false},

@@ -167,7 +167,14 @@ TEST(Fanout, EveryConsumerAccountsForEveryMessage) {
     EXPECT_EQ(rec["cpus_observed"]["consumers"].size(), 3u);
     EXPECT_EQ(rec["integrity"]["consumers_received"].size(), 3u);
     EXPECT_EQ(rec["latency"]["kind"], "send_to_receive");
+    // The record names the explanations, kept once in ipcbench.methods.
+    EXPECT_EQ(f["delivered"]["basis"], "methods:fanout.delivered.basis");
+    EXPECT_EQ(rec["latency"]["sampling"], "methods:latency.sampling");
   }
+  EXPECT_NE(r.doc["ipcbench"]["methods"]["fanout.delivered.basis"]
+                .get<std::string>()
+                .find("all consumers together"),
+            std::string::npos);
   EXPECT_EQ(measured, 4);  // shm_ring and zmq_ipc at two sizes
 }
 

@@ -89,6 +89,11 @@ TEST(Eta, DurationsAndTheStatusText) {
 ordered_json record(const std::string& name, const std::string& scenario,
                     double figure) {
   ordered_json r = {{"name", name}, {"scenario", scenario}};
+  if (scenario == "fanout") {  // sent 10x what was delivered
+    r["throughput"] = {{"msgs_per_s", figure * 10}};
+    r["fanout"]["delivered"] = {{"msgs_per_s", figure}};
+    return r;
+  }
   if (scenario == "stream")
     r["throughput"] = {{"bytes_per_second", figure}};
   else if (scenario == "fanin")
@@ -124,12 +129,14 @@ ordered_json sample_records() {
   recs.push_back(pairs);
   recs.push_back(record("fanin/pipe/64/2_producers", "fanin", 500000));
   recs.push_back(record("oneway/pipe/64", "oneway", 23000));
+  recs.push_back(record("fanout/zmq_ipc/64/2_consumers", "fanout", 4e5));
+  recs.push_back(record("fanout/shm_ring:spin/64/2_consumers", "fanout", 2e6));
   return recs;
 }
 
 TEST(Summary, TopThreeBestFirstPerScenarioAndSize) {
   const auto r = rank_transports(sample_records());
-  ASSERT_EQ(r.size(), 4u);  // memcpy is not ranked
+  ASSERT_EQ(r.size(), 5u);  // memcpy is not ranked
   EXPECT_EQ(r[0].group, "pingpong/64");
   ASSERT_EQ(r[0].best.size(), 3u);
   EXPECT_EQ(r[0].best[0].series, "shm_ring:spin");
@@ -145,6 +152,12 @@ TEST(Summary, TopThreeBestFirstPerScenarioAndSize) {
   EXPECT_EQ(r[2].group, "fanin/64/2_producers");
   EXPECT_EQ(r[3].group, "oneway/64");
   EXPECT_DOUBLE_EQ(r[3].best.at(0).value, 23000);
+  // fanout ranks by what was delivered, not by what was sent.
+  EXPECT_EQ(r[4].group, "fanout/64/2_consumers");
+  ASSERT_EQ(r[4].best.size(), 2u);
+  EXPECT_EQ(r[4].best[0].series, "shm_ring:spin");
+  EXPECT_DOUBLE_EQ(r[4].best[0].value, 2e6);
+  EXPECT_DOUBLE_EQ(r[4].best[1].value, 4e5);
 }
 
 TEST(Summary, RatePercentagesRankAtEqualShareOfEachOwnCapacity) {
@@ -169,6 +182,7 @@ TEST(Summary, HeadlineFiguresInTheirUnits) {
   EXPECT_EQ(format_headline("stream", 512), "512 B/s");
   EXPECT_EQ(format_headline("fanin", 2.15e6), "2.15 M msgs/s");
   EXPECT_EQ(format_headline("fanin", 500), "500 msgs/s");
+  EXPECT_EQ(format_headline("fanout", 1.09e6), "1.09 M msgs/s");
 }
 
 TEST(Summary, ListsFailuresAndSkippedOncePerBenchmarkAndThePaths) {
@@ -180,12 +194,16 @@ TEST(Summary, ListsFailuresAndSkippedOncePerBenchmarkAndThePaths) {
       {{"name", "pingpong/zmq_ipc/64"}, {"reason", "unavailable here"}}};
   const std::string text =
       summary_text(block, 192, {"results/x/results.json", ""});
-  EXPECT_EQ(text.rfind("Summary: 14 benchmark run(s) in 3m12s\n", 0), 0u)
+  EXPECT_EQ(text.rfind("Summary: 16 benchmark run(s) in 3m12s\n", 0), 0u)
       << text;
   EXPECT_NE(
-      text.find("  pingpong/64           p50     1. shm_ring:spin 90.0 ns, "
+      text.find("  pingpong/64            p50     1. shm_ring:spin 90.0 ns, "
                 "2. eventfd:spin 1.80 us, 3. pipe 46.0 us\n"),
       std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  fanout/64/2_consumers  msgs/s  1. shm_ring:spin "
+                      "2.00 M msgs/s, 2. zmq_ipc 400 k msgs/s\n"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("Failed (1):\n  pingpong/udp/64: peer exited with "
                       "status 1\n"),

@@ -60,13 +60,16 @@ def scale_latency(doc, name, factor):
 
 
 def scale_throughput(doc, name, factor):
-    """Benchmark `name` (stream or fan-in) moved factor times as many
-    messages and bytes per second: its throughput, or with --pairs its
-    aggregate and each pair's; a fan-in's per-producer rates too; Google
-    Benchmark's time per message divided by factor."""
+    """Benchmark `name` (stream, fan-in or fan-out) moved factor times as
+    many messages and bytes per second: its throughput, or with --pairs its
+    aggregate and each pair's; a fan-in's per-producer rates too, a
+    fan-out's delivered, slowest and per-consumer rates; Google Benchmark's
+    time per message divided by factor."""
     for b in gb_entries(doc, name):
-        for k in ("bytes_per_second", "msgs_per_s"):
-            b[k] = b[k] * factor
+        for k in ("bytes_per_second", "msgs_per_s", "delivered_msgs_per_s",
+                  "slowest_msgs_per_s"):
+            if k in b:
+                b[k] = b[k] * factor
         b["real_time"] = b["real_time"] / factor
     for r in records(doc, name):
         pairs = r["pairs"] if isinstance(r.get("pairs"), list) else []
@@ -78,6 +81,11 @@ def scale_throughput(doc, name, factor):
                 t["elapsed_ns"] = t["elapsed_ns"] / factor
         for p in (r.get("fanin") or {}).get("per_producer", []):
             p["msgs_per_s"] = p["msgs_per_s"] * factor
+        fanout = r.get("fanout") or {}
+        for t in [fanout.get("delivered")] + fanout.get("per_consumer", []):
+            for k in ("bytes_per_second", "msgs_per_s"):
+                if t and k in t:
+                    t[k] = t[k] * factor
     return doc
 
 

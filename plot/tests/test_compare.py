@@ -827,3 +827,41 @@ def test_existing_comparisons_print_exactly_as_before(tmp_path):
         rows, _, _ = comparison.compare_rows(load(fixture(a)), load(b))
         assert {r["metric"] for r in rows} <= {"p50", "p99", "MB/s"}
         assert all(r["headline"] and r["pairs"] == 1 for r in rows)
+
+
+FANOUT_NAMES = [f"fanout/{t}/{size}/{n}_consumers"
+                for t in ("shm_ring:block", "zmq_ipc")
+                for size in (64, 4096) for n in (1, 2)]
+
+
+def test_fanout_rows_match_by_consumers_and_delivered_is_the_headline(
+        tmp_path):
+    """fanout.json -> B with one benchmark's delivered rate doubled: every
+    fan-out benchmark matched with its own consumer count, delivered msgs/s
+    tested (higher is better), latency, loss and the slowest consumer's
+    rate beside it as context, each the file's own figure."""
+    scaled = "fanout/zmq_ipc/64/2_consumers"
+    b = derived(tmp_path, "fanout.json", throughput={scaled: 2.0})
+    rows, only_a, only_b = rows_by(fixture("fanout.json"), b)
+    assert only_a == only_b == []
+    assert {name for name, _ in rows} == set(FANOUT_NAMES)
+    a_recs = records("fanout.json")
+    for (name, metric), r in rows.items():
+        rec = a_recs[name]
+        assert r["consumers"] == rec["consumers"]
+        assert r["headline"] is (metric == "delivered msgs/s")
+        slowest = rec["fanout"]["per_consumer"][rec["fanout"][
+            "slowest_consumer"]]["msgs_per_s"]
+        assert r["a"] == {"delivered msgs/s": rec["fanout"]["delivered"][
+            "msgs_per_s"], "p50": p(rec, "50"),
+            "p99": rec["latency"]["percentiles_ns"].get("99"),
+            "loss": rec["fanout"]["loss"]["fraction"],
+            "slowest/s": slowest}[metric]
+        if metric in ("delivered msgs/s", "slowest/s"):
+            assert r["ratio"] == (2.0 if name == scaled else 1.0)
+            assert r["lower_is_better"] is False
+    assert rows[(scaled, "loss")]["lower_is_better"] is True
+    done = run_script("compare.py", fixture("fanout.json"), b)
+    assert done.returncode == 0 and done.stderr == ""
+    assert "fanout: delivered msgs/s is what all consumers together " \
+        "received" in done.stdout

@@ -18,7 +18,7 @@ from headlines import HEADLINES, METRICS
 # a fixture with benchmarks of each scenario
 FIXTURES = {"pingpong": "small.json", "oneway": "oneway.json",
             "stream": "small.json", "rate": "rate.json",
-            "fanin": "fanin.json"}
+            "fanin": "fanin.json", "fanout": "fanout.json"}
 
 
 def test_every_scenario_has_one_headline_figure_of_the_headlines():
@@ -27,7 +27,8 @@ def test_every_scenario_has_one_headline_figure_of_the_headlines():
     for h in HEADLINES.values():
         assert h.key in fields and (h.tail is None or h.tail in fields)
         assert h.unit in headlines.UNITS and h.key in METRICS
-        assert h.swept in ("message_bytes", "offered_per_s", "producers")
+        assert h.swept in ("message_bytes", "offered_per_s", "producers",
+                           "consumers")
 
 
 @pytest.mark.parametrize("scenario", sorted(FIXTURES))

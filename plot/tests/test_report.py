@@ -99,6 +99,9 @@ SECTIONS = {
     "fanin.json": ("<h2>Fan-in</h2>", "fanin_throughput",
                    ["Jain", "This run could use 2 CPUs",
                     "from 2 producers on", "oversubscribed"]),
+    "fanout.json": ("<h2>Fan-out</h2>", "fanout_throughput",
+                    ["delivered rate", "hollow markers", "may drop",
+                     "This run could use 2 CPUs", "from 2 consumers on"]),
 }
 
 

@@ -27,7 +27,7 @@ with open(ir.SCHEMA_PATH) as f:
     SCHEMA = json.load(f)
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 IPCBENCH = os.environ.get("IPCBENCH")
-SCENARIOS = ("pingpong", "stream", "oneway", "rate", "fanin")
+SCENARIOS = ("pingpong", "stream", "oneway", "rate", "fanin", "fanout")
 
 
 def errors(doc):
@@ -65,32 +65,36 @@ def statuses(doc):
 def test_real_runs_of_every_scenario_validate(tmp_path):
     """Every scenario measured (with repetitions, so with aggregates; and
     the memcpy baseline), skipped (fan-in over pipes beyond PIPE_BUF, rate
-    and fan-in with --pairs) and failed (a peer that crashes)."""
+    and fan-in with --pairs, fan-out over pipes) and failed (a peer that
+    crashes). Fan-out measured over shm_ring (lossless) and zmq_ipc (may
+    drop)."""
     every = "--scenarios=" + ",".join(SCENARIOS)
     runs = {
         "measured": run_ipcbench(
-            tmp_path, "measured", "--transports=pipe", "--sizes=64,8K",
-            every, "--rate=10K", "--producers=2",
-            "--benchmark_repetitions=2",
+            tmp_path, "measured", "--transports=pipe,shm_ring,zmq_ipc",
+            "--sizes=64,8K", every, "--rate=10K", "--producers=2",
+            "--consumers=2", "--benchmark_repetitions=2",
             "--benchmark_filter=^(baseline/memcpy|[a-z]+/pipe)/64(/|$)"
-            "|^fanin/pipe/8192/"),
+            "|^fanin/pipe/8192/|^fanout/(shm_ring:block|zmq_ipc)/64/"),
         "pairs": run_ipcbench(
             tmp_path, "pairs", "--transports=pipe", "--sizes=64",
             "--scenarios=pingpong,stream,rate", "--pairs=2",
             "--baselines=none"),
         "failed": run_ipcbench(
-            tmp_path, "failed", "--transports=pipe", "--sizes=64", every,
-            "--rate=10K", "--producers=2", "--baselines=none",
-            "--inject-peer-fault=crash@run:5"),
+            tmp_path, "failed", "--transports=pipe,shm_ring", "--sizes=64",
+            every, "--rate=10K", "--producers=2", "--consumers=2",
+            "--baselines=none", "--inject-peer-fault=crash@run:5",
+            "--benchmark_filter=/pipe/|^fanout/shm_ring:block/"),
     }
     assert [status for (status, _), _ in runs.values()] == [0, 0, 1], [
         errors for (_, errors), _ in runs.values()]
     measured, pairs, failed = (doc for _, doc in runs.values())
     assert statuses(measured) == {(s, "ok") for s in SCENARIOS} | {
-        ("memcpy", "ok"), ("fanin", "skipped")}
+        ("memcpy", "ok"), ("fanin", "skipped"), ("fanout", "skipped")}
     assert statuses(pairs) == {("pingpong", "ok"), ("stream", "ok"),
                                ("rate", "skipped")}
-    assert statuses(failed) == {(s, "failed") for s in SCENARIOS}
+    assert statuses(failed) == {(s, "failed") for s in SCENARIOS} | {
+        ("fanout", "skipped")}
     assert any(b["run_type"] == "aggregate" for b in measured["benchmarks"])
     for name, (_, doc) in runs.items():
         assert errors(doc) == [], name
@@ -112,6 +116,18 @@ def test_real_runs_of_every_scenario_validate(tmp_path):
     assert "source" in ping["cpu"] and "driver_topology" in ping["placement"]
     assert {"sender_lag", "latency_from_actual_send", "offered_per_s"} <= set(
         rate["rate"])
+    # fan-out: both deliveries; its explanation is kept once, in methods,
+    # and the reference to it is among the details
+    fanout = [r for r in whole if "fanout" in r]
+    assert {r["fanout"]["delivery"] for r in fanout} == {"lossless",
+                                                          "may_drop"}
+    assert {r["fanout"]["delivered"]["basis"] for r in fanout} == {
+        "methods:fanout.delivered.basis"}
+    assert "all consumers together" in measured["ipcbench"]["methods"][
+        "fanout.delivered.basis"]
+    plain = next(r for r in measured["ipcbench"]["benchmarks"]
+                 if "fanout" in r)
+    assert "basis" not in plain["fanout"]["delivered"]
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(fixture("*.json"))),
@@ -139,6 +155,8 @@ def first(doc, scenario, status):
     ("with_failures.json", "fanin", "failed", "producers"),
     ("with_failures.json", "fanin", "skipped", "producers"),
     ("fanin.json", "fanin", "ok", "producers"),
+    ("fanout.json", "fanout", "ok", "consumers"),
+    ("fanout.json", "fanout", "ok", "fanout"),
     ("with_failures.json", "pingpong", "failed", "verify"),
     ("small.json", "stream", "ok", "pairs"),
     ("small.json", "pingpong", "ok", "placement"),

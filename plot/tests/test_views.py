@@ -1,6 +1,7 @@
-"""The three views of newer scenarios and sweeps: latency under load (rate),
-placement side by side, fan-in. Each draws what the file holds, says so
-when the run has nothing for it, and plots the file's own numbers."""
+"""The views of newer scenarios and sweeps: latency under load (rate),
+placement side by side, fan-in, fan-out. Each draws what the file holds,
+says so when the run has nothing for it, and plots the file's own
+numbers."""
 
 import copy
 import json
@@ -11,6 +12,7 @@ from conftest import fixture, run_script, write_json
 from test_bad_input import assert_clean_failure
 from test_charts import check_chart
 import fanin_throughput
+import fanout_throughput
 import ipcbench_results as ir
 import placement_compare
 import rate_latency
@@ -24,12 +26,16 @@ VIEWS = [
       "Ping-pong, 64 B", "Stream, 4 KiB"]),
     ("fanin_throughput", "fanin.json", "fanin_throughput",
      ["posix_mq:block", "unix_dgram:block", "Jain", "fair share 1/N"]),
+    ("fanout_throughput", "fanout.json", "fanout_throughput",
+     ["shm_ring:block", "zmq_ipc:block (may drop)", "% lost",
+      "p99 dotted", "messages lost"]),
 ]
 NO_DATA = {
     "rate_latency": "has no successful rate benchmarks",
     "placement_compare": "has no successful benchmarks measured under more "
                          "than one placement",
     "fanin_throughput": "has no successful fanin benchmarks",
+    "fanout_throughput": "has no successful fanout benchmarks",
 }
 
 
@@ -235,6 +241,98 @@ def test_fanin_shades_oversubscription_from_the_cpus_the_run_had(tmp_path):
     path = write_json(tmp_path / "eight.json", doc)
     assert fanin_throughput.main([path, "--out-dir", str(tmp_path)]) == 0
     assert "than the" not in check_chart(tmp_path, "fanin_throughput")
+
+
+def test_fanout_points_are_the_files_figures():
+    doc = load_doc("fanout.json")
+    recs = records(doc, lambda r: (series_of(r), r["message_bytes"],
+                                   r["consumers"]))
+    points = fanout_throughput.fanout_points(ir.load(fixture("fanout.json")))
+    assert list(points) == [64, 4096]
+    for size, lines in points.items():
+        assert [label for _, label in lines] == [
+            "shm_ring:block", "zmq_ipc:block (may drop)"]
+        for (series, _), pts in lines.items():
+            assert [p["consumers"] for p in pts] == [1, 2]
+            for p in pts:
+                rec = recs[(series, size, p["consumers"])]
+                pct = rec["latency"]["percentiles_ns"]
+                assert p == {"consumers": rec["fanout"]["consumers"],
+                             "delivery": rec["fanout"]["delivery"],
+                             "delivered_msgs_per_s":
+                                 rec["fanout"]["delivered"]["msgs_per_s"],
+                             "loss_fraction": rec["fanout"]["loss"][
+                                 "fraction"],
+                             "p50_ns": pct.get("50"),
+                             "p99_ns": pct.get("99")}
+
+
+def _loss_texts(fig):
+    return sorted(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+@pytest.mark.parametrize("fraction, text", [
+    (0.0, "none lost"), (1e-5, "0.001 % lost"), (0.0123, "1.23 % lost"),
+    (0.9673, "96.7 % lost"), (1.0, "100.0 % lost")])
+def test_fanout_loss_is_written_whatever_its_size(tmp_path, fraction, text):
+    """Every point of a transport that may drop has its loss written
+    beside it, a tiny one too (it would not show on the axis); a lossless
+    one has none to write."""
+    import matplotlib.pyplot as plt
+    doc = load_doc("fanout.json")
+    for rec in doc["ipcbench"]["benchmarks"]:
+        if rec["fanout"]["delivery"] == "may_drop":
+            rec["fanout"]["loss"]["fraction"] = fraction
+    r = ir.load(write_json(tmp_path / "r.json", doc))
+    fig, _ = fanout_throughput.make_figure(r, plt)
+    may_drop = sum(rec["fanout"]["delivery"] == "may_drop"
+                   for rec in doc["ipcbench"]["benchmarks"])
+    assert may_drop > 0 and _loss_texts(fig) == [text] * may_drop
+    plt.close(fig)
+
+
+def test_fanout_draws_a_run_where_nothing_arrived(tmp_path):
+    """A may-drop transport can lose every timed message (ZeroMQ at 4 KiB
+    to 2 consumers did here once): no latency, nothing delivered; the
+    chart still draws and says "100.0 % lost"."""
+    import matplotlib.pyplot as plt
+    doc = load_doc("fanout.json")
+    rec = next(r for r in doc["ipcbench"]["benchmarks"]
+               if r["fanout"]["delivery"] == "may_drop")
+    rec["fanout"]["delivered"].update(messages=0, msgs_per_s=0.0,
+                                      bytes_per_second=0.0)
+    rec["fanout"]["loss"]["fraction"] = 1.0
+    rec["latency"].update(count=0, percentiles_ns={})
+    r = ir.load(write_json(tmp_path / "r.json", doc))
+    fig, _ = fanout_throughput.make_figure(r, plt)
+    assert "100.0 % lost" in _loss_texts(fig)
+    plt.close(fig)
+
+
+def test_fanout_says_may_drop_for_a_transport_that_lost_nothing(tmp_path):
+    """A may-drop transport is told apart by what it promises, not by
+    whether this run happened to lose something."""
+    doc = load_doc("fanout.json")
+    for rec in doc["ipcbench"]["benchmarks"]:
+        rec["fanout"]["loss"].update(messages=0, fraction=0.0)
+    points = fanout_throughput.fanout_points(
+        ir.load(write_json(tmp_path / "r.json", doc)))
+    assert [label for _, label in points[64]] == [
+        "shm_ring:block", "zmq_ipc:block (may drop)"]
+
+
+def test_fanout_report_table_says_each_loss(tmp_path):
+    """The report's table notes each fan-out's delivery and loss."""
+    import report_html
+    r = ir.load(fixture("fanout.json"))
+    html = report_html.table(r)
+    for h in r.select("fanout"):
+        row = html[html.index(f">{h['name']}<"):]
+        row = row[:row.index("</tr>")]
+        words = ("lossless, none lost" if h["delivery"] == "lossless" else
+                 "may drop, " + fanout_throughput.loss_text(
+                     h["loss_fraction"]))
+        assert words in row, row
 
 
 # ---- shared helpers --------------------------------------------------------
