@@ -114,14 +114,15 @@ FanoutRun run_fanout(std::vector<std::string> args, const ScratchDir& dir) {
   return r;
 }
 
-std::string fanout_skip_reason(const nlohmann::json& doc, const std::string& name) {
+std::string fanout_skip_reason(const nlohmann::json& doc,
+                               const std::string& name) {
   for (const auto& s : doc["ipcbench"]["skipped"])
     if (s["name"] == name) return s["reason"];
   return "";
 }
 
 const nlohmann::json* fanout_record(const nlohmann::json& doc,
-                             const std::string& name) {
+                                    const std::string& name) {
   for (const auto& rec : doc["ipcbench"]["benchmarks"])
     if (rec["name"] == name) return &rec;
   return nullptr;
@@ -138,7 +139,8 @@ TEST(Fanout, EveryConsumerAccountsForEveryMessage) {
     const std::string name = rec["name"];
     SCOPED_TRACE(name);
     if (name.rfind("fanout/pipe/", 0) == 0) {
-      EXPECT_NE(fanout_skip_reason(r.doc, name).find("fanout is not offered for pipe"),
+      EXPECT_NE(fanout_skip_reason(r.doc, name)
+                    .find("fanout is not offered for pipe"),
                 std::string::npos);
       continue;
     }
@@ -183,7 +185,8 @@ TEST(Fanout, ADyingConsumerFailsTheBenchmarkWithItsName) {
   auto r = run_fanout({"--transports=shm_ring", "--wait=block", "--sizes=64",
                        "--consumers=2", "--inject-peer-fault=exit@run:50"},
                       dir);
-  const auto* rec = fanout_record(r.doc, "fanout/shm_ring:block/64/2_consumers");
+  const auto* rec =
+      fanout_record(r.doc, "fanout/shm_ring:block/64/2_consumers");
   ASSERT_NE(rec, nullptr) << r.result.err;
   ASSERT_TRUE(rec->contains("error"));
   EXPECT_NE((*rec)["error"].get<std::string>().find("consumer"),
