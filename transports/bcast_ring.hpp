@@ -28,6 +28,7 @@
 #include <string>
 
 #include "transports/futex_wait.hpp"
+#include "transports/ring_copy.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -80,7 +81,6 @@ class BcastRing {
         region_bytes(h_->capacity, h_->readers) > bytes)
       throw std::runtime_error(name_ + ": not an initialised broadcast ring");
     cap_ = h_->capacity;
-    mask_ = cap_ - 1;
     readers_ = h_->readers;
     data_ = reinterpret_cast<std::byte*>(slots_ + readers_);
     head_ = h_->head.load(std::memory_order_acquire);
@@ -118,9 +118,7 @@ class BcastRing {
         }
       }
       const std::size_t k = std::min({n, room, kPublishBytes});
-      const std::size_t off = head_ & mask_, first = std::min(k, cap_ - off);
-      std::memcpy(data_ + off, src, first);
-      std::memcpy(data_, src + first, k - first);
+      ring_copy_in(data_, cap_, head_, src, k);
       head_ += k;
       h_->head.store(head_, std::memory_order_release);
       src += k;
@@ -142,9 +140,7 @@ class BcastRing {
         }
       }
       const std::size_t k = std::min(n, avail);
-      const std::size_t off = tail_ & mask_, first = std::min(k, cap_ - off);
-      std::memcpy(dst, data_ + off, first);
-      std::memcpy(dst + first, data_, k - first);
+      ring_copy_out(data_, cap_, tail_, dst, k);
       tail_ += k;
       me_->tail.store(tail_, std::memory_order_release);
       if (wait_ == Wait::kBlock) wake_writer();
@@ -205,7 +201,7 @@ class BcastRing {
   std::byte* data_ = nullptr;
   Wait wait_;
   std::string name_;
-  std::size_t cap_ = 0, mask_ = 0, readers_ = 0;
+  std::size_t cap_ = 0, readers_ = 0;
   std::uint64_t head_ = 0, min_tail_ = 0;     // writer
   BcastReaderSlot* me_ = nullptr;             // reader
   std::uint64_t tail_ = 0, cached_head_ = 0;  // reader

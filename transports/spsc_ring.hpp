@@ -48,6 +48,7 @@
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
 #include "transports/futex_wait.hpp"
+#include "transports/ring_copy.hpp"
 #include "transports/transport.hpp"
 
 namespace ipcb::transports {
@@ -154,7 +155,6 @@ class alignas(64) SpscRing {
         region_bytes(h_->capacity) > bytes)
       throw std::runtime_error(name_ + ": not an initialised ring");
     cap_ = h_->capacity;
-    mask_ = cap_ - 1;
     head_ = cached_head_ = h_->head.load(std::memory_order_acquire);
     tail_ = cached_tail_ = h_->tail.load(std::memory_order_acquire);
   }
@@ -230,14 +230,10 @@ class alignas(64) SpscRing {
 
  private:
   void copy_in(std::uint64_t pos, const std::byte* src, std::size_t k) {
-    const std::size_t off = pos & mask_, first = std::min(k, cap_ - off);
-    std::memcpy(data_ + off, src, first);
-    std::memcpy(data_, src + first, k - first);
+    ring_copy_in(data_, cap_, pos, src, k);
   }
   void copy_out(std::uint64_t pos, std::byte* dst, std::size_t k) const {
-    const std::size_t off = pos & mask_, first = std::min(k, cap_ - off);
-    std::memcpy(dst, data_ + off, first);
-    std::memcpy(dst + first, data_, k - first);
+    ring_copy_out(data_, cap_, pos, dst, k);
   }
 
   // Returns once head moved past tail_ (cached_head_ updated).
@@ -290,7 +286,7 @@ class alignas(64) SpscRing {
   Wait wait_;
   std::string name_;
   timespec slice_;
-  std::size_t cap_ = 0, mask_ = 0;
+  std::size_t cap_ = 0;
   // Producer's state: its own index and its copy of the consumer's.
   std::uint64_t head_ = 0, cached_tail_ = 0;
   // Consumer's state: its own index and its copy of the producer's.
