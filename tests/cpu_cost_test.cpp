@@ -9,10 +9,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "sys/threads.hpp"
 #include "test_util.hpp"
@@ -129,23 +132,35 @@ nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
 }
 
 // ZeroMQ's I/O thread does most of each side's work: counted on both sides,
-// a symmetric protocol costs about the same on each.
+// a symmetric protocol costs about the same on each. A shared machine can
+// preempt one side for part of a short run, so the bound applies to the
+// median ratio of five repetitions, not to any single one.
 TEST(CpuCost, ZeroMqPingPongCostsAboutTheSameOnBothSides) {
   ScratchDir dir;
-  auto doc = run_ok({"--transports=zmq_ipc", "--sizes=64",
-                     "--scenarios=pingpong", "--benchmark_min_time=0.2"},
-                    dir);
-  const auto& rec = doc["ipcbench"]["benchmarks"].at(0);
-  ASSERT_FALSE(rec.contains("error")) << rec["error"];
-  const auto& cpu = rec["cpu"];
-  EXPECT_EQ(cpu["per"], "round_trip");
-  const double d = cpu["driver"]["ns_per_msg"], p = cpu["peer"]["ns_per_msg"];
-  EXPECT_GT(cpu["driver"]["transport_threads_ns_per_msg"].get<double>(), 0);
-  EXPECT_GT(cpu["peer"]["transport_threads_ns_per_msg"].get<double>(), 0);
+  auto doc =
+      run_ok({"--transports=zmq_ipc", "--sizes=64", "--scenarios=pingpong",
+              "--benchmark_min_time=0.1", "--benchmark_repetitions=5"},
+             dir);
+  const auto& recs = doc["ipcbench"]["benchmarks"];
+  ASSERT_EQ(recs.size(), 5u);
+  std::vector<double> ratios;
+  std::string seen;
+  for (const auto& rec : recs) {
+    ASSERT_FALSE(rec.contains("error")) << rec["error"];
+    const auto& cpu = rec["cpu"];
+    EXPECT_EQ(cpu["per"], "round_trip");
+    const double d = cpu["driver"]["ns_per_msg"];
+    const double p = cpu["peer"]["ns_per_msg"];
+    EXPECT_GT(cpu["driver"]["transport_threads_ns_per_msg"].get<double>(), 0);
+    EXPECT_GT(cpu["peer"]["transport_threads_ns_per_msg"].get<double>(), 0);
+    ratios.push_back(std::max(d, p) / std::min(d, p));
+    seen +=
+        " (driver " + std::to_string(d) + ", peer " + std::to_string(p) + ")";
+  }
+  std::sort(ratios.begin(), ratios.end());
   // Counted one-sidedly it was 5.6x (5 us against 28 us); issue 11 sets
   // the bound at 1.5x.
-  EXPECT_LE(std::max(d, p) / std::min(d, p), 1.5)
-      << "driver " << d << " ns, peer " << p << " ns per round trip";
+  EXPECT_LE(ratios[2], 1.5) << "ns per round trip:" << seen;
 }
 
 TEST(CpuCost, RatePacingIsReportedApartFromTheSend) {
