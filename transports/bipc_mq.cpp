@@ -51,7 +51,7 @@ namespace {
 namespace bip = boost::interprocess;
 using Queue = bip::message_queue;
 
-constexpr Queue::size_type kDepth = 10;
+constexpr Queue::size_type kBipcDepth = 10;
 const auto kSlice = boost::posix_time::milliseconds(50);
 
 // Boost gives no access to its mapping: find it in /proc/self/maps by the
@@ -168,8 +168,8 @@ class BipcMqTransport final : public Transport {
     sys::require_free_space(queue_bytes(), object, site);
     std::unique_ptr<Queue> q;
     try {
-      q = std::make_unique<Queue>(bip::create_only, name.c_str(), kDepth, max_,
-                                  bip::permissions(0600));
+      q = std::make_unique<Queue>(bip::create_only, name.c_str(), kBipcDepth,
+                                  max_, bip::permissions(0600));
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() == bip::already_exists_error)
         sys::throw_name_taken("message_queue(create_only)", name);
@@ -187,8 +187,8 @@ class BipcMqTransport final : public Transport {
   // The bytes Boost truncates a queue's object to: message_queue's own
   // (private) get_mem_size forwards to this public one of its header type.
   std::size_t queue_bytes() const {
-    return bip::ipcdetail::mq_hdr_t<Queue::void_pointer>::get_mem_size(max_,
-                                                                       kDepth);
+    return bip::ipcdetail::mq_hdr_t<Queue::void_pointer>::get_mem_size(
+        max_, kBipcDepth);
   }
   static std::unique_ptr<Queue> open(const std::string& name) {
     try {

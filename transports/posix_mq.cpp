@@ -38,7 +38,7 @@
 namespace ipcb::transports {
 namespace {
 
-constexpr long kDepth = 10;          // queue messages per direction
+constexpr long kPosixMqDepth = 10;   // queue messages per direction
 constexpr long kKernelPerMsg = 128;  // kernel bookkeeping per queue message
 constexpr long kHardMsgMax = 65536;  // the kernel's HARD_MSGMAX
 const char kMsgsizeMax[] = "/proc/sys/fs/mqueue/msgsize_max";
@@ -58,7 +58,7 @@ class PosixMqTransport final : public Transport {
         std::max<std::size_t>(config_.max_message_bytes, 1),
         read_limit(kMsgsizeMax, 8192)));
     const long msg_max = static_cast<long>(read_limit(kMsgMax, 10));
-    attr.mq_maxmsg = std::min<long>(kDepth, msg_max);
+    attr.mq_maxmsg = std::min<long>(kPosixMqDepth, msg_max);
     if (config_.capacity_bytes > 0) {
       attr.mq_maxmsg = std::clamp<long>(
           static_cast<long>(config_.capacity_bytes) / attr.mq_msgsize, 1,

@@ -10,6 +10,9 @@
 // peer's first bytes are a 16-byte random token handed over at spawn on the
 // private control channel; the driver drops connections that do not present
 // it (within 2 s) and keeps listening for the real peer.
+// Across hosts (Config::peer_listens()): the peer listens on
+// Config::listen_address and the driver connects to Config::remote_host,
+// presenting the token the same way.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +26,7 @@
 #include "sys/cancel.hpp"
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
+#include "transports/net_address.hpp"
 #include "transports/registry.hpp"
 #include "transports/stream_socket.hpp"
 
@@ -31,30 +35,26 @@ namespace {
 
 class TcpTransport final : public StreamSocketTransport {
  public:
-  explicit TcpTransport(const Config& c) {
-    what_ = "tcp 127.0.0.1";
+  explicit TcpTransport(const Config& c)
+      : listens_(c.peer_listens() ? Role::kPeer : Role::kDriver),
+        listen_host_(host_or_loopback(c.listen_address)),
+        remote_host_(host_or_loopback(c.remote_host)) {
+    what_ = "tcp " + listen_host_;
     set_capacity(c.capacity_bytes, c.capacity_bytes / 2,
                  c.capacity_bytes - c.capacity_bytes / 2, true);
   }
 
   void prepare() override {
+    NetAddress addr = resolve_host(listen_host_, 0, "tcp listen address");
     listener_ = sys::Fd(sys::checked("socket", what_, [&] {
-      return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      return ::socket(addr.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     }));
     size_buffers(listener_.get());  // inherited by the accepted connection
-    sockaddr_in addr = loopback(0);
-    sys::checked("bind", what_, [&] {
-      return ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
-                    sizeof addr);
-    });
+    sys::checked("bind", what_,
+                 [&] { return ::bind(listener_.get(), addr.get(), addr.len); });
     sys::checked("listen", what_, [&] { return ::listen(listener_.get(), 1); });
-    socklen_t len = sizeof addr;
-    sys::checked("getsockname", what_, [&] {
-      return ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
-                           &len);
-    });
-    port_ = ntohs(addr.sin_port);
-    what_ = "tcp 127.0.0.1:" + std::to_string(port_);
+    port_ = bound_address(listener_.get(), what_).port();
+    what_ = "tcp " + bound_address(listener_.get(), what_).text();
     sys::checked("getrandom", "tcp token",
                  [&] { return ::getrandom(token_.data(), token_.size(), 0); });
   }
@@ -67,14 +67,14 @@ class TcpTransport final : public StreamSocketTransport {
     auto token = h.at("token").get<std::vector<int>>();
     for (std::size_t i = 0; i < token_.size() && i < token.size(); ++i)
       token_[i] = static_cast<unsigned char>(token[i]);
-    what_ = "tcp 127.0.0.1:" + std::to_string(port_);
+    target_ = resolve_host(remote_host_, port_, "tcp peer host");
+    what_ = "tcp " + target_.text();
   }
   void connect(Role role) override {
-    if (role == Role::kDriver) {
+    if (role == listens_) {
       accept_authenticated();
     } else {
-      sockaddr_in addr = loopback(port_);
-      connect_to(reinterpret_cast<sockaddr*>(&addr), sizeof addr, AF_INET);
+      connect_to(target_.get(), target_.len, target_.family);
       sys::write_exact(conn_.get(),
                        reinterpret_cast<const std::byte*>(token_.data()),
                        token_.size(), what_);
@@ -102,14 +102,6 @@ class TcpTransport final : public StreamSocketTransport {
   }
 
  private:
-  static sockaddr_in loopback(int port) {
-    sockaddr_in a;
-    std::memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-  }
   // Accepts connections until one presents the token; others are closed.
   void accept_authenticated() {
     for (;;) {
@@ -143,6 +135,9 @@ class TcpTransport final : public StreamSocketTransport {
     return got == token_;
   }
 
+  const Role listens_;  // the side whose prepare() listened
+  const std::string listen_host_, remote_host_;
+  NetAddress target_;
   int port_ = 0;
   std::array<unsigned char, 16> token_{};
   std::int64_t rejected_ = 0;
@@ -152,8 +147,10 @@ class TcpTransport final : public StreamSocketTransport {
 
 TransportInfo tcp_transport() {
   Capabilities caps;
+  caps.crosses_hosts = true;
   caps.limits =
-      "127.0.0.1 only, TCP_NODELAY; buffers from net.ipv4.tcp_wmem/"
+      "127.0.0.1 (or --remote's host), TCP_NODELAY; buffers from "
+      "net.ipv4.tcp_wmem/"
       "tcp_rmem (applied size recorded)";
   return {"tcp", "TCP over loopback 127.0.0.1, TCP_NODELAY", caps,
           [](const Config& c) { return std::make_unique<TcpTransport>(c); },

@@ -6,6 +6,8 @@
 //   driver: prepare() -> [peer spawned, gets handoff()] -> connect(kDriver)
 //   peer:   adopt(handoff) -> connect(kPeer)
 //   both:   send()/recv() whole messages, in the order the scenario dictates
+// Across hosts (Config::peer_listens()): the peer prepares and hands off,
+// the driver adopts and connects (see Config::listen_address).
 // Fan-in (Config::producers > 0, only where Capabilities::fanin_max_bytes
 // allows): the driver prepares once, every producer peer adopts the same
 // handoff and connects, producers send and the driver receives.
@@ -58,6 +60,17 @@ struct Config {
   // the next send() reaches all; a consumer's connect() once its own
   // subscription is in effect.
   int consumers = 0;
+  // Across hosts (--remote; only where Capabilities::crosses_hosts): the
+  // peer runs on another host and the listening end is the peer's. The
+  // peer's prepare() listens on `listen_address` (a port its kernel picks)
+  // and its handoff() travels to the driver, whose adopt() and then
+  // connect() reach it at `remote_host`. Each side tears its own transport
+  // down. Both empty: one machine, the driver prepares as always.
+  std::string listen_address;  // peer side: the address to listen on
+  std::string remote_host;     // driver side: the peer's host
+  bool peer_listens() const {
+    return !listen_address.empty() || !remote_host.empty();
+  }
 };
 
 // The bytes in flight per direction that a transport really allows, read
@@ -98,6 +111,9 @@ struct Capabilities {
   // reply the driver's next recv() takes, and the peer sends only replies;
   // only scenarios that alternate so (Scenario::alternates) can use it.
   bool request_reply = false;
+  // Has a network form: with Config::listen_address / remote_host set, the
+  // peer may run on another host (--remote).
+  bool crosses_hosts = false;
 };
 
 inline constexpr std::size_t kAnySize = static_cast<std::size_t>(-1);
