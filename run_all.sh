@@ -30,6 +30,7 @@ readonly PACKAGES=(
   python3-jsonschema
   iceoryx libiceoryx-posh-dev
   redis-server libhiredis-dev nats-server libnats-dev
+  libssl-dev iproute2
   chromium
 )
 readonly JOBS="$(nproc 2>/dev/null || echo 2)"

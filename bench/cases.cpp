@@ -134,6 +134,22 @@ Assignment assign_cpus(const Case& cs, const Options& opt) {
   const harness::Topology& topo = harness::machine_topology();
   const std::vector<int>& allowed = harness::initial_cpus();
   Assignment out;
+  if (!opt.remote.empty()) {
+    // The peer's CPU is the server's (--remote-cpus); this side's is
+    // --cpus=N, else the placement's driver CPU.
+    const int driver =
+        opt.remote_driver_cpu >= 0
+            ? opt.remote_driver_cpu
+            : harness::assign_pairs(cs.placement, topo, allowed, 1)
+                  .pairs.at(0)
+                  .driver_cpu;
+    const int peer = opt.remote_cpus.empty() ? -1 : opt.remote_cpus.front();
+    out.runs.push_back({driver, {peer}});
+    out.record["driver_cpu"] = driver;
+    out.record["remote_peer_cpu"] = peer;
+    out.record["across_hosts"] = true;
+    return out;
+  }
   // Fan-in's consumer, or fan-out's producer, is the hub; the peers are
   // the spokes.
   const bool fanin = cs.variant.producers > 0;
@@ -231,6 +247,8 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
                  std::vector<Outcome>& runs, ordered_json& rec) {
   const Scenario& s = *cs.scenario;
   rec["applied"] = runs[0].applied;
+  if (!runs[0].done.empty() && runs[0].done[0].contains("remote"))
+    rec["remote"] = runs[0].done[0]["remote"];
   record_warmup(cs, job, runs, rec);
   add_applied_capacity(rec["capacity"], runs[0].capacity);
   if (runs.size() > 1) {
@@ -291,6 +309,11 @@ void run_case_body(benchmark::State& state, const Case& cs,
   const Assignment cpus = assign_cpus(cs, settings.options);
   for (const auto& [key, value] : cpus.record.items())
     rec["placement"][key] = value;
+  if (cpus.record.contains("across_hosts")) {  // no peer on this host
+    rec["placement"]["peer_cpu"] = -1;
+    for (const char* key : {"sharing", "shares", "topology"})
+      rec["placement"].erase(key);
+  }
   std::vector<Outcome> runs = run_pairs(state, cs, job, settings, cpus);
   try {
     throw_first_error(runs);

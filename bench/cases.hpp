@@ -15,9 +15,13 @@
 
 namespace ipcb::bench {
 
+class RemoteSession;
+
 struct RunSettings {
   std::string executable;  // ipcbench binary used for peers
   Options options;
+  // --remote: the session with the server where the peers run.
+  RemoteSession* remote = nullptr;
   // Called (and never returns) once a case has cleaned up after a stop
   // signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT): saves the partial results and
   // exits 128 + signal.

@@ -21,7 +21,9 @@
 #include "bench/options.hpp"
 #include "bench/peer.hpp"
 #include "bench/plan.hpp"
+#include "bench/remote.hpp"
 #include "bench/reporter.hpp"
+#include "bench/serve.hpp"
 #include "bench/status_line.hpp"
 #include "bench/summary.hpp"
 #include "bench/warnings.hpp"
@@ -29,6 +31,7 @@
 #include "harness/clock.hpp"
 #include "harness/environment.hpp"
 #include "harness/pair.hpp"
+#include "harness/remote_auth.hpp"
 #include "harness/rescue.hpp"
 #include "harness/tsc.hpp"
 #include "results/distributions.hpp"
@@ -102,18 +105,39 @@ bool outputs_writable(const std::string& out, const std::string& gb_out) {
   }
 }
 
+// This host's environment (kernel, CPU, topology, clocks, build).
+nlohmann::json environment_json(
+    const harness::ClockInfo& clock = harness::measure_clock()) {
+  return harness::capture_environment(
+      {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock,
+      harness::round_trip_timer());
+}
+
+// --remote: the session with the server, connected and authenticated.
+std::unique_ptr<bench::RemoteSession> connect_remote(
+    const bench::Options& opt) {
+  auto session = std::make_unique<bench::RemoteSession>(
+      harness::parse_host_port(opt.remote, "--remote", false),
+      harness::choose_token(opt.token));
+  session->channel(static_cast<int>(opt.timeout_s * 1000));
+  return session;
+}
+
 // The ipcbench block's start: schema, command line, environment,
 // placement and the run's warnings.
 ordered_json results_block(int argc, char** argv, const bench::Options& opt,
-                           const harness::CleanupReport& stale) {
+                           const harness::CleanupReport& stale,
+                           const bench::RemoteSession* remote) {
   harness::ClockInfo clock = harness::measure_clock();
   ordered_json block;
   block["schema_version"] = results::kSchemaVersion;
   block["command_line"] = std::vector<std::string>(argv, argv + argc);
-  block["environment"] = harness::capture_environment(
-      {IPCB_COMPILER, IPCB_CXX_FLAGS, IPCB_BUILD_TYPE, IPCB_SOURCE_DIR}, clock,
-      harness::round_trip_timer());
+  block["environment"] = environment_json(clock);
   block["placement"] = bench::placement_json(opt.placement);
+  if (remote) {
+    block["remote"] = remote->welcome();
+    block["remote"]["server"] = remote->server().text();
+  }
   block["placement"]["note"] = opt.placement.note;
   const bench::RunFacts facts{
       harness::environment_warnings(block["environment"]), stale.removed.size(),
@@ -314,6 +338,20 @@ int run_driver(int argc, char** argv) {
     return 0;
   }
   if (opt.cleanup) return bench::run_cleanup();
+  if (opt.serve) {
+    harness::choose_round_trip_timer(opt.timer);
+    return bench::run_server(opt, self_path(), environment_json());
+  }
+  std::unique_ptr<bench::RemoteSession> remote;
+  if (!opt.remote.empty()) {
+    try {
+      remote = connect_remote(opt);
+    } catch (const std::exception& e) {
+      std::cerr << "ipcbench: --remote: " << e.what() << "\n";
+      return dynamic_cast<const std::invalid_argument*>(&e) ? 2 : 1;
+    }
+    settings.remote = remote.get();
+  }
   bench::BudgetPlan plan;
   try {
     plan = bench::apply_budget(settings.options);
@@ -342,7 +380,7 @@ int run_driver(int argc, char** argv) {
     }
   }
   bench::remove_results_temporaries(opt.out, stale);
-  ordered_json block = results_block(argc, argv, opt, stale);
+  ordered_json block = results_block(argc, argv, opt, stale, remote.get());
   block["plan"] = bench::plan_json(plan, opt);
   return run_benchmarks(settings, block, gb_out, made_dir, plan);
 }

@@ -19,6 +19,7 @@
 #include "bench/budget.hpp"
 #include "bench/job.hpp"
 #include "bench/scenarios/registry.hpp"
+#include "harness/net_control.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcb::bench {
@@ -462,7 +463,47 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--inject-peer-fault", false, kFaultForm},
     {"--timer", false, "use auto (default), tsc or clock"},
     {"--budget", false, "give a duration such as 90s, 10m or 1m30s"},
+    {"--remote", false, "give the server as HOST:PORT, such as 10.0.0.2:7300"},
+    {"--remote-cpus", true, "--remote-cpus=2,3"},
 };
+
+// --serve, --remote and their companions: which combinations make sense.
+// With --remote and no --transports: the transports that cross hosts.
+void check_two_hosts(Options& o, std::string& transports_arg,
+                     const std::string& scenarios_arg,
+                     const std::string& placement_arg) {
+  if (o.serve && !o.remote.empty())
+    throw UsageError(
+        "--serve and --remote both given: run --serve on the server host and "
+        "--remote=HOST:PORT on the driver's");
+  if (o.remote.empty() && !o.remote_cpus.empty())
+    throw UsageError("--remote-cpus: applies only with --remote=HOST:PORT");
+  if (o.remote.empty() && !o.serve && o.token)
+    throw UsageError("--token: applies only with --serve or --remote");
+  if (o.serve && (!transports_arg.empty() || !scenarios_arg.empty() ||
+                  !placement_arg.empty() || !o.out.empty()))
+    throw UsageError(
+        "--serve takes no benchmark flags: the driver (--remote) chooses "
+        "what runs; give --serve=ADDR:PORT and the token alone");
+  try {
+    if (o.serve) harness::parse_host_port(o.serve_at, "--serve", true);
+    if (!o.remote.empty()) {
+      const auto hp = harness::parse_host_port(o.remote, "--remote", false);
+      if (hp.host.empty())
+        throw UsageError("--remote='" + o.remote +
+                         "': name the server's host, such as "
+                         "--remote=10.0.0.2:7300");
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!o.remote.empty() && transports_arg.empty()) {
+    for (const auto& t : transports::all_transports()) {
+      if (!t.caps.crosses_hosts) continue;
+      transports_arg += (transports_arg.empty() ? "" : ",") + t.name;
+    }
+  }
+}
 
 // Blanks and empty list items, refused with the flag's accepted form before
 // the value itself is read.
@@ -835,6 +876,28 @@ Options parse_options(const std::vector<std::string>& args) {
       if (!v || *v < 1 || *v > kMaxSeconds)
         refuse("--timeout", val, "is not accepted", kTimeoutForm);
       o.timeout_s = *v;
+    } else if (key == "--serve") {
+      if (eq != std::string::npos) need_value();
+      o.serve = true;
+      o.serve_at = eq == std::string::npos
+                       ? "0.0.0.0:" + std::to_string(kDefaultServePort)
+                       : val;
+    } else if (key == "--remote") {
+      need_value(), o.remote = val;
+    } else if (key == "--token") {
+      if (eq == std::string::npos)
+        throw UsageError("--token: needs a value, as in --token=SECRET");
+      o.token = val;
+    } else if (key == "--remote-cpus") {
+      need_value();
+      for (const auto& item : split(val, "--remote-cpus")) {
+        const auto n = whole_number(item);
+        if (!n || *n > 4095)
+          throw UsageError("--remote-cpus: '" + item +
+                           "' is not a CPU number; give CPUs of the server, "
+                           "such as --remote-cpus=2,3");
+        o.remote_cpus.push_back(static_cast<int>(*n));
+      }
     } else if (a == "--list")
       o.list = true;
     else if (a == "--cleanup")
@@ -854,6 +917,7 @@ Options parse_options(const std::vector<std::string>& args) {
   }
 
   check_gb_environment(gb, false);
+  check_two_hosts(o, transports_arg, scenarios_arg, placement_arg);
   if (quick && full)
     throw UsageError("--quick and --full both given; choose one suite");
   o.suite = quick ? Suite::kQuick : full ? Suite::kFull : Suite::kDefault;
@@ -906,6 +970,17 @@ Options parse_options(const std::vector<std::string>& args) {
         throw UsageError("--wait: unknown wait strategy '" + w +
                          "'; accepted: block, spin");
     }
+  }
+  if (!o.remote.empty() && !o.cpus.empty()) {
+    // With --remote, --cpus names the driver's CPU alone.
+    const auto n = whole_number(o.cpus);
+    if (!n || *n > 4095)
+      throw UsageError("--cpus: '" + o.cpus +
+                       "' is not accepted with --remote; give the driver's "
+                       "own CPU, such as --cpus=2 (--remote-cpus places the "
+                       "peers on the server)");
+    o.remote_driver_cpu = static_cast<int>(*n);
+    o.cpus.clear();
   }
   if (!placement_arg.empty() && !o.cpus.empty())
     throw UsageError("--placement and --cpus both given; use one of them");
@@ -1049,6 +1124,16 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        that does not finish in time is killed and the
                        benchmark fails. It covers starting the peer,
                        connecting and the whole run, so it is at least 1 s
+  --serve[=ADDR:PORT]  run the server of two-host runs on this host
+                       (default 0.0.0.0:7300); it starts the peer of each
+                       benchmark a driver asks for, one driver at a time
+  --remote=HOST:PORT   run the peers on the server at HOST:PORT (transports
+                       with a network form: tcp, udp, zmq_tcp, grpc_*_tcp,
+                       nats_*); --cpus=N is then this side's CPU
+  --remote-cpus=LIST   the peers' CPUs on the server (one per pair)
+  --token=SECRET       the shared secret of --serve and --remote, at least
+                       16 characters (default: $IPCBENCH_TOKEN, preferred:
+                       a flag shows in the process list)
   --out=PATH           results file (default results/<UTC stamp>/results.json,
                        in a new directory per run); never replaces anything
                        but a regular file

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -74,7 +75,20 @@ struct Options {
   // starts only once the earlier pairs' have ended, so none overlap.
   bool pairs_in_turn = false;
   std::vector<std::string> passthrough;  // Google Benchmark's flags
+  // Two hosts (docs/two-hosts.md). --serve[=ADDR:PORT]: run the server
+  // (serve_at, default all addresses, kDefaultServePort); --remote=HOST:PORT:
+  // the peers run on that server. --token (else $IPCBENCH_TOKEN) is the
+  // shared secret; --remote-cpus the peer CPUs on the server (one per
+  // pair); with --remote, --cpus=N is the driver's own CPU.
+  bool serve = false;
+  std::string serve_at;
+  std::string remote;
+  std::optional<std::string> token;
+  std::vector<int> remote_cpus;
+  int remote_driver_cpu = -1;
 };
+
+inline constexpr int kDefaultServePort = 7300;
 
 // "64", "4K", "1M" (K = 1024). Throws UsageError mentioning `flag`.
 std::size_t parse_size(const std::string& text, const std::string& flag);

@@ -21,6 +21,7 @@ transports::Config config_from(const nlohmann::json& j) {
   c.producers = j.value("producers", 0);
   c.consumers = j.value("consumers", 0);
   c.capacity_bytes = j.value("capacity_bytes", std::size_t{0});
+  c.listen_address = j.value("listen_address", "");
   return c;
 }
 }  // namespace
@@ -32,9 +33,24 @@ int run_peer(int ctl_fd) {
   try {
     nlohmann::json setup = ctl.recv();
     Fault fault = Fault::parse(setup.value("fault", ""));
-    auto t = transports::create_transport(setup.at("transport"),
-                                          config_from(setup.at("config")));
-    t->adopt(setup.at("handoff"));
+    const transports::Config config = config_from(setup.at("config"));
+    auto t = transports::create_transport(setup.at("transport"), config);
+    // Across hosts the peer's side listens: it prepares (and tears down)
+    // the transport, and its handoff goes to the driver.
+    struct Teardown {
+      transports::Transport* t = nullptr;
+      ~Teardown() {
+        if (t) t->teardown();
+      }
+    } teardown;
+    if (config.peer_listens()) {
+      phase = "prepare";
+      t->prepare();
+      teardown.t = t.get();
+      ctl.send({{"type", "listening"}, {"handoff", t->handoff()}});
+    } else {
+      t->adopt(setup.at("handoff"));
+    }
     Job job = Job::from_json(setup.at("job"));
     phase = "connect";
     if (fault.armed_for("connect")) fault.fire();

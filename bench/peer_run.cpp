@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/peer_link.hpp"
+#include "bench/remote.hpp"
 #include "harness/clock.hpp"
 #include "harness/naming.hpp"
 #include "harness/release.hpp"
@@ -109,13 +110,19 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
     transports::Config cfg{cs.bytes,        cs.wait,       names->dir(),
                            names->prefix(), job.producers, cs.capacity_bytes,
                            job.consumers};
+    if (settings.remote) cfg.remote_host = settings.remote->peer_host();
     transport = transports::create_transport(cs.info->name, cfg);
     const std::vector<Job> jobs = s.peer_jobs(mine);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
-      peers.push_back(start_peer(peer_spec(cs, cfg, jobs[i], settings,
-                                           cpus.peer(i), i > 0, release_fd),
-                                 jobs[i], *transport,
-                                 cs.info->caps.in_process));
+      const harness::PeerSpec spec = peer_spec(cs, cfg, jobs[i], settings,
+                                               cpus.peer(i), i > 0, release_fd);
+      if (settings.remote) {
+        peers.push_back(std::make_unique<RemotePeer>(*settings.remote, spec,
+                                                     cs.name, *transport));
+      } else {
+        peers.push_back(
+            start_peer(spec, jobs[i], *transport, cs.info->caps.in_process));
+      }
     }
     // Only now: connecting may close the ends the peers inherited.
     transport->connect(transports::Role::kDriver);

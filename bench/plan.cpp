@@ -94,6 +94,19 @@ std::vector<Case> plan_cases(const Options& opt) {
   return cases;
 }
 
+// With --remote: what cannot cross hosts (yet), else "".
+static std::string across_hosts_problem(const Case& cs, const Options& opt) {
+  if (opt.remote.empty()) return "";
+  if (!cs.info->caps.crosses_hosts)
+    return "across hosts: " + cs.info->name +
+           " has no network form (it works within one machine only)";
+  if (cs.variant.producers > 0 || cs.variant.consumers > 0)
+    return "across hosts: the " + cs.scenario->name() +
+           " scenario is not offered yet (one peer per benchmark)";
+  if (opt.pairs > 1) return "across hosts: --pairs is not offered yet";
+  return "";
+}
+
 std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
   if (!cs.placement.unavailable.empty())
     return "placement " + cs.placement.preset + ": " + cs.placement.unavailable;
@@ -106,6 +119,7 @@ std::optional<std::string> skip_reason(const Case& cs, const Options& opt) {
            t.caps.limits + ")";
   }
   const Scenario& s = *cs.scenario;
+  if (auto why = across_hosts_problem(cs, opt); !why.empty()) return why;
   if (auto why = s.size_problem(cs.bytes, opt.verify); !why.empty()) return why;
   if (opt.pairs > 1 && !s.supports_pairs())
     return "--pairs applies to the " + pairs_scenarios() + " scenarios";

@@ -74,11 +74,19 @@ Pair::Pair(const PeerSpec& spec, transports::Transport& transport)
     set_phase("connect");
   } catch (...) {
     stop_watchdog();
+    // A peer that died on its own (killed between two invocations of a
+    // benchmark, say) is the cause: give it a moment to be reaped.
+    bool died_alone = reaped_;  // the watchdog saw it go
     if (pid_ > 0 && !reaped_) {
-      ::kill(pid_, SIGKILL);
+      pollfd p{pidfd_ ? pidfd_.get() : -1, POLLIN, 0};
+      if (::poll(&p, 1, 500) <= 0) ::kill(pid_, SIGKILL);
       reap(-1);
+      died_alone = p.revents != 0;
     }
     transport_.teardown();
+    if (died_alone && !timed_out_ && status_ != 0)
+      throw std::runtime_error("peer " + status_text() + " during " +
+                               phase_.load());
     throw;
   }
 }
@@ -94,27 +102,26 @@ Pair::~Pair() {
   sys::reset_cancel();
 }
 
-void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
-  std::vector<int> keep = transport_.inherited_fds();
-  keep.push_back(peer_end.get());
-  if (spec.release_fd >= 0) keep.push_back(spec.release_fd);
-  std::vector<std::string> args = {
-      spec.executable, "--peer",
-      "--peer-ctl-fd=" + std::to_string(peer_end.get())};
+SpawnedPeer spawn_peer(const std::string& executable, int ctl_fd,
+                       std::vector<int> keep, int cpu) {
+  keep.push_back(ctl_fd);
+  std::vector<std::string> args = {executable, "--peer",
+                                   "--peer-ctl-fd=" + std::to_string(ctl_fd)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (spec.peer_cpu >= 0) {
-    CPU_SET(spec.peer_cpu, &set);
+  if (cpu >= 0) {
+    CPU_SET(cpu, &set);
   } else {
     for (int c : initial_cpus()) CPU_SET(c, &set);
   }
   const pid_t parent = ::getpid();
-  pid_ = checked("fork", "peer", [] { return ::fork(); });
-  if (pid_ == 0) {
+  SpawnedPeer out;
+  out.pid = checked("fork", "peer", [] { return ::fork(); });
+  if (out.pid == 0) {
     // Child of a possibly multi-threaded process: async-signal-safe calls only.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
@@ -126,9 +133,38 @@ void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  pidfd_ = Fd(checked("pidfd_open", "peer", [&] {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-  }));
+  try {
+    out.pidfd = Fd(checked("pidfd_open", "peer", [&] {
+      return static_cast<int>(::syscall(SYS_pidfd_open, out.pid, 0));
+    }));
+  } catch (...) {
+    ::kill(out.pid, SIGKILL);
+    while (::waitpid(out.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw;
+  }
+  return out;
+}
+
+std::string exit_status_text(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    return "was killed by signal " + std::to_string(sig) + " (" +
+           sigabbrev_np(sig) + ")";
+  }
+  int code = WEXITSTATUS(status);
+  std::string s = "exited with status " + std::to_string(code);
+  if (code == 127) s += " (could not exec the ipcbench executable)";
+  return s;
+}
+
+void Pair::spawn(const PeerSpec& spec, Fd peer_end) {
+  std::vector<int> keep = transport_.inherited_fds();
+  if (spec.release_fd >= 0) keep.push_back(spec.release_fd);
+  SpawnedPeer p =
+      spawn_peer(spec.executable, peer_end.get(), keep, spec.peer_cpu);
+  pid_ = p.pid;
+  pidfd_ = std::move(p.pidfd);
 }
 
 void Pair::watch() {
@@ -227,17 +263,7 @@ nlohmann::json Pair::finish() {
   return done;
 }
 
-std::string Pair::status_text() const {
-  if (WIFSIGNALED(status_)) {
-    int sig = WTERMSIG(status_);
-    return "was killed by signal " + std::to_string(sig) + " (" +
-           sigabbrev_np(sig) + ")";
-  }
-  int code = WEXITSTATUS(status_);
-  std::string s = "exited with status " + std::to_string(code);
-  if (code == 127) s += " (could not exec the ipcbench executable)";
-  return s;
-}
+std::string Pair::status_text() const { return exit_status_text(status_); }
 
 std::string Pair::explain_failure(const std::exception& e) {
   sys::note_progress();

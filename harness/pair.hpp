@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness/control.hpp"
 #include "sys/fd.hpp"
@@ -46,6 +47,20 @@ struct PeerSpec {
   // warm-up (kept open across exec); -1: none.
   int release_fd = -1;
 };
+
+// Starts `executable --peer --peer-ctl-fd=<ctl_fd>` by fork + exec: the
+// child keeps `ctl_fd` and `keep` across exec (every other descriptor is
+// close-on-exec), dies with its parent (PR_SET_PDEATHSIG), runs on `cpu`
+// (-1: the initial affinity mask) with no signal blocked. The caller owns
+// the child: reap it (waitpid) when the pidfd becomes readable.
+struct SpawnedPeer {
+  pid_t pid = -1;
+  sys::Fd pidfd;
+};
+SpawnedPeer spawn_peer(const std::string& executable, int ctl_fd,
+                       std::vector<int> keep, int cpu);
+// "exited with status 3", "was killed by signal 9 (KILL)".
+std::string exit_status_text(int status);
 
 // Installs the no-op SIGUSR1 handler (no SA_RESTART) used to interrupt
 // blocking calls, and ignores SIGPIPE. Idempotent.
