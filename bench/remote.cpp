@@ -114,9 +114,15 @@ RemotePeer::RemotePeer(RemoteSession& session, const harness::PeerSpec& spec,
   stop_fd_ = sys::Fd(sys::checked("eventfd", "remote watchdog",
                                   [] { return ::eventfd(0, EFD_CLOEXEC); }));
   watchdog_ = std::thread([this] { watch(); });
-  phase_ = "prepare";
-  const json listening = expect("listening");
-  t.adopt(listening.at("handoff"));
+  try {
+    phase_ = "prepare";
+    const json listening = expect("listening");
+    t.adopt(listening.at("handoff"));
+  } catch (const std::exception& e) {
+    // No link exists yet to explain it later: the cause, now.
+    const std::string why = explain_failure(e);
+    throw std::runtime_error(why);
+  }
   phase_ = "connect";
 }
 
