@@ -258,7 +258,16 @@ void report_runs(benchmark::State& state, const Case& cs, const Job& job,
     s.report(state, job, runs[0], rec);
   }
   report_cpu(state, runs, s, rec);
-  state.SetLabel(cs.placement.describe());
+  if (rec.contains("remote")) {
+    const auto& p = rec["placement"];
+    state.SetLabel("cpu " + p["driver_cpu"].dump() + ", peer on " +
+                   rec["remote"]["server"].get<std::string>() +
+                   (p["remote_peer_cpu"] >= 0
+                        ? " cpu " + p["remote_peer_cpu"].dump()
+                        : std::string()));
+  } else {
+    state.SetLabel(cs.placement.describe());
+  }
 }
 
 // rate: the offered rate of a percentage, from the case's measured stream

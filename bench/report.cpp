@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "harness/clock_sync.hpp"
+
 namespace ipcb::bench {
 
 using nlohmann::ordered_json;
@@ -247,6 +249,35 @@ void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
     state.counters["cpu_pacing_ns_per_msg"] =
         per_unit(driver.pacing_ns, driver_units);
   }
+}
+
+void shift_distribution(ordered_json& d, std::int64_t delta) {
+  for (auto& [k, v] : d["percentiles_ns"].items())
+    v = v.get<std::int64_t>() + delta;
+  for (const char* key : {"min_ns", "max_ns"})
+    if (d.contains(key)) d[key] = d[key].get<std::int64_t>() + delta;
+  if (d.contains("mean_ns")) d["mean_ns"] = d["mean_ns"].get<double>() + delta;
+}
+
+bool one_way_trusted(const nlohmann::json& clock, double figure_ns,
+                     std::string& why) {
+  const double u = clock.at("uncertainty_ns").get<double>();
+  if (u <= harness::kOnewayUncertaintyFraction * figure_ns) return true;
+  why = "across hosts the clock offset is known to +-" +
+        std::to_string(static_cast<std::int64_t>(u)) + " ns, more than " +
+        std::to_string(
+            static_cast<int>(harness::kOnewayUncertaintyFraction * 100)) +
+        " % of the one-way figure (" +
+        std::to_string(static_cast<std::int64_t>(figure_ns)) +
+        " ns): one-way figures are not reported";
+  return false;
+}
+
+nlohmann::json remote_clock(const nlohmann::json& done) {
+  if (!done.contains("remote")) return nullptr;
+  const auto& c = done["remote"].at("clock");
+  return {{"offset_ns", c.at("offset_ns")},
+          {"uncertainty_ns", c.at("uncertainty_ns")}};
 }
 
 }  // namespace ipcb::bench

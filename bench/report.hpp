@@ -76,4 +76,17 @@ nlohmann::ordered_json contention_json(const CpuCost& driver,
 // One pair's CPU cost per `per`, for its entry of the record's "pairs".
 nlohmann::ordered_json pair_cpu_json(const Outcome& run, const Scenario& s);
 
+// Across hosts (a peer report with "remote", bench/remote.hpp): the clock
+// offset (server - driver, ns) and its uncertainty, else null. A
+// distribution the peer timed from a driver's stamp moves onto the
+// driver's clock by -offset (shift_distribution); one the driver timed
+// from a peer's stamp by +offset.
+nlohmann::json remote_clock(const nlohmann::json& done);
+void shift_distribution(nlohmann::ordered_json& d, std::int64_t delta);
+// False, with the reason in `why`, when the offset's uncertainty is above
+// harness::kOnewayUncertaintyFraction of `figure_ns`: one-way figures are
+// then not reported.
+bool one_way_trusted(const nlohmann::json& clock, double figure_ns,
+                     std::string& why);
+
 }  // namespace ipcb::bench

@@ -7,7 +7,6 @@
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
-#include "harness/clock_sync.hpp"
 #include "harness/tsc.hpp"
 
 namespace ipcb::bench {
@@ -16,34 +15,6 @@ namespace {
 
 using nlohmann::ordered_json;
 using transports::Transport;
-
-// Across hosts the peer's clock is the server's: its stamps are moved onto
-// the driver's clock by the measured offset (harness/clock_sync.hpp),
-// driver-to-peer by -offset and peer-to-driver by +offset.
-void shift_distribution(ordered_json& d, std::int64_t delta) {
-  for (auto& [k, v] : d["percentiles_ns"].items())
-    v = v.get<std::int64_t>() + delta;
-  for (const char* key : {"min_ns", "max_ns"})
-    if (d.contains(key)) d[key] = d[key].get<std::int64_t>() + delta;
-  if (d.contains("mean_ns")) d["mean_ns"] = d["mean_ns"].get<double>() + delta;
-}
-
-// False (with the reason in `why`) when the clock offset is too uncertain
-// for one-way figures of this size: then RTT/2 stands in.
-bool one_way_trusted(const nlohmann::json& clock, double figure_ns,
-                     std::string& why) {
-  const double u = clock.at("uncertainty_ns").get<double>();
-  if (u <= harness::kOnewayUncertaintyFraction * figure_ns) return true;
-  why = "across hosts the clock offset is known to +-" +
-        std::to_string(static_cast<std::int64_t>(u)) + " ns, more than " +
-        std::to_string(
-            static_cast<int>(harness::kOnewayUncertaintyFraction * 100)) +
-        " % of the one-way figure (" +
-        std::to_string(static_cast<std::int64_t>(figure_ns)) +
-        " ns): one-way figures are not reported; rtt_half_p50_ns is half the "
-        "round trip";
-  return false;
-}
 
 void report_oneway(benchmark::State& state, Measurement& m,
                    const nlohmann::json& done, ordered_json& rec) {
@@ -55,24 +26,24 @@ void report_oneway(benchmark::State& state, Measurement& m,
   rec["latency"]["timer"] = harness::round_trip_timer().source();
   state.counters["rtt_half_p50_ns"] = rtt_half;
   ordered_json a2b_json = ordered_json(done.at("oneway_a2b"));
-  std::int64_t offset = 0;
-  const bool remote = done.contains("remote");
+  const nlohmann::json clock = remote_clock(done);
+  const bool remote = !clock.is_null();
+  const std::int64_t offset =
+      remote ? clock["offset_ns"].get<std::int64_t>() : 0;
   if (remote) {
-    offset = done["remote"]["clock"].at("offset_ns").get<std::int64_t>();
     shift_distribution(a2b_json, -offset);
     for (auto& v : m.oneway_ns) v += offset;
   }
   harness::Distribution b2a = harness::describe(m.oneway_ns);
   rec["oneway"] = {{"rtt_half_p50_ns", rtt_half}};
   if (remote) {
-    const auto& clock = done["remote"]["clock"];
-    rec["oneway"]["clock"] = {{"offset_ns", offset},
-                              {"uncertainty_ns", clock.at("uncertainty_ns")}};
+    rec["oneway"]["clock"] = clock;
     std::string why;
     const double figure = std::min<double>(
         a2b_json["percentiles_ns"].value("50", 0), b2a.find(50).value_or(0));
     if (!one_way_trusted(clock, figure, why)) {
-      rec["oneway"]["not_reported"] = why;
+      rec["oneway"]["not_reported"] =
+          why + "; rtt_half_p50_ns (half the round trip) stands in";
       return;
     }
   }

@@ -71,26 +71,45 @@ void report_rate(benchmark::State& state, const Job& job, const Measurement& m,
                  const nlohmann::json& done, ordered_json& rec) {
   harness::Distribution lat;
   ordered_json lat_json = peer_distribution(done, "latency_from_intended", lat);
+  ordered_json from_actual = done.at("latency_from_actual_send");
+  // Across hosts the peer timed arrivals on the server's clock.
+  const nlohmann::json clock = remote_clock(done);
+  std::string not_reported;
+  if (!clock.is_null()) {
+    const std::int64_t offset = clock["offset_ns"];
+    shift_distribution(lat_json, -offset);
+    shift_distribution(from_actual, -offset);
+    lat = harness::Distribution{};
+    lat_json = peer_distribution({{"l", lat_json}}, "l", lat);
+    lat_json["clock"] = clock;
+    if (!one_way_trusted(clock, lat.find(50).value_or(0), not_reported))
+      lat_json = ordered_json();
+  }
   const double achieved = static_cast<double>(job.iterations) /
                           (static_cast<double>(m.elapsed_ns) * 1e-9);
-  set_latency_counters(state, "lat", lat);
+  if (!lat_json.is_null()) set_latency_counters(state, "lat", lat);
   state.counters["offered_per_s"] = job.rate_per_s;
   state.counters["achieved_per_s"] = achieved;
   state.counters["missed_slots"] = static_cast<double>(m.missed_slots);
   harness::Distribution lag;
   ordered_json lag_json = peer_distribution(done, "sender_lag", lag);
   set_percentile_counter(state, "sender_lag_p99_ns", lag, 99);
-  rec["latency"] = lat_json;
-  rec["latency"]["kind"] = "from_intended_send";
-  rec["rate"] = {
-      {"offered_per_s", job.rate_per_s},
-      {"achieved_per_s", achieved},
-      {"messages", job.iterations},
-      {"missed_slots", m.missed_slots},
-      {"pacing", {{"method", kPacing}, {"detail", kPacingDetail}}},
-      {"elapsed_ns", m.elapsed_ns},
-      {"sender_lag", lag_json},
-      {"latency_from_actual_send", done.at("latency_from_actual_send")}};
+  if (!lat_json.is_null()) {
+    rec["latency"] = lat_json;
+    rec["latency"]["kind"] = "from_intended_send";
+  }
+  rec["rate"] = {{"offered_per_s", job.rate_per_s},
+                 {"achieved_per_s", achieved},
+                 {"messages", job.iterations},
+                 {"missed_slots", m.missed_slots},
+                 {"pacing", {{"method", kPacing}, {"detail", kPacingDetail}}},
+                 {"elapsed_ns", m.elapsed_ns},
+                 {"sender_lag", lag_json},
+                 {"latency_from_actual_send", from_actual}};
+  if (!not_reported.empty()) {
+    rec["rate"]["latency_not_reported"] = not_reported;
+    rec["rate"].erase("latency_from_actual_send");
+  }
 }
 
 class Rate final : public Scenario {
