@@ -61,21 +61,49 @@ void set_timeouts(int fd, int seconds) {
   });
 }
 
+// A socket of `type` in the server's namespace, bound to the server's
+// address and a free port; *bound: that address and port.
+Fd bound_on_server(NetLab& lab, int type, sockaddr_in* bound) {
+  Fd s = lab.socket_in(Ns::server, AF_INET, type);
+  *bound = address(lab.server_addr(), 0);
+  checked("bind", "server socket", [&] {
+    return ::bind(s.get(), reinterpret_cast<sockaddr*>(bound), sizeof *bound);
+  });
+  socklen_t len = sizeof *bound;
+  checked("getsockname", "server socket", [&] {
+    return ::getsockname(s.get(), reinterpret_cast<sockaddr*>(bound), &len);
+  });
+  return s;
+}
+
 // A listening TCP socket on the server's address; its port.
 Fd listener(NetLab& lab, std::uint16_t* port) {
-  Fd s = lab.socket_in(Ns::server, AF_INET, SOCK_STREAM);
-  sockaddr_in a = address(lab.server_addr(), 0);
-  checked("bind", "listener", [&] {
-    return ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-  });
+  sockaddr_in a{};
+  Fd s = bound_on_server(lab, SOCK_STREAM, &a);
   checked("listen", "listener", [&] { return ::listen(s.get(), 8); });
-  socklen_t len = sizeof a;
-  checked("getsockname", "listener", [&] {
-    return ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  });
   *port = ntohs(a.sin_port);
   set_timeouts(s.get(), 30);
   return s;
+}
+
+// A UDP socket on the server's address and one in the driver's namespace
+// connected to it.
+struct UdpPair {
+  Fd server;
+  Fd driver;
+};
+
+UdpPair udp_pair(NetLab& lab) {
+  sockaddr_in sa{};
+  UdpPair p{bound_on_server(lab, SOCK_DGRAM, &sa),
+            lab.socket_in(Ns::driver, AF_INET, SOCK_DGRAM)};
+  set_timeouts(p.server.get(), 10);
+  set_timeouts(p.driver.get(), 10);
+  checked("connect", "udp driver", [&] {
+    return ::connect(p.driver.get(), reinterpret_cast<sockaddr*>(&sa),
+                     sizeof sa);
+  });
+  return p;
 }
 
 Fd connect_from_driver(NetLab& lab, std::uint16_t port) {
@@ -168,21 +196,9 @@ TEST_F(NetLabTest, TcpMovesOneMiBIntactBothWays) {
 
 TEST_F(NetLabTest, UdpDatagramsCrossIntactBothWays) {
   lab->set_delay(100, 50);
-  Fd srv = lab->socket_in(Ns::server, AF_INET, SOCK_DGRAM);
-  sockaddr_in sa = address(lab->server_addr(), 0);
-  checked("bind", "udp server", [&] {
-    return ::bind(srv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  });
-  socklen_t len = sizeof sa;
-  checked("getsockname", "udp server", [&] {
-    return ::getsockname(srv.get(), reinterpret_cast<sockaddr*>(&sa), &len);
-  });
-  set_timeouts(srv.get(), 10);
-  Fd drv = lab->socket_in(Ns::driver, AF_INET, SOCK_DGRAM);
-  set_timeouts(drv.get(), 10);
-  checked("connect", "udp driver", [&] {
-    return ::connect(drv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  });
+  const UdpPair udp = udp_pair(*lab);
+  const int srv = udp.server.get();
+  const int drv = udp.driver.get();
   // Up to one frame, and sizes the IP layer fragments (the line forwards
   // each fragment).
   const std::size_t sizes[] = {1, 100, 1472, 1473, 8000, 60000};
@@ -191,12 +207,12 @@ TEST_F(NetLabTest, UdpDatagramsCrossIntactBothWays) {
     const auto up = random_bytes(size, ++seed);
     const auto down = random_bytes(size, ++seed);
     checked("send", "udp driver",
-            [&] { return ::send(drv.get(), up.data(), up.size(), 0); });
+            [&] { return ::send(drv, up.data(), up.size(), 0); });
     std::vector<std::byte> got(65536);
     sockaddr_in from{};
     socklen_t from_len = sizeof from;
     const ssize_t n = checked("recvfrom", "udp server", [&] {
-      return ::recvfrom(srv.get(), got.data(), got.size(), 0,
+      return ::recvfrom(srv, got.data(), got.size(), 0,
                         reinterpret_cast<sockaddr*>(&from), &from_len);
     });
     got.resize(static_cast<std::size_t>(n));
@@ -205,12 +221,12 @@ TEST_F(NetLabTest, UdpDatagramsCrossIntactBothWays) {
     ::inet_ntop(AF_INET, &from.sin_addr, from_ip, sizeof from_ip);
     EXPECT_EQ(std::string(from_ip), lab->driver_addr());
     checked("sendto", "udp server", [&] {
-      return ::sendto(srv.get(), down.data(), down.size(), 0,
+      return ::sendto(srv, down.data(), down.size(), 0,
                       reinterpret_cast<sockaddr*>(&from), from_len);
     });
     std::vector<std::byte> back(65536);
     const ssize_t m = checked("recv", "udp driver", [&] {
-      return ::recv(drv.get(), back.data(), back.size(), 0);
+      return ::recv(drv, back.data(), back.size(), 0);
     });
     back.resize(static_cast<std::size_t>(m));
     EXPECT_TRUE(back == down) << size << " B server->driver damaged";
@@ -218,37 +234,27 @@ TEST_F(NetLabTest, UdpDatagramsCrossIntactBothWays) {
 }
 
 TEST_F(NetLabTest, LossModeStopsDeliveryUntilTurnedOff) {
-  Fd srv = lab->socket_in(Ns::server, AF_INET, SOCK_DGRAM);
-  sockaddr_in sa = address(lab->server_addr(), 0);
-  checked("bind", "udp server", [&] {
-    return ::bind(srv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  });
-  socklen_t len = sizeof sa;
-  checked("getsockname", "udp server", [&] {
-    return ::getsockname(srv.get(), reinterpret_cast<sockaddr*>(&sa), &len);
-  });
-  Fd drv = lab->socket_in(Ns::driver, AF_INET, SOCK_DGRAM);
-  checked("connect", "udp driver", [&] {
-    return ::connect(drv.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  });
+  const UdpPair udp = udp_pair(*lab);
+  const int srv = udp.server.get();
+  const int drv = udp.driver.get();
   auto send_byte = [&](char c) {
-    checked("send", "udp driver", [&] { return ::send(drv.get(), &c, 1, 0); });
+    checked("send", "udp driver", [&] { return ::send(drv, &c, 1, 0); });
   };
   auto receive_byte = [&] {
     char c = 0;
-    checked("recv", "udp server", [&] { return ::recv(srv.get(), &c, 1, 0); });
+    checked("recv", "udp server", [&] { return ::recv(srv, &c, 1, 0); });
     return c;
   };
   // Delivered first (so that ARP is settled before the loss).
   send_byte('a');
-  ASSERT_TRUE(ready_within(srv.get(), POLLIN, 10000));
+  ASSERT_TRUE(ready_within(srv, POLLIN, 10000));
   EXPECT_EQ(receive_byte(), 'a');
   std::uint16_t port = 0;
   Fd l = listener(*lab, &port);
 
   lab->set_loss(true);
   send_byte('b');
-  EXPECT_FALSE(ready_within(srv.get(), POLLIN, 1000))
+  EXPECT_FALSE(ready_within(srv, POLLIN, 1000))
       << "a datagram crossed in loss mode";
   Fd c = lab->socket_in(Ns::driver, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
   sockaddr_in ta = address(lab->server_addr(), port);
@@ -262,7 +268,7 @@ TEST_F(NetLabTest, LossModeStopsDeliveryUntilTurnedOff) {
 
   lab->set_loss(false);
   send_byte('c');
-  ASSERT_TRUE(ready_within(srv.get(), POLLIN, 10000))
+  ASSERT_TRUE(ready_within(srv, POLLIN, 10000))
       << "nothing crossed after loss mode was turned off";
   EXPECT_EQ(receive_byte(), 'c') << "the datagram sent in loss mode arrived";
   Fd t = connect_from_driver(*lab, port);
