@@ -28,14 +28,13 @@ int hwm_for(const Config& c) {
       std::clamp<std::size_t>(kQueueBudgetBytes / size, 4, kDefaultHwm));
 }
 
-std::string zmq_token_hex(const std::array<unsigned char, 16>& token) {
-  std::string hex;
-  for (unsigned char b : token) {
-    constexpr const char* kDigits = "0123456789abcdef";
-    hex += kDigits[b >> 4];
-    hex += kDigits[b & 15];
-  }
-  return hex;
+// The token as printable text (Z85, ZeroMQ's own encoding), the PLAIN
+// password across hosts.
+std::string zmq_token_text(const std::array<unsigned char, 16>& token) {
+  char text[16 * 5 / 4 + 1];
+  if (zmq_z85_encode(text, token.data(), token.size()) == nullptr)
+    throw std::logic_error("zmq_z85_encode: the token's size is not 4k");
+  return text;
 }
 
 constexpr const char* kZapUser = "ipcb";  // the PLAIN user name across hosts
@@ -133,7 +132,7 @@ void ZmqPairTransport::adopt(const nlohmann::json& h) {
 // Answers ZAP requests (RFC 27) until one presents the token as its PLAIN
 // password; every other is denied, its connection closed by ZeroMQ.
 void ZmqPairTransport::serve_zap() {
-  const std::string password = zmq_token_hex(token_);
+  const std::string password = zmq_token_text(token_);
   for (;;) {
     std::vector<zmq::message_t> frames;
     try {
@@ -234,7 +233,7 @@ void ZmqPairTransport::connect(Role role) {
     if (listens_) {  // the driver, across hosts: PLAIN credentials
       socket_.set(zmq::sockopt::ipv6, ipv6_ ? 1 : 0);
       socket_.set(zmq::sockopt::plain_username, kZapUser);
-      socket_.set(zmq::sockopt::plain_password, zmq_token_hex(token_));
+      socket_.set(zmq::sockopt::plain_password, zmq_token_text(token_));
     }
     socket_.connect(endpoint_);
   } catch (const zmq::error_t& e) {
