@@ -14,6 +14,7 @@
 #include "sys/checked.hpp"
 #include "sys/threads.hpp"
 #include "transports/grpc_server.hpp"
+#include "transports/net_address.hpp"
 
 namespace ipcb::transports::grpc_ipc {
 
@@ -116,7 +117,10 @@ GrpcTransport::GrpcTransport(const Config& c, std::string name, bool tcp,
     : tcp_(tcp),
       dir_(c.dir),
       mode_(std::move(mode)),
-      make_client_(make_client) {
+      make_client_(make_client),
+      listens_(tcp && c.peer_listens()),
+      listen_host_(host_or_loopback(c.listen_address)),
+      remote_host_(host_or_loopback(c.remote_host)) {
   s_.name = std::move(name);
   s_.max_message_bytes = static_cast<int>(
       std::min<std::size_t>(c.max_message_bytes + kFramingBytes, INT32_MAX));
@@ -126,8 +130,16 @@ GrpcTransport::GrpcTransport(const Config& c, std::string name, bool tcp,
 GrpcTransport::~GrpcTransport() { close(); }
 
 void GrpcTransport::prepare() {
-  driver_ = true;
   s_.token = random_token();
+  if (listens_) {  // the peer, across hosts: its server listens at once
+    NetAddress addr =
+        resolve_host(listen_host_, 0, s_.name + " listen address");
+    s_.address = addr.text();
+    server_ = std::make_unique<Server>(s_, mode_);
+    addr.set_port(server_->port());
+    s_.address = addr.text();
+    return;
+  }
   if (!tcp_) {
     path_ = dir_ + "/grpc.sock";
     s_.address = "unix:" + path_;
@@ -154,15 +166,24 @@ void GrpcTransport::prepare() {
 }
 
 nlohmann::json GrpcTransport::handoff() const {
+  if (listens_) return {{"port", server_->port()}, {"token", s_.token}};
   return {{"address", s_.address}, {"token", s_.token}};
 }
 
 void GrpcTransport::adopt(const nlohmann::json& h) {
-  s_.address = h.at("address").get<std::string>();
   s_.token = h.at("token").get<std::string>();
+  if (!listens_) {
+    s_.address = h.at("address").get<std::string>();
+    return;
+  }
+  const NetAddress target = resolve_host(remote_host_, h.at("port").get<int>(),
+                                         s_.name + " peer host");
+  s_.address = target.text();
+  scheme_ = target.family == AF_INET6 ? "ipv6:" : "ipv4:";
 }
 
 void GrpcTransport::connect(Role role) {
+  if (role == Role::kPeer && server_) return;  // serving since prepare()
   if (role == Role::kPeer) {
     server_ = std::make_unique<Server>(s_, mode_);
   } else {
@@ -181,7 +202,7 @@ void GrpcTransport::connect_client() {
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // loopback, never a proxy
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);     // no retry buffering
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
-  const std::string target = tcp_ ? "ipv4:" + s_.address : s_.address;
+  const std::string target = tcp_ ? scheme_ + s_.address : s_.address;
   auto channel = grpc::CreateCustomChannel(
       target, grpc::InsecureChannelCredentials(), args);
   // Starts connecting, without waiting: the peer's server accepts only
@@ -242,6 +263,7 @@ TransportInfo grpc_info(std::string name, std::string description, bool tcp,
   caps.preserves_boundaries = true;
   caps.waits = {Wait::kBlock, Wait::kSpin};
   caps.limits = std::move(limits);
+  caps.crosses_hosts = tcp;
   auto create = [name, tcp, mode, make_client](const Config& c) {
     return std::make_unique<GrpcTransport>(c, name, tcp, mode, make_client);
   };

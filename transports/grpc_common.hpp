@@ -10,7 +10,11 @@
 // reserves an ephemeral port on 127.0.0.1 in prepare() (a bound, never
 // listening socket with SO_REUSEPORT, held until teardown(): no other user
 // can take the port), hands it off, and the peer's server listens on it
-// (gRPC sets SO_REUSEPORT too); gRPC sets TCP_NODELAY itself. Every call
+// (gRPC sets SO_REUSEPORT too); gRPC sets TCP_NODELAY itself. Across hosts
+// (Config::peer_listens(), TCP only): the peer's prepare() starts its server
+// on Config::listen_address, port 0 (gRPC reports the port bound), and hands
+// off that port and the token; the driver's client connects to
+// Config::remote_host at that port. Every call
 // carries a 16-byte random token (metadata "ipcb-token", handed over
 // privately at spawn); the server refuses any other call with
 // UNAUTHENTICATED and goes on serving. Both sides poll their own
@@ -147,9 +151,12 @@ class GrpcTransport final : public Transport {
   std::string dir_;
   ServerMode mode_;
   ClientFactory make_client_;
-  sys::Fd reserved_;     // TCP: the driver's hold on the port
-  std::string path_;     // unix: the socket file
-  bool driver_ = false;  // prepare() ran here
+  bool listens_;                  // across hosts: the peer's prepare() serves
+  std::string listen_host_;       // across hosts: the peer's address
+  std::string remote_host_;       // across hosts: the driver's target host
+  std::string scheme_ = "ipv4:";  // TCP: the client's target scheme
+  sys::Fd reserved_;              // TCP: the driver's hold on the port
+  std::string path_;              // unix: the socket file
   std::unique_ptr<Client> client_;
   std::unique_ptr<Server> server_;
 };

@@ -8,15 +8,14 @@ namespace ipcb::transports::grpc_ipc {
 Server::Server(const Settings& s, ServerMode mode)
     : s_(s), mode_(std::move(mode)) {
   grpc::ServerBuilder b;
-  int port = 0;
-  b.AddListeningPort(s_.address, grpc::InsecureServerCredentials(), &port);
+  b.AddListeningPort(s_.address, grpc::InsecureServerCredentials(), &port_);
   b.SetMaxReceiveMessageSize(s_.max_message_bytes);
   b.SetMaxSendMessageSize(s_.max_message_bytes);
   b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 1);  // the driver's hold
   b.RegisterAsyncGenericService(&generic_);
   cq_ = b.AddCompletionQueue();
   server_ = b.BuildAndStart();
-  if (!server_ || port == 0) {
+  if (!server_ || port_ == 0) {
     throw std::runtime_error(
         s_.what() +
         ": the gRPC server could not listen there (see gRPC's log line "

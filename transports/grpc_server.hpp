@@ -29,6 +29,7 @@ class Server {
   ~Server();
   void recv(std::byte* d, std::size_t n);
   void send(const std::byte* d, std::size_t n);
+  int port() const { return port_; }  // TCP: the port it listens on
 
  private:
   enum class State { kFree, kRequested, kReady, kActive, kClosing };
@@ -54,6 +55,7 @@ class Server {
   std::optional<Queue> queue_;
   std::array<Slot, 4> slots_;
   int active_ = -1, ready_ = -1;
+  int port_ = 0;
   grpc::ByteBuffer in_, out_;
   ipcbgrpc::Payload msg_;  // reused for every message both ways
 };

@@ -106,7 +106,8 @@ TransportInfo grpc_stream_tcp_transport() {
   return grpc_ipc::grpc_info(
       "grpc_stream_tcp", "gRPC bidirectional stream over TCP 127.0.0.1", true,
       grpc_ipc::stream_mode(), grpc_ipc::make_stream_client,
-      std::string(grpc_ipc::kStreamLimits) + "; 127.0.0.1 only; TCP_NODELAY");
+      std::string(grpc_ipc::kStreamLimits) +
+          "; 127.0.0.1 (or --remote's host); TCP_NODELAY");
 }
 
 }  // namespace ipcb::transports

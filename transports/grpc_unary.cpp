@@ -163,7 +163,8 @@ TransportInfo grpc_unary_tcp_transport() {
       "grpc_unary_tcp",
       "gRPC unary calls (bursts: client streaming) over TCP 127.0.0.1", true,
       grpc_ipc::unary_mode(), grpc_ipc::make_unary_client,
-      std::string(grpc_ipc::kUnaryLimits) + "; 127.0.0.1 only; TCP_NODELAY");
+      std::string(grpc_ipc::kUnaryLimits) +
+          "; 127.0.0.1 (or --remote's host); TCP_NODELAY");
 }
 
 }  // namespace ipcb::transports

@@ -11,6 +11,7 @@
 #include "sys/checked.hpp"
 #include "sys/fd.hpp"
 #include "sys/threads.hpp"
+#include "transports/net_address.hpp"
 
 // LeakSanitizer (the IPCB_SANITIZE build): libnats 3.4 keeps buffers of its
 // own (natsBuf_Create, its per-thread error state) that it frees only in
@@ -96,14 +97,25 @@ void nats_check(natsStatus s, const char* call, const std::string& what) {
 
 NatsTransport::NatsTransport(const Config& c) : config_(c) {}
 
+namespace {
+void nats_single_host_fanout(const Config& c) {
+  if (c.consumers > 0 && c.peer_listens())
+    throw std::invalid_argument(
+        "fan-out across hosts is not offered by the NATS transports: run "
+        "fan-out on one host (without --remote)");
+}
+}  // namespace
+
 NatsTransport::~NatsTransport() { teardown(); }
 
 void NatsTransport::prepare() {
+  nats_single_host_fanout(config_);
   if (auto why = nats_unavailable()) throw std::runtime_error(*why);
   const std::string exe = find_executable("nats-server");
   token_ = random_token();
   const std::string conf =
-      "host: 127.0.0.1\nport: -1\nports_file_dir: \"" + config_.dir +
+      "host: \"" + host_or_loopback(config_.listen_address) +
+      "\"\nport: -1\nports_file_dir: \"" + config_.dir +
       "\"\nauthorization { token: \"" + token_ +
       "\" }\nmax_payload: " + std::to_string(kMaxPayloadBytes) +
       "\nmax_pending: " + std::to_string(kMaxPendingBytes) + "\n";
@@ -119,6 +131,7 @@ void NatsTransport::prepare() {
   daemon_.wait_ready([&] {
     url_ = url_from_ports_file(ports);
     if (url_.empty()) return false;
+    port_ = std::stoi(url_.substr(url_.rfind(':') + 1));
     try {
       natsConnection_Destroy(connect_to(url_, token_));
       return true;
@@ -129,12 +142,19 @@ void NatsTransport::prepare() {
 }
 
 nlohmann::json NatsTransport::handoff() const {
-  return {{"url", url_}, {"token", token_}};
+  return {{"url", url_}, {"port", port_}, {"token", token_}};
 }
 
 void NatsTransport::adopt(const nlohmann::json& h) {
+  nats_single_host_fanout(config_);
   url_ = h.at("url").get<std::string>();
   token_ = h.at("token").get<std::string>();
+  if (config_.peer_listens()) {  // the server is on the peer's host
+    port_ = h.at("port").get<int>();
+    url_ = "nats://" + resolve_host(host_or_loopback(config_.remote_host),
+                                    port_, "nats peer host")
+                           .text();
+  }
 }
 
 void NatsTransport::open() {
@@ -163,6 +183,10 @@ natsSubscription* NatsTransport::subscribe(const std::string& subject, int msgs,
 }
 
 natsMsg* NatsTransport::next(natsSubscription* sub, bool drops_allowed) {
+  // NULL once the subscription is closed (the server went away).
+  const char* subject_or_null = natsSubscription_GetSubject(sub);
+  const std::string subject =
+      subject_or_null != nullptr ? subject_or_null : "closed subscription";
   for (;;) {
     natsMsg* m = nullptr;
     const natsStatus s = natsSubscription_NextMsg(&m, sub, kWakeMs);
@@ -172,16 +196,12 @@ natsMsg* NatsTransport::next(natsSubscription* sub, bool drops_allowed) {
       int64_t dropped = 0;
       natsSubscription_GetDropped(sub, &dropped);
       throw std::runtime_error(
-          "nats(" + std::string(natsSubscription_GetSubject(sub)) +
-          "): libnats dropped " + std::to_string(dropped) +
+          "nats(" + subject + "): libnats dropped " + std::to_string(dropped) +
           " messages beyond the subscription's pending limits");
     }
-    if (s != NATS_TIMEOUT)
-      nats_check(s, "natsSubscription_NextMsg",
-                 natsSubscription_GetSubject(sub));
+    if (s != NATS_TIMEOUT) nats_check(s, "natsSubscription_NextMsg", subject);
     if (sys::cancelled())
-      sys::throw_cancelled("natsSubscription_NextMsg",
-                           natsSubscription_GetSubject(sub));
+      sys::throw_cancelled("natsSubscription_NextMsg", subject);
   }
 }
 

@@ -17,6 +17,11 @@
 // reader, the flusher) and per process: those started by this transport's
 // connect() are its own_threads(). Wait: block (recv waits on libnats's
 // condition variable, waking every 100 ms to honour cancellation).
+// Across hosts (Config::peer_listens()): the peer's prepare() starts the
+// nats-server, listening on Config::listen_address, and hands off its port
+// and the token; the driver connects to Config::remote_host at that port
+// and has no daemon of its own (daemon_pids() is empty). Fan-out is not
+// offered across hosts.
 #pragma once
 
 #include <nats/nats.h>
@@ -72,6 +77,7 @@ class NatsTransport : public Transport {
  private:
   Config config_;
   std::string token_, url_;
+  int port_ = 0;  // the server's port
   Daemon daemon_;
   natsConnection* conn_ = nullptr;
   std::vector<int> threads_;

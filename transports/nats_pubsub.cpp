@@ -57,9 +57,11 @@ class NatsPubsubTransport final : public NatsTransport {
 TransportInfo nats_pubsub_transport() {
   Capabilities caps;
   caps.preserves_boundaries = true;
+  caps.crosses_hosts = true;
   caps.fanout = Fanout::kMayDrop;
   caps.limits =
-      "private nats-server on 127.0.0.1 (token); max_payload 8 MiB; fan-out "
+      "private nats-server on 127.0.0.1 or the peer's host (token); "
+      "max_payload 8 MiB; fan-out "
       "pending limits 65536 msgs / 64 MiB per consumer (drops beyond)";
   return {
       "nats_pubsub",

@@ -85,9 +85,11 @@ class NatsRequestTransport final : public NatsTransport {
 TransportInfo nats_request_transport() {
   Capabilities caps;
   caps.preserves_boundaries = true;
+  caps.crosses_hosts = true;
   caps.request_reply = true;
   caps.limits =
-      "private nats-server on 127.0.0.1 (token); max_payload 8 MiB; "
+      "private nats-server on 127.0.0.1 or the peer's host (token); "
+      "max_payload 8 MiB; "
       "request/reply: pingpong and oneway only";
   return {
       "nats_request",

@@ -11,6 +11,7 @@
 #include "sys/checked.hpp"
 #include "sys/threads.hpp"
 #include "transports/capacity.hpp"
+#include "transports/net_address.hpp"
 
 namespace ipcb::transports {
 
@@ -26,6 +27,17 @@ int hwm_for(const Config& c) {
   return static_cast<int>(
       std::clamp<std::size_t>(kQueueBudgetBytes / size, 4, kDefaultHwm));
 }
+
+// The token as printable text (Z85, ZeroMQ's own encoding), the PLAIN
+// password across hosts.
+std::string zmq_token_text(const std::array<unsigned char, 16>& token) {
+  char text[16 * 5 / 4 + 1];
+  if (zmq_z85_encode(text, token.data(), token.size()) == nullptr)
+    throw std::logic_error("zmq_z85_encode: the token's size is not 4k");
+  return text;
+}
+
+constexpr const char* kZapUser = "ipcb";  // the PLAIN user name across hosts
 }  // namespace
 
 ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
@@ -34,7 +46,19 @@ ZmqPairTransport::ZmqPairTransport(const Config& c, std::string bind_endpoint)
       asked_(c.capacity_bytes),
       hwm_(hwm_for(c)),
       producers_(c.producers),
-      consumers_(c.consumers) {}
+      consumers_(c.consumers),
+      listens_(c.peer_listens() && bind_endpoint_.rfind("tcp://", 0) == 0),
+      listen_host_(host_or_loopback(c.listen_address)),
+      remote_host_(host_or_loopback(c.remote_host)) {
+  if (listens_ && consumers_ > 0)
+    throw std::invalid_argument(
+        "fan-out across hosts is not offered by zmq_tcp: run fan-out on one "
+        "host (without --remote)");
+  if (listens_ && producers_ > 0)
+    throw std::invalid_argument(
+        "fan-in across hosts is not offered by zmq_tcp: run fan-in on one "
+        "host (without --remote)");
+}
 
 void ZmqPairTransport::open_socket(zmq::socket_type type) {
   // Thread names have 15 characters: "999/ZMQbg/IO/0" fits.
@@ -50,6 +74,30 @@ void ZmqPairTransport::open_socket(zmq::socket_type type) {
 }
 
 void ZmqPairTransport::prepare() {
+  sys::checked("getrandom", "zmq token",
+               [&] { return ::getrandom(token_.data(), token_.size(), 0); });
+  if (listens_) {  // the peer, across hosts: a PLAIN server with a ZAP handler
+    const NetAddress a = resolve_host(listen_host_, 0, "zmq listen address");
+    ipv6_ = a.family == AF_INET6;
+    const std::string host = a.text().substr(0, a.text().rfind(':'));
+    bind_endpoint_ = "tcp://" + host + ":*";
+    try {
+      open_socket(zmq::socket_type::pair);
+      zap_ = zmq::socket_t(*ctx_, zmq::socket_type::rep);
+      zap_.set(zmq::sockopt::linger, 0);
+      zap_.set(zmq::sockopt::rcvtimeo, 100);  // slices, to see cancellation
+      zap_.bind("inproc://zeromq.zap.01");    // before any connection
+      socket_.set(zmq::sockopt::ipv6, ipv6_ ? 1 : 0);
+      socket_.set(zmq::sockopt::plain_server, 1);
+      socket_.set(zmq::sockopt::zap_domain, "ipcb");
+      socket_.bind(bind_endpoint_);
+      endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+      fail("zmq_bind", e);
+    }
+    port_ = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
+    return;
+  }
   try {
     open_socket(consumers_ > 0   ? zmq::socket_type::xpub
                 : producers_ > 0 ? zmq::socket_type::pull
@@ -60,12 +108,11 @@ void ZmqPairTransport::prepare() {
   } catch (const zmq::error_t& e) {
     fail("zmq_bind", e);
   }
-  sys::checked("getrandom", "zmq token",
-               [&] { return ::getrandom(token_.data(), token_.size(), 0); });
 }
 
 nlohmann::json ZmqPairTransport::handoff() const {
   return {{"endpoint", endpoint_},
+          {"port", port_},
           {"token", std::vector<int>(token_.begin(), token_.end())}};
 }
 
@@ -74,6 +121,72 @@ void ZmqPairTransport::adopt(const nlohmann::json& h) {
   auto token = h.at("token").get<std::vector<int>>();
   for (std::size_t i = 0; i < token_.size() && i < token.size(); ++i)
     token_[i] = static_cast<unsigned char>(token[i]);
+  if (listens_) {  // the driver, across hosts: the peer's host and port
+    const NetAddress a =
+        resolve_host(remote_host_, h.at("port").get<int>(), "zmq peer host");
+    ipv6_ = a.family == AF_INET6;
+    endpoint_ = "tcp://" + a.text();
+  }
+}
+
+// Answers ZAP requests (RFC 27) until one presents the token as its PLAIN
+// password; every other is denied, its connection closed by ZeroMQ.
+void ZmqPairTransport::serve_zap() {
+  const std::string password = zmq_token_text(token_);
+  for (;;) {
+    std::vector<zmq::message_t> frames;
+    try {
+      do {
+        zmq::message_t m;
+        if (!zap_.recv(m, zmq::recv_flags::none)) break;
+        frames.push_back(std::move(m));
+      } while (zap_.get(zmq::sockopt::rcvmore));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) fail("zmq_recv(ZAP)", e);
+    }
+    if (frames.empty()) {
+      if (sys::cancelled()) sys::throw_cancelled("zmq_recv(ZAP)", endpoint_);
+      continue;
+    }
+    // version, request id, domain, address, identity, mechanism, user, pass
+    const bool ok = frames.size() == 8 && frames[5].to_string() == "PLAIN" &&
+                    frames[6].to_string() == kZapUser &&
+                    frames[7].to_string() == password;
+    const std::string request_id =
+        frames.size() > 1 ? frames[1].to_string() : std::string();
+    try {
+      zap_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+      zap_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+      zap_.send(zmq::buffer(std::string(ok ? "200" : "400")),
+                zmq::send_flags::sndmore);
+      zap_.send(zmq::buffer(std::string(ok ? "OK" : "not this run's token")),
+                zmq::send_flags::sndmore);
+      zap_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+      zap_.send(zmq::str_buffer(""), zmq::send_flags::none);
+    } catch (const zmq::error_t& e) {
+      fail("zmq_send(ZAP)", e);
+    }
+    if (ok) return;
+    ++rejected_;
+  }
+}
+
+// The bound side: the other side's first message must be the token.
+void ZmqPairTransport::check_token() {
+  std::array<unsigned char, 16> got{};
+  try {
+    recv(reinterpret_cast<std::byte*>(got.data()), got.size());
+  } catch (const sys::Cancelled&) {
+    throw;
+  } catch (const std::exception&) {
+    got.fill(0);
+  }
+  if (got != token_) {
+    throw std::runtime_error(
+        "zmq(" + endpoint_ +
+        "): a connection did not present this run's token: another "
+        "process connected before the other side; refusing to use it");
+  }
 }
 
 // Fan-out: returns once every consumer's subscription to the token has
@@ -108,28 +221,20 @@ void ZmqPairTransport::connect(Role role) {
     }
     return;
   }
-  if (role == Role::kDriver) {  // bound in prepare(): authenticate the peer
-    for (int i = 0; i < std::max(producers_, 1); ++i) {
-      std::array<unsigned char, 16> got{};
-      try {
-        recv(reinterpret_cast<std::byte*>(got.data()), got.size());
-      } catch (const sys::Cancelled&) {
-        throw;
-      } catch (const std::exception&) {
-        got.fill(0);
-      }
-      if (got != token_) {
-        throw std::runtime_error(
-            "zmq(" + endpoint_ +
-            "): a connection did not present this run's token: another "
-            "local process connected before the peer; refusing to use it");
-      }
-    }
+  const Role binds = listens_ ? Role::kPeer : Role::kDriver;
+  if (role == binds) {  // bound in prepare(): authenticate the other side
+    if (listens_) serve_zap();
+    for (int i = 0; i < std::max(producers_, 1); ++i) check_token();
     return;
   }
   try {
     open_socket(producers_ > 0 ? zmq::socket_type::push
                                : zmq::socket_type::pair);
+    if (listens_) {  // the driver, across hosts: PLAIN credentials
+      socket_.set(zmq::sockopt::ipv6, ipv6_ ? 1 : 0);
+      socket_.set(zmq::sockopt::plain_username, kZapUser);
+      socket_.set(zmq::sockopt::plain_password, zmq_token_text(token_));
+    }
     socket_.connect(endpoint_);
   } catch (const zmq::error_t& e) {
     fail("zmq_connect", e);
@@ -184,6 +289,7 @@ void ZmqPairTransport::recv(std::byte* d, std::size_t n) {
 
 void ZmqPairTransport::teardown() noexcept {
   socket_.close();
+  zap_.close();
   ctx_.reset();  // zmq_ctx_term: returns at once, LINGER is 0
 }
 
@@ -192,7 +298,8 @@ std::map<std::string, std::int64_t> ZmqPairTransport::applied_settings() const {
   try {
     return {{"zmq_sndhwm_messages", socket_.get(zmq::sockopt::sndhwm)},
             {"zmq_rcvhwm_messages", socket_.get(zmq::sockopt::rcvhwm)},
-            {"zmq_linger_ms", socket_.get(zmq::sockopt::linger)}};
+            {"zmq_linger_ms", socket_.get(zmq::sockopt::linger)},
+            {"rejected_connections", rejected_}};
   } catch (const zmq::error_t&) {
     return {};
   }

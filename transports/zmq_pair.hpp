@@ -22,6 +22,15 @@
 // driver refuses anything else; in fan-in it expects one token per producer
 // before any other message (no producer sends more before the start gate, which
 // follows connect()).
+// Across hosts (Config::peer_listens(), tcp:// only): the roles invert. The
+// peer's prepare() binds tcp://<Config::listen_address>:* and hands off the
+// port and the token; the driver connects to Config::remote_host at that
+// port and its first message is the token, which the peer checks. Before
+// that, ZeroMQ's own handshake authenticates: the peer is a PLAIN server
+// whose ZAP handler (served by the peer's connect()) accepts only the
+// password that is the token, so a connection without it never takes the
+// PAIR and the peer keeps waiting for the real driver (counted as
+// rejected_connections). Fan-in and fan-out are not offered across hosts.
 #pragma once
 
 #include <array>
@@ -55,6 +64,8 @@ class ZmqPairTransport : public Transport {
  private:
   void open_socket(zmq::socket_type type);
   void await_subscriptions();
+  void serve_zap();    // across hosts, the peer: until the driver is admitted
+  void check_token();  // the bound side: the other's first message
   [[noreturn]] void fail(const char* call, const zmq::error_t& e) const;
 
   std::string bind_endpoint_;
@@ -70,6 +81,12 @@ class ZmqPairTransport : public Transport {
   std::string thread_prefix_;
   zmq::socket_t socket_;
   std::array<unsigned char, 16> token_{};  // the peer's first message
+  bool listens_ = false;  // across hosts: the peer binds, the driver connects
+  std::string listen_host_, remote_host_;
+  bool ipv6_ = false;
+  int port_ = 0;
+  zmq::socket_t zap_;  // across hosts, the peer: its ZAP handler
+  std::int64_t rejected_ = 0;
 };
 
 }  // namespace ipcb::transports
