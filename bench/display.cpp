@@ -56,8 +56,9 @@ BenchmarkOut take_benchmark_out(std::vector<std::string>& gb_args,
 }
 
 void print_list() {
-  std::printf("%-14s %-10s %-9s %-11s %-9s %s\n", "transport", "max_msg",
-              "bounds", "waits", "fanin", "description / limits");
+  std::printf("%-14s %-10s %-9s %-11s %-9s %-9s %-6s %s\n", "transport",
+              "max_msg", "bounds", "waits", "fanin", "fanout", "hosts",
+              "description / limits");
   for (const auto& t : transports::all_transports()) {
     std::string waits;
     for (auto w : t.caps.waits)
@@ -69,12 +70,17 @@ void print_list() {
     std::string fanin = fan == 0                      ? "no"
                         : fan == transports::kAnySize ? "any"
                                                       : std::to_string(fan);
+    const char* fanout = t.caps.fanout == transports::Fanout::kNone ? "no"
+                         : t.caps.fanout == transports::Fanout::kLossless
+                             ? "lossless"
+                             : "may-drop";
     auto why = t.unavailable_reason ? t.unavailable_reason() : std::nullopt;
-    std::printf("%-14s %-10s %-9s %-11s %-9s %s%s\n", t.name.c_str(),
+    std::printf("%-14s %-10s %-9s %-11s %-9s %-9s %-6s %s%s\n", t.name.c_str(),
                 max.c_str(), t.caps.preserves_boundaries ? "kept" : "stream",
-                waits.c_str(), fanin.c_str(), t.description.c_str(),
+                waits.c_str(), fanin.c_str(), fanout,
+                t.caps.crosses_hosts ? "two" : "one", t.description.c_str(),
                 why ? (" [UNAVAILABLE: " + *why + "]").c_str() : "");
-    std::printf("%-57s limits: %s\n", "", t.caps.limits.c_str());
+    std::printf("%-74s limits: %s\n", "", t.caps.limits.c_str());
   }
 }
 }  // namespace ipcb::bench

@@ -107,9 +107,14 @@ void run_once(Loop& loop, const Case& cs, const Job& job,
     const int release_fd = gate ? gate->fd() : finish ? finish->fd() : -1;
     Job mine = job;
     if (finish) mine.finish_fd = finish->fd();
-    transports::Config cfg{cs.bytes,        cs.wait,       names->dir(),
-                           names->prefix(), job.producers, cs.capacity_bytes,
-                           job.consumers};
+    transports::Config cfg;
+    cfg.max_message_bytes = cs.bytes;
+    cfg.wait = cs.wait;
+    cfg.dir = names->dir();
+    cfg.name_prefix = names->prefix();
+    cfg.producers = job.producers;
+    cfg.capacity_bytes = cs.capacity_bytes;
+    cfg.consumers = job.consumers;
     if (settings.remote) cfg.remote_host = settings.remote->peer_host();
     transport = transports::create_transport(cs.info->name, cfg);
     const std::vector<Job> jobs = s.peer_jobs(mine);

@@ -10,7 +10,10 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -67,10 +70,11 @@ class NetLabRemote : public netlab::NetLabTest {
     return testing::load_results(dir_.path + "/results.json");
   }
   // Ping-pong p50 (ns) per transport at 64 B.
-  std::map<std::string, double> pingpong_p50() {
+  std::map<std::string, double> pingpong_p50(const std::string& transports) {
     std::map<std::string, double> p50;
-    const auto doc = drive(
-        {"--scenarios=pingpong", "--sizes=64", "--benchmark_min_time=0.3"});
+    const auto doc =
+        drive({"--scenarios=pingpong", "--sizes=64", "--wait=block",
+               "--transports=" + transports, "--benchmark_min_time=0.05"});
     for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
       if (rec.contains("error")) {
         ADD_FAILURE() << rec["name"] << ": " << rec["error"];
@@ -88,7 +92,7 @@ class NetLabRemote : public netlab::NetLabTest {
 // The driver's side of a conformance exchange, run on a thread that has
 // joined the driver namespace (a network namespace is per thread).
 void conformance_from(const std::string& ns, const std::string& host,
-                      const std::vector<std::string>& names) {
+                      const std::vector<std::string>& names, int& exchanged) {
   const int fd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0) << ns;
   ASSERT_EQ(::setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
@@ -114,6 +118,7 @@ void conformance_from(const std::string& ns, const std::string& host,
           peer.start_gate();
           bench::drive_conformance(*t, job);
           peer.finish();
+          ++exchanged;
         } catch (const std::exception& e) {
           ADD_FAILURE() << peer.explain_failure(e);
         }
@@ -128,9 +133,14 @@ void conformance_from(const std::string& ns, const std::string& host,
 TEST_F(NetLabRemote, EveryNetworkTransportIsByteExactBothWays) {
   const auto names = network_transports();
   ASSERT_FALSE(names.empty());
+  int exchanged = 0, expected = 0;
+  for (const auto& name : names)
+    expected +=
+        static_cast<int>(transports::find_transport(name)->caps.waits.size());
   std::thread driver(conformance_from, lab->ns_name(Ns::driver),
-                     lab->server_addr(), names);
+                     lab->server_addr(), names, std::ref(exchanged));
   driver.join();
+  EXPECT_EQ(exchanged, expected);
 }
 
 TEST_F(NetLabRemote, PingpongAndStreamRunForEveryNetworkTransport) {
@@ -138,36 +148,65 @@ TEST_F(NetLabRemote, PingpongAndStreamRunForEveryNetworkTransport) {
                           "--benchmark_min_time=0.05", "--verify"});
   std::map<std::string, int> ran;
   for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
-    EXPECT_FALSE(rec.contains("error")) << rec["name"] << ": " << rec["error"];
-    EXPECT_EQ(rec["remote"]["server"],
-              lab->server_addr() + ":" + std::to_string(kServePort));
-    ++ran[rec["transport"]];
+    const std::string name = rec.value("name", "?");
+    if (rec.contains("skipped")) continue;  // nats_request: no stream
+    if (rec.contains("error")) {
+      ADD_FAILURE() << name << ": " << rec["error"];
+      continue;
+    }
+    EXPECT_EQ(rec.value("/remote/server"_json_pointer, std::string()),
+              lab->server_addr() + ":" + std::to_string(kServePort))
+        << name;
+    ++ran[rec.value("transport", std::string("?"))];
   }
-  for (const auto& name : network_transports())
-    EXPECT_GE(ran[name], 4) << name << " did not run every case";
+  for (const auto& name : network_transports()) {
+    const bool stream = !transports::find_transport(name)->caps.request_reply;
+    const int waits =
+        static_cast<int>(transports::find_transport(name)->caps.waits.size());
+    EXPECT_EQ(ran[name], (stream ? 4 : 2) * waits)
+        << name << " did not run every case";
+  }
   EXPECT_EQ(doc["ipcbench"]["remote"]["listen_host"], lab->server_addr());
 }
 
 // The figures measure the network: 1 ms more on the line in one direction
-// is about 1 ms more per round trip, in both about 2 ms. The tolerance is
-// +-30 % of the delay added: the delay line is a user-space process on a
-// shared machine, late by tens of microseconds when its CPU is busy.
+// is about 1 ms more per round trip, in both about 2 ms. The tolerance:
+// the rise is at least 80 % of the delay added and at most 130 % of it
+// plus the round trip without delay (the delay line is a user-space
+// process on a shared machine, late by tens of microseconds when its CPU
+// is busy; a broker adds a hop).
+//
+// Each run at 2 ms per round trip spends seconds in its warm-up, so by
+// default the check runs tcp and udp (the kernel's own); set
+// IPCB_NETLAB_ALL=1 to run every network transport (the figures in
+// docs/two-hosts.md).
 TEST_F(NetLabRemote, DelayOnTheLineRaisesThePingpongP50ByTheDelay) {
-  const auto base = pingpong_p50();
+  std::string which = "tcp,udp";
+  if (const char* all = std::getenv("IPCB_NETLAB_ALL"); all && *all == '1') {
+    which.clear();
+    for (const auto& name : network_transports())
+      which += (which.empty() ? "" : ",") + name;
+  }
+  const auto base = pingpong_p50(which);
   lab->set_delay(1000, 0);
-  const auto one = pingpong_p50();
+  const auto one = pingpong_p50(which);
   lab->set_delay(1000, 1000);
-  const auto both = pingpong_p50();
+  const auto both = pingpong_p50(which);
   lab->set_delay(0, 0);
   std::cout << "ping-pong 64 B p50 across the lab (us): transport, no delay, "
                "+1 ms one way, +1 ms both ways\n";
   for (const auto& [name, p50] : base) {
     std::cout << "  " << name << " " << p50 / 1e3 << " " << one.at(name) / 1e3
               << " " << both.at(name) / 1e3 << "\n";
-    EXPECT_NEAR(one.at(name) - p50, 1e6, 0.3e6) << name;
-    EXPECT_NEAR(both.at(name) - p50, 2e6, 0.6e6) << name;
+    // At least 80 % of the delay added, at most 130 % plus the round trip
+    // itself (a broker's extra hop, a delayed acknowledgement).
+    EXPECT_GE(one.at(name) - p50, 0.8e6) << name;
+    EXPECT_LE(one.at(name) - p50, 1.3e6 + p50) << name;
+    EXPECT_GE(both.at(name) - p50, 1.6e6) << name;
+    EXPECT_LE(both.at(name) - p50, 2.6e6 + p50) << name;
   }
-  EXPECT_EQ(base.size(), network_transports().size());
+  EXPECT_EQ(base.size(), static_cast<std::size_t>(
+                             std::count(which.begin(), which.end(), ',') + 1));
 }
 
 TEST_F(NetLabRemote, LossMidRunFailsThatBenchmarkAndTheNextOneRuns) {
