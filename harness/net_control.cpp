@@ -45,6 +45,14 @@ std::string host_of(const sockaddr_storage& ss) {
   return buf;
 }
 
+// The host of one end of a connected socket ("" when unknown).
+std::string end_host(int fd, int (*which)(int, sockaddr*, socklen_t*)) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (which(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  return host_of(ss);
+}
+
 void set_int(int fd, int level, int opt, int value) {
   ::setsockopt(fd, level, opt, &value, sizeof value);
 }
@@ -217,19 +225,11 @@ std::optional<nlohmann::json> NetControl::recv_within(int timeout_ms) {
 nlohmann::json NetControl::recv() { return *recv_within(-1); }
 
 std::string NetControl::local_host() const {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-    return "";
-  return host_of(ss);
+  return end_host(fd_.get(), ::getsockname);
 }
 
 std::string NetControl::remote_host() const {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-    return "";
-  return host_of(ss);
+  return end_host(fd_.get(), ::getpeername);
 }
 
 void NetControl::shutdown() noexcept {

@@ -187,6 +187,14 @@ class Server {
   std::string log() const { return slurp(log_); }
   pid_t pid() const { return pid_; }
   bool alive() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // Waits until a peer runs on the server (at most ~30 s).
+  bool wait_peer() const {
+    for (int i = 0; i < 3000; ++i) {
+      if (!children_of(pid_).empty()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
   // Waits until the log holds `text` (at most ~30 s).
   bool wait_log(const std::string& text) const {
     for (int i = 0; i < 3000; ++i) {
@@ -311,12 +319,7 @@ TEST(RemoteCli, ADriverKilledMidBenchmarkLeavesTheServerServing) {
                                   "--sizes=64", "--benchmark_min_time=30"}),
                      dir.path + "/log");
   // Its peer runs on the server.
-  bool peer_seen = false;
-  for (int i = 0; i < 3000 && !peer_seen; ++i) {
-    peer_seen = !children_of(server.pid()).empty();
-    std::this_thread::sleep_for(10ms);
-  }
-  ASSERT_TRUE(peer_seen) << server.log();
+  ASSERT_TRUE(server.wait_peer()) << server.log();
   std::this_thread::sleep_for(300ms);
   ::kill(driver, SIGKILL);
   exit_within(driver, 10s);
@@ -362,12 +365,7 @@ TEST(RemoteCli, AServerThatGoesAwayFailsTheBenchmarkWithTheCause) {
                     {"--transports=tcp", "--scenarios=stream", "--sizes=64,128",
                      "--benchmark_min_time=30", "--timeout=10"}),
         dir.path + "/log");
-    bool peer_seen = false;
-    for (int i = 0; i < 3000 && !peer_seen; ++i) {
-      peer_seen = !children_of(server.pid()).empty();
-      std::this_thread::sleep_for(10ms);
-    }
-    ASSERT_TRUE(peer_seen) << server.log();
+    ASSERT_TRUE(server.wait_peer()) << server.log();
     ::kill(server.pid(), SIGKILL);  // its peers die with it (PDEATHSIG)
   }
   EXPECT_EQ(exit_within(driver, 60s), 1) << slurp(dir.path + "/log");
