@@ -67,14 +67,23 @@ void RemoteSession::handshake() {
   welcome_.erase("type");
 }
 
-harness::ClockEstimate RemoteSession::clock(int exchanges) {
+harness::ClockEstimate RemoteSession::clock(int exchanges, int timeout_ms) {
   std::vector<harness::ClockSample> samples;
   for (int i = 0; i < exchanges; ++i) {
     harness::ClockSample s;
     s.t0 = harness::now_ns();
     conn_.send({{"type", "clock"}, {"t0", s.t0}});
-    const json r = conn_.recv();
+    const auto answer = conn_.recv_within(timeout_ms);
     s.t3 = harness::now_ns();
+    if (!answer) {
+      conn_.close();  // out of step: the next benchmark reconnects
+      throw std::runtime_error(
+          "the server at " + server_.text() +
+          " did not answer a clock exchange within " +
+          std::to_string(timeout_ms / 1000) +
+          " s: the network stopped delivering, or the server hangs");
+    }
+    const json& r = *answer;
     if (r.value("type", "") != "clock" || r.value("t0", 0LL) != s.t0)
       throw std::runtime_error("the server answered a clock exchange with '" +
                                r.value("type", std::string("?")) + "'");
@@ -93,7 +102,7 @@ RemotePeer::RemotePeer(RemoteSession& session, const harness::PeerSpec& spec,
       cpu_(spec.peer_cpu),
       main_thread_(::pthread_self()) {
   harness::install_driver_signals();
-  before_ = session_.clock(kClockExchanges);
+  before_ = session_.clock(kClockExchanges, static_cast<int>(timeout_.count()));
   const auto& cf = spec.config;
   json setup = {{"type", "setup"},
                 {"transport", spec.transport},
@@ -211,7 +220,9 @@ json RemotePeer::finish() {
     if (ended_.empty()) throw;
   }
   stop_watchdog();
-  harness::ClockWindow window{before_, session_.clock(kClockExchanges)};
+  harness::ClockWindow window{
+      before_,
+      session_.clock(kClockExchanges, static_cast<int>(timeout_.count()))};
   done["remote"] = {{"server", session_.server().text()},
                     {"peer_cpu_requested", cpu_},
                     {"peer_exit", ended_},

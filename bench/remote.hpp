@@ -47,7 +47,9 @@ class RemoteSession {
   // Connects (again) if not connected, within timeout_ms.
   harness::NetControl& channel(int timeout_ms);
   void drop() { conn_.close(); }
-  harness::ClockEstimate clock(int exchanges);
+  // Throws, and drops the connection, when an answer takes longer than
+  // timeout_ms.
+  harness::ClockEstimate clock(int exchanges, int timeout_ms);
 
   const harness::HostPort& server() const { return server_; }
   // The server's environment, CPUs and the address the driver reached it

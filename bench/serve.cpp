@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +36,9 @@ constexpr int kHandshakeMs = 5000;
 // The peer may take this much longer than the driver's timeout before the
 // server ends it: the driver's own watchdog should speak first.
 constexpr int kPeerMarginMs = 5000;
+// Connections open at once (one served, the others in their handshake or
+// being refused) before new ones are closed unheard.
+constexpr int kMaxConnections = 32;
 
 std::atomic<int> g_stop{0};
 void on_serve_stop(int sig) { g_stop.store(sig); }
@@ -70,8 +74,9 @@ class Server {
         executable_(std::move(executable)),
         environment_(std::move(environment)) {}
 
+  // One connection, on its own thread; counted from admit() on.
+  void admit() { ++live_; }
   void handle(sys::Fd fd) {
-    ++live_;
     try {
       NetControl c(std::move(fd), "driver");
       const std::string who = c.remote_host();
@@ -85,6 +90,8 @@ class Server {
     }
     --live_;
   }
+
+  int connections() const { return live_.load(); }
 
   // On SIGINT/SIGTERM: ends the session being served (its peer with it)
   // and waits for the connection threads.
@@ -351,12 +358,19 @@ int run_server(const Options& opt, const std::string& executable,
   while (g_stop.load() == 0) {
     const int fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;  // EINTR (a stop signal), or a connection reset
+    if (server.connections() >= kMaxConnections) {
+      ::close(fd);  // a flood of handshakes: each gets 5 s, not a thread
+      say("refused a connection: " + std::to_string(kMaxConnections) +
+          " already open");
+      continue;
+    }
     // The connection's thread never takes the stop signals: they must
     // interrupt this accept.
     sigset_t stops, old;
     sigemptyset(&stops);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, sig);
     ::pthread_sigmask(SIG_BLOCK, &stops, &old);
+    server.admit();
     std::thread([&server, fd] { server.handle(sys::Fd(fd)); }).detach();
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }

@@ -145,7 +145,7 @@ TEST_F(NetLabRemote, EveryNetworkTransportIsByteExactBothWays) {
 
 TEST_F(NetLabRemote, PingpongAndStreamRunForEveryNetworkTransport) {
   const auto doc = drive({"--scenarios=pingpong,stream", "--sizes=64,64K",
-                          "--benchmark_min_time=0.05", "--verify"});
+                          "--benchmark_min_time=0.01", "--verify"});
   std::map<std::string, int> ran;
   for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
     const std::string name = rec.value("name", "?");
@@ -216,7 +216,10 @@ TEST_F(NetLabRemote, LossMidRunFailsThatBenchmarkAndTheNextOneRuns) {
       {IPCBENCH_PATH, remote(), "--token=" + kLabToken, "--baselines=none",
        "--quiet", "--transports=tcp", "--scenarios=stream", "--sizes=64,128",
        "--benchmark_min_time=2", "--timeout=6", "--out=" + out});
-  std::this_thread::sleep_for(1500ms);  // into the first benchmark
+  // Into the first benchmark: its peer runs on the server.
+  ASSERT_TRUE(testing::wait_for_child(server_))
+      << "no peer started on the server";
+  std::this_thread::sleep_for(300ms);
   lab->set_loss(true);
   // The first benchmark fails (its record is written at once); then the
   // line delivers again.

@@ -188,13 +188,7 @@ class Server {
   pid_t pid() const { return pid_; }
   bool alive() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
   // Waits until a peer runs on the server (at most ~30 s).
-  bool wait_peer() const {
-    for (int i = 0; i < 3000; ++i) {
-      if (!children_of(pid_).empty()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
+  bool wait_peer() const { return testing::wait_for_child(pid_); }
   // Waits until the log holds `text` (at most ~30 s).
   bool wait_log(const std::string& text) const {
     for (int i = 0; i < 3000; ++i) {

@@ -194,6 +194,15 @@ inline std::vector<pid_t> children_of(pid_t parent) {
   return kids;
 }
 
+// Waits (at most ~30 s) until `parent` has a child process: true if so.
+inline bool wait_for_child(pid_t parent) {
+  for (int i = 0; i < 3000; ++i) {
+    if (!children_of(parent).empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';

@@ -66,8 +66,8 @@ struct Config {
   // and its handoff() travels to the driver, whose adopt() and then
   // connect() reach it at `remote_host`. Each side tears its own transport
   // down. Both empty: one machine, the driver prepares as always.
-  std::string listen_address;  // peer side: the address to listen on
-  std::string remote_host;     // driver side: the peer's host
+  std::string listen_address{};  // peer side: the address to listen on
+  std::string remote_host{};     // driver side: the peer's host
   bool peer_listens() const {
     return !listen_address.empty() || !remote_host.empty();
   }
