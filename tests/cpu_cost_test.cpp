@@ -136,6 +136,12 @@ nlohmann::json run_ok(std::vector<std::string> args, const ScratchDir& dir) {
 // preempt one side for part of a short run, so the bound applies to the
 // median ratio of five repetitions, not to any single one.
 TEST(CpuCost, ZeroMqPingPongCostsAboutTheSameOnBothSides) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Instrumentation slows the two sides' code unequally (here the peer's
+  // by about 1.6x): a cost ratio means something in the Release build,
+  // where this test runs in CI too.
+  GTEST_SKIP() << "CPU-cost symmetry is not measured under AddressSanitizer";
+#endif
   ScratchDir dir;
   auto doc =
       run_ok({"--transports=zmq_ipc", "--sizes=64", "--scenarios=pingpong",
