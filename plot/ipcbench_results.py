@@ -100,6 +100,16 @@ def capacity_label(capacity):
     return f"equal {asked} B"
 
 
+def observed_peers(observed):
+    """The CPUs the peer processes ran on, as cpus_observed records them:
+    one peer ("peer"), or a list of fan-in producers or fan-out consumers
+    (an entry is null where a process could not say)."""
+    if observed.get("peer") is not None:
+        return (observed["peer"],)
+    many = observed.get("producers") or observed.get("consumers") or []
+    return tuple(c for c in many if c is not None)
+
+
 def placement_label(preset, driver_cpu=None, peer_cpu=None):
     """How a placement goes by in legends: "same", "cross", "cpus 2,3" for
     a custom one (--placement=2,3), "unpinned" for none."""
@@ -382,6 +392,7 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                peer_cpu=placement.get("peer_cpu"),
                observed_driver_cpu=observed.get("driver"),
                observed_peer_cpu=observed.get("peer"),
+               observed_peer_cpus=observed_peers(observed),
                iterations=rec.get("iterations"),
                warmup_messages=rec.get("warmup_messages"),
                applied=rec.get("applied", {}),

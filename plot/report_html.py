@@ -105,9 +105,9 @@ def problems(results):
 
 
 def _cpus_used(results):
-    seen = lambda key: sorted({r[key] for r in results.rows  # noqa: E731
-                               if r[key] is not None})
-    driver, peer = seen("observed_driver_cpu"), seen("observed_peer_cpu")
+    driver = sorted({r["observed_driver_cpu"] for r in results.rows
+                     if r["observed_driver_cpu"] is not None})
+    peer = sorted({c for r in results.rows for c in r["observed_peer_cpus"]})
     observed = (f"; observed: driver on CPU {', '.join(map(str, driver))}, "
                 f"peer on CPU {', '.join(map(str, peer))}" if driver else "")
     return results.placement_text() + observed
@@ -266,8 +266,10 @@ def table(results):
     body = []
     for h in heads:
         runs = h["runs"]
-        cpus = sorted({f"{r['observed_driver_cpu']}/{r['observed_peer_cpu']}"
-                       for r in runs if r["observed_driver_cpu"] is not None})
+        cpus = sorted({
+            f"{r['observed_driver_cpu']}/"
+            f"{','.join(map(str, r['observed_peer_cpus'])) or '?'}"
+            for r in runs if r["observed_driver_cpu"] is not None})
         mbs = h["bytes_per_second"] / 1e6 if h["bytes_per_second"] else None
         cells = [
             _cell(None, h["name"], False),

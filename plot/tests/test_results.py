@@ -278,3 +278,24 @@ def test_a_record_without_its_settings_is_bad_input(tmp_path, small_doc):
     with pytest.raises(ir.PlotError) as e:
         ir.load(write_json(tmp_path / "n.json", small_doc))
     assert "benchmark pingpong/pipe/64 has no 'scenario'" in str(e.value)
+
+
+@pytest.mark.parametrize("name,fixture_file,peers", [
+    ("fanout/shm_ring:block/64/2_consumers", "fanout.json", (1, 1)),
+    ("fanin/posix_mq:block/64/1_producers", "fanin.json", (1,)),
+    ("pingpong/pipe/64", "small.json", (1,))])
+def test_every_peer_cpu_is_kept_also_for_fanin_and_fanout(
+        name, fixture_file, peers):
+    # fan-in and fan-out records list one CPU per producer or consumer
+    r = ir.load(fixture(fixture_file))
+    row = next(x for x in r.rows if x["name"] == name)
+    assert row["observed_driver_cpu"] == 0
+    assert row["observed_peer_cpus"] == peers
+
+
+def test_report_table_names_every_consumers_cpu():
+    r = ir.load(fixture("fanout.json"))
+    html = report_html.table(r)
+    assert "/None" not in html
+    row = html[html.index("fanout/shm_ring:block/64/2_consumers"):]
+    assert '<td data-v="">0/1,1</td>' in row[:row.index("</tr>")]
