@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include "harness/clock.hpp"
 #include "sys/process.hpp"
 #include "transports/transport.hpp"
@@ -58,6 +60,8 @@ CpuCost& CpuCost::operator+=(const CpuCost& o) {
                      ? -1
                      : run_delay_ns + o.run_delay_ns;
   wall_ns += o.wall_ns;
+  for (const auto& [tid, ns] : o.thread_ns_by_tid) thread_ns_by_tid[tid] += ns;
+  for (const auto& [pid, ns] : o.daemon_ns_by_pid) daemon_ns_by_pid[pid] += ns;
   return *this;
 }
 
@@ -124,6 +128,7 @@ CpuCost CpuMeter::between(const Snapshot& a, const Snapshot& b) {
     for (const auto& [tid0, earlier] : a.own) {
       if (tid0 != tid) continue;
       d.transport_threads_ns += later.cpu_ns - earlier.cpu_ns;
+      d.thread_ns_by_tid[tid] += later.cpu_ns - earlier.cpu_ns;
       d.voluntary_switches +=
           later.voluntary_switches - earlier.voluntary_switches;
       d.involuntary_switches +=
@@ -132,10 +137,43 @@ CpuCost CpuMeter::between(const Snapshot& a, const Snapshot& b) {
   }
   for (const auto& [pid, later] : b.daemons) {
     for (const auto& [pid0, earlier] : a.daemons) {
-      if (pid0 == pid) d.daemon_ns += later - earlier;
+      if (pid0 != pid) continue;
+      d.daemon_ns += later - earlier;
+      d.daemon_ns_by_pid[pid] += later - earlier;
     }
   }
   return d;
+}
+
+CpuCost counted_once(const std::vector<CpuCost>& sides, bool* shared) {
+  CpuCost sum;
+  std::map<int, std::vector<std::int64_t>> threads, daemons;
+  for (const CpuCost& c : sides) {
+    sum += c;
+    for (const auto& [tid, ns] : c.thread_ns_by_tid) threads[tid].push_back(ns);
+    for (const auto& [pid, ns] : c.daemon_ns_by_pid) daemons[pid].push_back(ns);
+  }
+  // What a shared one was counted beyond its largest measure.
+  auto surplus = [](const std::vector<std::int64_t>& v) {
+    std::int64_t total = 0;
+    for (std::int64_t ns : v) total += ns;
+    return total - *std::max_element(v.begin(), v.end());
+  };
+  bool any = false;
+  for (auto& [tid, v] : threads) {
+    if (v.size() < 2) continue;
+    any = true;
+    sum.transport_threads_ns -= surplus(v);
+    sum.thread_ns_by_tid[tid] = *std::max_element(v.begin(), v.end());
+  }
+  for (auto& [pid, v] : daemons) {
+    if (v.size() < 2) continue;
+    any = true;
+    sum.daemon_ns -= surplus(v);
+    sum.daemon_ns_by_pid[pid] = *std::max_element(v.begin(), v.end());
+  }
+  if (shared != nullptr) *shared = any;
+  return sum;
 }
 
 CpuCost CpuMeter::cost() {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
@@ -39,6 +40,11 @@ struct CpuCost {
   // run delay that is a large part of the wall time.
   std::int64_t run_delay_ns = 0;
   std::int64_t wall_ns = 0;
+  // transport_threads_ns and daemon_ns by thread id and daemon pid, as a
+  // meter measured them (this process only: not in the JSON form), so that
+  // sides that share a thread or a daemon can count it once
+  // (counted_once).
+  std::map<int, std::int64_t> thread_ns_by_tid, daemon_ns_by_pid;
   // What the transport cost: every thread counted, pacing left out.
   std::int64_t transport_ns() const {
     return user_ns + system_ns + transport_threads_ns - pacing_ns;
@@ -48,6 +54,13 @@ struct CpuCost {
   nlohmann::json to_json() const;
   static CpuCost from_json(const nlohmann::json& j);
 };
+
+// The sum of several sides' costs measured at once in this process (the
+// drivers of --pairs), where a transport thread or daemon that more than
+// one side counted (gRPC's process-wide threads, the run's one RouDi)
+// counts once, with the largest time any side measured for it: the sides'
+// timed phases overlap. `shared`, when given, says whether any did.
+CpuCost counted_once(const std::vector<CpuCost>& sides, bool* shared = nullptr);
 
 class CpuMeter {
  public:

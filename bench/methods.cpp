@@ -11,10 +11,11 @@ using nlohmann::ordered_json;
 
 // Record paths (object keys joined by dots, array indices left out) whose
 // strings explain a method rather than report a figure.
-constexpr std::array<std::string_view, 9> kPaths = {
+constexpr std::array<std::string_view, 10> kPaths = {
     "warmup.method",
     "contention.method",
     "cpu.source",
+    "cpu.shared",
     "rate.pacing.detail",
     "fanin.fairness.share_basis",
     "fanin.release",

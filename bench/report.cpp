@@ -209,21 +209,32 @@ ordered_json contention_json(const CpuCost& driver, const CpuCost& peer,
 
 void report_cpu(benchmark::State& state, const std::vector<Outcome>& runs,
                 const Scenario& s, ordered_json& rec) {
-  CpuCost driver, peer;
+  CpuCost peer;
   std::int64_t driver_units = 0, peer_units = 0;
   std::string source;
+  std::vector<CpuCost> drivers;
   for (const Outcome& run : runs) {
-    driver += run.m.driver_cpu;
+    drivers.push_back(run.m.driver_cpu);
     driver_units += run.m.driver_messages;
     const PeerCost p = s.peer_cost(run);
     peer += p.cost;
     peer_units += p.messages;
     source = p.source;
   }
+  // The pairs' drivers run in this process: a transport thread or daemon
+  // they share counts once in the whole (each pair's own figure has it).
+  bool shared = false;
+  const CpuCost driver = counted_once(drivers, &shared);
   rec["cpu"] = {{"per", s.cpu_per()},
                 {"driver", side_json(driver, driver_units)},
                 {"peer", side_json(peer, peer_units)},
                 {"source", source}};
+  if (shared) {
+    rec["cpu"]["shared"] =
+        "the pairs' drivers share some of the transport's threads or its "
+        "daemon (gRPC's process-wide threads, the run's one RouDi): counted "
+        "once here, and in full in each pair's own figure";
+  }
   std::vector<int> cpus;
   for (const Outcome& run : runs) {
     cpus.push_back(run.driver_cpu);

@@ -203,7 +203,73 @@ TEST(CpuCost, EveryPairsCostIsRecorded) {
       EXPECT_GT(pair["cpu"]["driver_ns"].get<double>(), 0) << rec["name"];
       EXPECT_GT(pair["cpu"]["peer_ns"].get<double>(), 0) << rec["name"];
     }
+    // pipe has no threads or daemon of its own: nothing is shared
+    EXPECT_FALSE(rec["cpu"].contains("shared")) << rec["name"];
   }
+}
+
+TEST(CpuMeter, KeepsEachOwnThreadsTimeApart) {
+  Worker a, b;
+  Idle t({a.tid, b.tid});
+  bench::CpuMeter meter(t);
+  a.run(20'000'000);
+  b.run(10'000'000);
+  const bench::CpuCost c = meter.cost();
+  ASSERT_EQ(c.thread_ns_by_tid.size(), 2u);
+  EXPECT_GE(c.thread_ns_by_tid.at(a.tid), 20'000'000);
+  EXPECT_GE(c.thread_ns_by_tid.at(b.tid), 10'000'000);
+  EXPECT_EQ(c.thread_ns_by_tid.at(a.tid) + c.thread_ns_by_tid.at(b.tid),
+            c.transport_threads_ns);
+}
+
+// Two pairs' drivers that both measured thread 7 and daemon 900 (one
+// process, overlapping timed phases): each counts once, at its largest.
+TEST(CpuCost, WhatThePairsShareCountsOnce) {
+  bench::CpuCost a, b, c;
+  a.user_ns = 100;
+  a.transport_threads_ns = 30 + 5;
+  a.thread_ns_by_tid = {{7, 30}, {8, 5}};
+  a.daemon_ns = 400;
+  a.daemon_ns_by_pid = {{900, 400}};
+  b.user_ns = 200;
+  b.transport_threads_ns = 50 + 6;
+  b.thread_ns_by_tid = {{7, 50}, {9, 6}};
+  b.daemon_ns = 450;
+  b.daemon_ns_by_pid = {{900, 450}};
+  bool shared = false;
+  const bench::CpuCost sum = bench::counted_once({a, b}, &shared);
+  EXPECT_TRUE(shared);
+  EXPECT_EQ(sum.user_ns, 300);
+  EXPECT_EQ(sum.transport_threads_ns, 50 + 5 + 6);
+  EXPECT_EQ(sum.daemon_ns, 450);
+  EXPECT_EQ(sum.thread_ns_by_tid.at(7), 50);
+  EXPECT_EQ(sum.transport_ns(), 300 + 61);
+  // Nothing in common: a plain sum.
+  c.user_ns = 1;
+  c.transport_threads_ns = 4;
+  c.thread_ns_by_tid = {{10, 4}};
+  const bench::CpuCost plain = bench::counted_once({a, c}, &shared);
+  EXPECT_FALSE(shared);
+  EXPECT_EQ(plain.transport_threads_ns, 35 + 4);
+  EXPECT_EQ(plain.daemon_ns, 400);
+}
+
+// gRPC's threads serve the whole driver process: with --pairs, both pairs'
+// drivers see them, and the record says they count once.
+TEST(CpuCost, PairsSharingGrpcThreadsAreToldSo) {
+  ScratchDir dir;
+  auto doc =
+      run_ok({"--transports=grpc_stream", "--sizes=64", "--scenarios=pingpong",
+              "--wait=block", "--pairs=2", "--benchmark_min_time=0.05"},
+             dir);
+  bool seen = false;
+  for (const auto& rec : doc["ipcbench"]["benchmarks"]) {
+    if (rec.value("scenario", "") != "pingpong") continue;
+    ASSERT_FALSE(rec.contains("error")) << rec["error"];
+    ASSERT_TRUE(rec["cpu"].contains("shared")) << rec.dump();
+    seen = true;
+  }
+  EXPECT_TRUE(seen);
 }
 
 // A percentile without enough samples is missing, with the count, never
