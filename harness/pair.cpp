@@ -231,7 +231,8 @@ void Pair::reap(int wait_ms) noexcept {
 nlohmann::json Pair::expect(const char* type) {
   nlohmann::json msg = ctl_.recv();
   if (msg.value("type", "") == "error") {
-    throw std::runtime_error("peer failed: " + msg.value("what", "?"));
+    peer_error_ = msg.value("what", "?");  // the cause explain_failure names
+    throw std::runtime_error("peer failed: " + peer_error_);
   }
   if (msg.value("type", "") != type) {
     throw std::runtime_error(std::string("peer sent '") +
@@ -269,7 +270,7 @@ std::string Pair::explain_failure(const std::exception& e) {
   sys::note_progress();
   stop_watchdog();
   const std::string phase = phase_.load();
-  std::string peer_error;
+  std::string peer_error = peer_error_;
   if (auto m = ctl_.poll_recv(reaped_ ? 0 : 200);
       m && m->is_object() && m->value("type", "") == "error") {
     peer_error = m->value("what", "");

@@ -109,6 +109,7 @@ class Pair {
   std::atomic<bool> timed_out_{false};
   std::atomic<const char*> phase_{"spawn"};
   nlohmann::json ready_;
+  std::string peer_error_;  // the peer's own "error" message, once read
 };
 
 }  // namespace ipcb::harness
