@@ -114,6 +114,7 @@ Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {
   job.iterations = iterations;
   job.warmup = planned_warmup(cs);
   job.verify = opt.verify;
+  job.malloc = harness::to_string(opt.malloc);
   job.rate_per_s = cs.variant.rate_per_s;
   job.producers = cs.variant.producers;
   job.consumers = cs.variant.consumers;

@@ -17,7 +17,7 @@ nlohmann::json Job::to_json() const {
           {"producers", producers},   {"producer", producer},
           {"stride", stride},         {"consumers", consumers},
           {"consumer", consumer},     {"finish_fd", finish_fd},
-          {"may_drop", may_drop}};
+          {"may_drop", may_drop},     {"malloc", malloc}};
 }
 
 Job Job::from_json(const nlohmann::json& j) {
@@ -37,6 +37,7 @@ Job Job::from_json(const nlohmann::json& j) {
   job.consumer = j.value("consumer", 0);
   job.finish_fd = j.value("finish_fd", -1);
   job.may_drop = j.value("may_drop", false);
+  job.malloc = j.value("malloc", std::string("glibc"));
   return job;
 }
 

@@ -32,6 +32,9 @@ struct Job {
   int finish_fd = -1;
   // fanout: the transport may drop for a slow consumer (Fanout::kMayDrop).
   bool may_drop = false;
+  // The malloc policy (harness/malloc_policy.hpp) the peer applies before
+  // its transport, the driver's: "steady" or "glibc".
+  std::string malloc = "glibc";
 
   // Round trips (pingpong, oneway) or messages the peer must serve.
   std::int64_t timed_messages() const { return iterations * batch; }

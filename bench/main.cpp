@@ -30,6 +30,7 @@
 #include "harness/cleanup.hpp"
 #include "harness/clock.hpp"
 #include "harness/environment.hpp"
+#include "harness/malloc_policy.hpp"
 #include "harness/pair.hpp"
 #include "harness/remote_auth.hpp"
 #include "harness/rescue.hpp"
@@ -127,7 +128,8 @@ std::unique_ptr<bench::RemoteSession> connect_remote(
 // placement and the run's warnings.
 ordered_json results_block(int argc, char** argv, const bench::Options& opt,
                            const harness::CleanupReport& stale,
-                           const bench::RemoteSession* remote) {
+                           const bench::RemoteSession* remote,
+                           const std::string& malloc_refused) {
   harness::ClockInfo clock = harness::measure_clock();
   ordered_json block;
   block["schema_version"] = results::kSchemaVersion;
@@ -144,6 +146,18 @@ ordered_json results_block(int argc, char** argv, const bench::Options& opt,
       stale.refused.size(), harness::machine_topology(),
       harness::initial_cpus()};
   block["warnings"] = bench::run_warnings(opt, facts);
+  block["malloc"] = harness::malloc_policy_json(opt.malloc, malloc_refused);
+  if (opt.malloc == harness::MallocPolicy::kGlibc) {
+    block["warnings"].push_back(
+        "--malloc=glibc: glibc adjusts its mmap threshold as blocks are "
+        "freed, so figures of transports that allocate per message (gRPC, "
+        "ZeroMQ, the brokers' clients) can change several-fold between "
+        "runs");
+  }
+  if (!malloc_refused.empty()) {
+    block["warnings"].push_back("--malloc=steady was not applied: " +
+                                malloc_refused);
+  }
   return block;
 }
 
@@ -329,6 +343,8 @@ int run_driver(int argc, char** argv) {
     return 2;
   }
   const bench::Options& opt = settings.options;
+  // Before any transport; the peers apply it from their job.
+  const std::string malloc_refused = harness::apply_malloc_policy(opt.malloc);
   if (opt.help) {
     std::cout << bench::usage();
     return 0;
@@ -380,7 +396,8 @@ int run_driver(int argc, char** argv) {
     }
   }
   bench::remove_results_temporaries(opt.out, stale);
-  ordered_json block = results_block(argc, argv, opt, stale, remote.get());
+  ordered_json block =
+      results_block(argc, argv, opt, stale, remote.get(), malloc_refused);
   block["plan"] = bench::plan_json(plan, opt);
   return run_benchmarks(settings, block, gb_out, made_dir, plan);
 }

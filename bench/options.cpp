@@ -462,6 +462,7 @@ constexpr OwnFlag kOwnFlags[] = {
     {"--baselines", false, "use memcpy (default) or none"},
     {"--inject-peer-fault", false, kFaultForm},
     {"--timer", false, "use auto (default), tsc or clock"},
+    {"--malloc", false, "use steady (default) or glibc"},
     {"--budget", false, "give a duration such as 90s, 10m or 1m30s"},
     {"--remote", false, "give the server as HOST:PORT, such as 10.0.0.2:7300"},
     {"--remote-cpus", true, "--remote-cpus=2,3"},
@@ -866,6 +867,13 @@ Options parse_options(const std::vector<std::string>& args) {
     } else if (key == "--timer") {
       need_value();
       o.timer = parse_timer(val);
+    } else if (key == "--malloc") {
+      need_value();
+      const auto policy = harness::parse_malloc_policy(val);
+      if (!policy)
+        refuse("--malloc", val, "is not accepted",
+               "use steady (default) or glibc");
+      o.malloc = *policy;
     } else if (key == "--out")
       need_value(), o.out = val;
     else if (key == "--inject-peer-fault")
@@ -1117,6 +1125,13 @@ Lists are comma-separated, without spaces: --sizes=64,4K, not --sizes=64, 4K.
                        insists on the TSC; clock uses CLOCK_MONOTONIC, which
                        times round trips under 1 us in batches (their
                        percentiles are of batch means, named so)
+  --malloc=steady      glibc malloc in the driver and every peer: steady
+                       (default) fixes its mmap and trim thresholds (32 and
+                       64 MiB), so a transport that allocates per message
+                       (gRPC, ZeroMQ, the brokers' clients) pays the same
+                       in every run; glibc leaves glibc's own adjustment,
+                       which made such figures change several-fold between
+                       runs
   --cpus=SPEC          one placement: cross (default: the two lowest
                        allowed CPUs on different cores), a preset as in
                        --placement, A,B (driver on A, peer on B), none

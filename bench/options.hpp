@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/cpu.hpp"
+#include "harness/malloc_policy.hpp"
 #include "harness/tsc.hpp"
 
 namespace ipcb::bench {
@@ -64,7 +65,8 @@ struct Options {
   // transport as the OS, library or ipcbench ships it).
   std::vector<std::size_t> capacities{0};
   double timeout_s = 60;
-  harness::TimerChoice timer = harness::TimerChoice::kAuto;  // --timer
+  harness::TimerChoice timer = harness::TimerChoice::kAuto;       // --timer
+  harness::MallocPolicy malloc = harness::MallocPolicy::kSteady;  // --malloc
   std::string out;  // results file; empty: a new run directory's
   bool list = false;
   bool cleanup = false;

@@ -5,6 +5,7 @@
 
 #include "bench/scenario.hpp"
 #include "harness/control.hpp"
+#include "harness/malloc_policy.hpp"
 #include "harness/release.hpp"
 #include "sys/fd.hpp"
 #include "transports/registry.hpp"
@@ -32,6 +33,13 @@ int run_peer(int ctl_fd) {
   const char* phase = "setup";
   try {
     nlohmann::json setup = ctl.recv();
+    // The driver's malloc policy, before this side's transport exists.
+    const std::string malloc =
+        setup.at("job").value("malloc", std::string("glibc"));
+    const auto policy = harness::parse_malloc_policy(malloc);
+    if (!policy) throw std::runtime_error("unknown malloc policy " + malloc);
+    const bool steady = harness::apply_malloc_policy(*policy).empty() &&
+                        *policy == harness::MallocPolicy::kSteady;
     Fault fault = Fault::parse(setup.value("fault", ""));
     const transports::Config config = config_from(setup.at("config"));
     auto t = transports::create_transport(setup.at("transport"), config);
@@ -71,6 +79,8 @@ int run_peer(int ctl_fd) {
     };
     nlohmann::json done = serve(*t, job, fault, warm_gate);
     done["type"] = "done";
+    // What this side's malloc did: steady only where it was applied.
+    done["malloc"] = steady ? "steady" : "glibc";
     done["cpu"] = ::sched_getcpu();
     phase = "finish";
     ctl.send(done);

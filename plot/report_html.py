@@ -113,6 +113,21 @@ def _cpus_used(results):
     return results.placement_text() + observed
 
 
+def malloc_text(m):
+    """ipcbench.malloc in words: the policy, its thresholds, and why it was
+    not applied where it was not."""
+    text = str(m.get("policy", "?"))
+    if m.get("mmap_threshold_bytes"):
+        text += (f": mmap threshold {m['mmap_threshold_bytes'] >> 20} MiB, "
+                 f"trim threshold {m.get('trim_threshold_bytes', 0) >> 20} "
+                 "MiB, in the driver and every peer")
+    elif text == "glibc":
+        text += ": glibc's own thresholds, adjusted as blocks are freed"
+    if m.get("not_applied"):
+        text += f"; not applied: {m['not_applied']}"
+    return text
+
+
 def timer_text(timer):
     """environment.timer in words: what timed ping-pong and one-way round
     trips, its calibration and cost, or why it is the clock."""
@@ -158,6 +173,8 @@ def environment(results):
                   f"resolution {clock.get('resolution_ns', '?')} ns, smallest "
                   f"step {clock.get('min_step_ns', '?')} ns"),
         *([("Round-trip timer", timer_text(timer))] if timer else []),
+        *([("Malloc", malloc_text(results.block["malloc"]))]
+          if isinstance(results.block.get("malloc"), dict) else []),
         ("Date", ctx.get("date", "")),
         ("Command line", " ".join(map(str, results.block.get(
             "command_line", [])))),

@@ -194,6 +194,8 @@ BLOCK = {
     "failures": [{"name": STRING, "error": STRING}],
     "skipped": [{"name": STRING, "reason": STRING}],
     "placement": PLACEMENT,
+    "malloc": {"policy": STRING, "mmap_threshold_bytes": WHOLE,
+               "trim_threshold_bytes": WHOLE, "not_applied": STRING},
     "environment": {
         "hostname": STRING, "kernel": STRING, "kernel_version": STRING,
         "machine": STRING, "cpu_model": STRING, "cpus_online": COUNT,

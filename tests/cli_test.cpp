@@ -51,6 +51,7 @@ TEST(Cli, BadInputIsOneLineExitTwoAndNothingWritten) {
   expect_usage_error({"--sizes=lots"}, "not a size");
   expect_usage_error({"--cpus=4095,0"}, "affinity mask");
   expect_usage_error({"--timeout=0"}, "--timeout");
+  expect_usage_error({"--malloc=tcmalloc"}, "use steady (default) or glibc");
   expect_usage_error({"--producers=0"}, "--producers");
   expect_usage_error({"--no-such-flag"}, "unknown flag");
   expect_usage_error(

@@ -299,3 +299,28 @@ def test_report_table_names_every_consumers_cpu():
     assert "/None" not in html
     row = html[html.index("fanout/shm_ring:block/64/2_consumers"):]
     assert '<td data-v="">0/1,1</td>' in row[:row.index("</tr>")]
+
+
+@pytest.mark.parametrize("malloc,words", [
+    ({"policy": "steady", "mmap_threshold_bytes": 32 << 20,
+      "trim_threshold_bytes": 64 << 20, "detail": "d"},
+     ["steady: mmap threshold 32 MiB, trim threshold 64 MiB"]),
+    ({"policy": "glibc", "detail": "d"},
+     ["glibc: glibc&#x27;s own thresholds"]),
+    ({"policy": "steady", "mmap_threshold_bytes": 32 << 20,
+      "trim_threshold_bytes": 64 << 20, "detail": "d",
+      "not_applied": "a sanitizer's allocator"},
+     ["steady: mmap", "not applied: a sanitizer&#x27;s allocator"]),
+    (None, [])])
+def test_report_says_how_malloc_was_set(tmp_path, malloc, words):
+    with open(fixture("small.json")) as f:
+        doc = json.load(f)
+    if malloc is None:
+        doc["ipcbench"].pop("malloc", None)
+    else:
+        doc["ipcbench"]["malloc"] = malloc
+    env = report_html.environment(ir.load(write_json(tmp_path / "m.json",
+                                                     doc)))
+    assert ("<th>Malloc</th>" in env) == (malloc is not None)
+    for w in words:
+        assert w in env, env
