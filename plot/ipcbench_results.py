@@ -100,6 +100,19 @@ def capacity_label(capacity):
     return f"equal {asked} B"
 
 
+def cpu_cost(cpu):
+    """A record's cpu in a row: CPU ns per unit (cpu_per: round_trip or
+    message) of the driver, the peer (all peers together) and the
+    transport's broker or daemon (None where it has none)."""
+    cpu = cpu if isinstance(cpu, dict) else {}
+
+    def per(side):
+        v = (cpu.get(side) or {}).get("ns_per_msg")
+        return v if isinstance(v, (int, float)) else None
+    return dict(cpu_per=cpu.get("per"), cpu_driver_ns=per("driver"),
+                cpu_peer_ns=per("peer"), cpu_daemon_ns=per("daemon"))
+
+
 def observed_peers(observed):
     """The CPUs the peer processes ran on, as cpus_observed records them:
     one peer ("peer"), or a list of fan-in producers or fan-out consumers
@@ -399,6 +412,7 @@ def _flatten(path, index, rec, gb, failed, skipped, flagged=()):
                capacity=capacity_label(rec.get("capacity")),
                capacity_applied_bytes=(rec.get("capacity") or {}).get(
                    "applied_bytes"))
+    row.update(cpu_cost(rec.get("cpu")))
     lat = rec.get("latency")
     pct = _percentile_lookup(lat.get("percentiles_ns", {})) if lat else {}
     # Batch means (pingpong timed with the clock, latency.batch > 1): their

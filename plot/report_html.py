@@ -14,7 +14,7 @@ import chart_common as cc
 import families
 from chart_common import fmt_bytes, fmt_ns, fmt_rate
 from headlines import HEADLINES, METRICS, best_first
-from ipcbench_results import BATCH_MEANS
+from ipcbench_results import BATCH_MEANS, representative
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; padding: 0 1.5em;
@@ -252,6 +252,20 @@ def _short_source(source):
     return source.replace(" repetitions", " reps")
 
 
+def _cpu_cell(row):
+    """CPU time per round trip or message of the driver, the peer and, for a
+    transport with a broker of its own, the broker: "5.2 / 5.1 / 59.7";
+    sorted by their sum."""
+    if row is None or row["cpu_driver_ns"] is None:
+        return _cell(None, "\u2014")
+    parts = [row["cpu_driver_ns"], row["cpu_peer_ns"], row["cpu_daemon_ns"]]
+    shown = [v for v in parts if v is not None]
+    text = " / ".join(f"{v / 1e3:,.1f}" for v in shown)
+    if row["cpu_daemon_ns"] is None:
+        text += " / \u2014"
+    return _cell(sum(shown), text)
+
+
 def _note(h):
     """The table's note: why a benchmark has no figure, else where its
     figures come from, whether its latency is batch means, and a fan-out's
@@ -278,7 +292,8 @@ def table(results):
         h["name"]))
     cols = ("benchmark", "transport:wait", "size", "headline", "rank",
             "status", "reps", "p50", "p90", "p99", "p99.9", "MB/s", "msgs/s",
-            "CPUs (driver/peer)", "note")
+            "CPUs (driver/peer)", "CPU \u00b5s (driver/peer/broker)",
+            "note")
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = []
     for h in heads:
@@ -301,6 +316,7 @@ def table(results):
             _cell(mbs, f"{mbs:,.1f}" if mbs else "\u2014"),
             _cell(h["msgs_per_s"], fmt_rate(h["msgs_per_s"])),
             _cell(None, ", ".join(cpus), False),
+            _cpu_cell(representative(runs)),
             _cell(None, _note(h), False)]
         body.append(f'<tr class="{e(h["status"])}">{"".join(cells)}</tr>')
     return (f'<div class="wide"><table class="sortable"><thead><tr>{head}'
@@ -599,7 +615,11 @@ consumers, placement, pairs). Headline: {e(ranking_text())}. Click a column
 to sort. Latencies p50 to p99.9 are round trips, except for rate (from the
 intended send time), fan-in and fan-out (send to receive). A fan-out's
 msgs/s and MB/s are what its producer sent; its headline is what the
-consumers received, and its note says its loss.</p>
+consumers received, and its note says its loss. CPU \u00b5s: CPU time over
+the timed phase per round trip (ping-pong, one-way) or per message (the
+others) of the driver, the peer (all peers together) and the transport's own
+broker (redis-server, nats-server, RouDi; \u2014 where there is none), from
+the repetition with the median headline.</p>
 {table(results)}</section>
 <p class="sub">Source: <code>{e(results.path)}</code>, schema_version
 {e(str(results.block.get("schema_version")))}; written by plot/report.py.</p>

@@ -324,3 +324,31 @@ def test_report_says_how_malloc_was_set(tmp_path, malloc, words):
     assert ("<th>Malloc</th>" in env) == (malloc is not None)
     for w in words:
         assert w in env, env
+
+
+def test_report_table_gives_each_sides_cpu_and_the_brokers(tmp_path):
+    with open(fixture("small.json")) as f:
+        doc = json.load(f)
+    for rec in doc["ipcbench"]["benchmarks"]:
+        if rec["name"] == "pingpong/pipe/64":
+            rec["cpu"].update(per="round_trip")
+            rec["cpu"]["driver"]["ns_per_msg"] = 5200.0
+            rec["cpu"]["peer"]["ns_per_msg"] = 5100.0
+            rec["cpu"]["daemon"] = {"ns_per_msg": 59700.0, "units": 10}
+        if rec["name"] == "stream/pipe/64":
+            rec["cpu"]["driver"]["ns_per_msg"] = 1500.0
+            rec["cpu"]["peer"]["ns_per_msg"] = 1520.0
+    r = ir.load(write_json(tmp_path / "c.json", doc))
+    row = next(x for x in r.rows if x["name"] == "pingpong/pipe/64")
+    assert (row["cpu_per"], row["cpu_driver_ns"], row["cpu_peer_ns"],
+            row["cpu_daemon_ns"]) == ("round_trip", 5200.0, 5100.0, 59700.0)
+    html = report_html.table(r)
+
+    def cpu_cell(name):  # the CPU column, the one before the note
+        tr = html[html.index(f">{name}<"):]
+        return tr[:tr.index("</tr>")].split("<td")[-2]
+    assert cpu_cell("pingpong/pipe/64").endswith(
+        'data-v="70000.0">5.2 / 5.1 / 59.7</td>')
+    assert cpu_cell("stream/pipe/64").endswith(">1.5 / 1.5 / \u2014</td>")
+    # a record without the figures (older files): a dash
+    assert cpu_cell("pingpong/tcp/64").endswith('data-v="">\u2014</td>')
