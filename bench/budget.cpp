@@ -33,7 +33,7 @@ Split split_plan(const std::vector<PlannedBenchmark>& plan,
     }
     ++s.benchmarks;
     s.fixed_s += reps * (kMinTimeFactor * t.min_warmup_s +
-                         (b.has_peer ? kCaseOverheadS : 0));
+                         (b.has_peer ? kCaseOverheadS + b.extra_s : 0));
     s.scaled_runs += reps;
   }
   return s;
@@ -128,14 +128,17 @@ BudgetPlan plan_budget(const std::vector<PlannedBenchmark>& plan,
     const double needed = budget_needed(plan, t, kMinBudgetMinTimeS);
     char floor[32];
     std::snprintf(floor, sizeof floor, "%g", kMinBudgetMinTimeS);
-    char overhead[32];
-    std::snprintf(overhead, sizeof overhead, "%g", kCaseOverheadS);
+    char overhead[96];
+    std::snprintf(overhead, sizeof overhead,
+                  "%g s of set-up (%g s more per fan-in or fan-out peer "
+                  "beyond the first)",
+                  kCaseOverheadS, kExtraPeerS);
     throw BudgetTooSmall(
         "--budget=" + budget_text(budget_s) + " is too small for " +
         std::to_string(s.benchmarks) + " benchmarks (" +
         std::to_string(static_cast<long>(s.scaled_runs)) +
         " runs): each needs at least " + floor + " s of measurement plus " +
-        overhead + " s of set-up; give --budget=" + budget_text(needed) +
+        overhead + "; give --budget=" + budget_text(needed) +
         " or more, or fewer benchmarks (--transports, --scenarios, --sizes)");
   }
   // Three significant digits, rounded down: the plan stays within budget.

@@ -149,8 +149,12 @@ std::vector<PlannedBenchmark> planned_benchmarks(const Options& opt) {
   }
   for (const Case& cs : plan_cases(opt)) {
     const bool skipped = skip_reason(cs, opt).has_value();
+    const double extra =
+        extra_seconds(std::max({1, cs.variant.producers, cs.variant.consumers}),
+                      cs.variant.rate_percent > 0);
     plan.push_back({cs.name, cs.name + "/manual_time",
-                    planned_run_seconds(t, skipped, true), skipped, true});
+                    planned_run_seconds(t, skipped, true, extra), skipped, true,
+                    extra});
   }
   return filter_plan(std::move(plan),
                      gb_setting(opt.passthrough, "--benchmark_filter", ""));
@@ -177,6 +181,8 @@ nlohmann::ordered_json plan_json(const BudgetPlan& p, const Options& opt) {
   j["benchmarks"] = p.benchmarks;
   j["skipped"] = p.skipped;
   j["overhead_s"] = kCaseOverheadS;
+  j["extra_peer_s"] = kExtraPeerS;
+  j["rate_capacity_s"] = kRateCapacityS;
   j["min_time_factor"] = kMinTimeFactor;
   return j;
 }

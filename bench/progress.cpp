@@ -7,10 +7,16 @@
 
 namespace ipcb::bench {
 
-double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer) {
+double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer,
+                           double extra_s) {
   if (skipped) return 0;
   return kMinTimeFactor * (t.min_time_s + t.min_warmup_s) +
-         (has_peer ? kCaseOverheadS : 0);
+         (has_peer ? kCaseOverheadS + extra_s : 0);
+}
+
+double extra_seconds(int peers, bool measures_capacity) {
+  return kExtraPeerS * std::max(peers - 1, 0) +
+         (measures_capacity ? kRateCapacityS : 0);
 }
 
 std::vector<PlannedBenchmark> filter_plan(std::vector<PlannedBenchmark> plan,

@@ -32,6 +32,16 @@ struct PlanTiming {
 // (Under a load average of 11-13 the same fit gave 2.8 s + 9.2 x.)
 inline constexpr double kCaseOverheadS = 0.5;
 inline constexpr double kMinTimeFactor = 3.6;
+// Fan-in and fan-out start a peer per producer or consumer in every trial
+// invocation, and on a small machine the extra ones share CPUs:
+// kExtraPeerS per peer beyond the first. A rate case at a percentage
+// first measures the stream capacity (one short stream run per transport
+// and size, shared by its percentages): kRateCapacityS per rate case.
+// Fitted 2026-12-05 on the default suite (742 benchmarks at min_time 0.1,
+// 16m12s): fan-out took 3.67 s per benchmark, fan-in 2.32 s, rate 1.30 s,
+// against 0.8-1.0 s for the other scenarios.
+inline constexpr double kExtraPeerS = 2.0;
+inline constexpr double kRateCapacityS = 0.25;
 
 // One benchmark of the plan: its name as Google Benchmark shows it
 // ("pingpong/pipe/64"), the name its filter is matched against (with
@@ -43,12 +53,19 @@ struct PlannedBenchmark {
   double run_s = 0;
   bool skipped = false;  // cannot run here: ends at once
   bool has_peer = true;  // false: the memcpy baseline
+  double extra_s = 0;    // fixed seconds beyond kCaseOverheadS (extra_seconds)
 };
 
 // The planned seconds of one run: a skipped case ends at once (0); a
 // measured case takes kMinTimeFactor x (min_time + min_warmup) plus
-// kCaseOverheadS; the memcpy baseline (no peer) no overhead.
-double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer);
+// kCaseOverheadS plus `extra_s`; the memcpy baseline (no peer) no overhead.
+double planned_run_seconds(const PlanTiming& t, bool skipped, bool has_peer,
+                           double extra_s = 0);
+
+// A case's fixed seconds beyond kCaseOverheadS: kExtraPeerS for each of
+// its `peers` beyond the first, and kRateCapacityS when it measures the
+// stream capacity first.
+double extra_seconds(int peers, bool measures_capacity);
 
 // The benchmarks Google Benchmark runs under --benchmark_filter=`filter`
 // (as 1.7.1 reads it: empty or "all" is everything, a leading '-' leaves

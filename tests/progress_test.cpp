@@ -51,6 +51,14 @@ TEST(Eta, PlannedRunSeconds) {
                    kMinTimeFactor * 0.75 + kCaseOverheadS);
   EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, false), kMinTimeFactor * 0.75);
   EXPECT_DOUBLE_EQ(planned_run_seconds(t, true, true), 0);
+  // fan-in, fan-out and rate cases carry fixed seconds of their own
+  EXPECT_DOUBLE_EQ(planned_run_seconds(t, false, true, 4.0),
+                   kMinTimeFactor * 0.75 + kCaseOverheadS + 4.0);
+  EXPECT_DOUBLE_EQ(planned_run_seconds(t, true, true, 4.0), 0);
+  EXPECT_DOUBLE_EQ(extra_seconds(1, false), 0);
+  EXPECT_DOUBLE_EQ(extra_seconds(4, false), 3 * kExtraPeerS);
+  EXPECT_DOUBLE_EQ(extra_seconds(2, true), kExtraPeerS + kRateCapacityS);
+  EXPECT_DOUBLE_EQ(extra_seconds(0, false), 0);
 }
 
 TEST(Eta, FilterKeepsWhatGoogleBenchmarkRuns) {

@@ -14,6 +14,7 @@
 
 #include "bench/budget.hpp"
 #include "bench/options.hpp"
+#include "bench/plan.hpp"
 #include "test_util.hpp"
 
 namespace ipcb::bench {
@@ -170,6 +171,38 @@ TEST(Suite, OptionsOfEachSuite) {
   EXPECT_EQ(gb_setting(parse_options({"--budget=1h"}).passthrough,
                        "--benchmark_min_time", ""),
             "");  // set once the plan is known (apply_budget)
+}
+
+// Each extra peer and a rate case's capacity measurement are planned.
+TEST(Suite, PlanCountsExtraPeersAndTheCapacityRun) {
+  const Options opt =
+      parse_options({"--transports=shm_ring,pipe", "--wait=block", "--sizes=64",
+                     "--scenarios=fanout,fanin,rate,pingpong",
+                     "--consumers=1,4", "--producers=1,2", "--rate=50%",
+                     "--baselines=none", "--benchmark_min_time=0.1"});
+  std::map<std::string, const PlannedBenchmark*> by;
+  const auto plan = planned_benchmarks(opt);
+  for (const auto& b : plan) by[b.name] = &b;
+  auto run_s = [&](const std::string& name) {
+    EXPECT_TRUE(by.count(name)) << name;
+    return by.count(name) ? by[name]->run_s : -1;
+  };
+  const double base = run_s("pingpong/shm_ring:block/64");
+  EXPECT_DOUBLE_EQ(base, kMinTimeFactor * 0.1 + kCaseOverheadS);
+  EXPECT_DOUBLE_EQ(run_s("fanout/shm_ring:block/64/1_consumers"), base);
+  EXPECT_DOUBLE_EQ(run_s("fanout/shm_ring:block/64/4_consumers"),
+                   base + 3 * kExtraPeerS);
+  EXPECT_DOUBLE_EQ(run_s("fanin/pipe/64/2_producers"), base + kExtraPeerS);
+  EXPECT_DOUBLE_EQ(run_s("rate/pipe/64/50pct"), base + kRateCapacityS);
+  const Options by_rate = parse_options(
+      {"--transports=pipe", "--sizes=64", "--scenarios=rate", "--rate=10K",
+       "--baselines=none", "--benchmark_min_time=0.1"});
+  const auto fixed = planned_benchmarks(by_rate);
+  ASSERT_EQ(fixed.size(), 1u);
+  EXPECT_EQ(fixed[0].name, "rate/pipe/64/10000_per_s");
+  EXPECT_DOUBLE_EQ(fixed[0].run_s, base);  // no capacity to measure
+  // pipe cannot broadcast: its fan-out is skipped and costs nothing
+  EXPECT_DOUBLE_EQ(run_s("fanout/pipe/64/4_consumers"), 0);
 }
 
 TEST(Suite, UserSizesApplyToEveryScenario) {
