@@ -2,7 +2,7 @@
 # ipcbench: install what is missing (Debian packages), build, then either run
 # the suite (default) or every test (--test).
 #
-#   ./run_all.sh [--quick|--full|--budget=10m] [ipcbench flags...]
+#   ./run_all.sh [--quick|--full|--budget=15m] [ipcbench flags...]
 #                                                results/<UTC stamp>/results.json
 #   ./run_all.sh --test                          Release + ASan/UBSan test suites
 #   ./run_all.sh --report R.json                 charts and report.html of R.json
