@@ -33,11 +33,11 @@ int run_peer(int ctl_fd) {
   const char* phase = "setup";
   try {
     nlohmann::json setup = ctl.recv();
+    Job job = Job::from_json(setup.at("job"));
     // The driver's malloc policy, before this side's transport exists.
-    const std::string malloc =
-        setup.at("job").value("malloc", std::string("glibc"));
-    const auto policy = harness::parse_malloc_policy(malloc);
-    if (!policy) throw std::runtime_error("unknown malloc policy " + malloc);
+    const auto policy = harness::parse_malloc_policy(job.malloc);
+    if (!policy)
+      throw std::runtime_error("unknown malloc policy " + job.malloc);
     const bool steady = harness::apply_malloc_policy(*policy).empty() &&
                         *policy == harness::MallocPolicy::kSteady;
     Fault fault = Fault::parse(setup.value("fault", ""));
@@ -59,7 +59,6 @@ int run_peer(int ctl_fd) {
     } else {
       t->adopt(setup.at("handoff"));
     }
-    Job job = Job::from_json(setup.at("job"));
     phase = "connect";
     if (fault.armed_for("connect")) fault.fire();
     t->connect(transports::Role::kPeer);

@@ -12,7 +12,7 @@
 // what glibc's own adjustment reaches at most (mmap 32 MiB, trim 64 MiB),
 // before any transport exists, in the driver and in every peer (the peer
 // gets it in its job); kGlibc leaves glibc as it starts. The results
-// record which (environment.malloc).
+// record which (ipcbench.malloc).
 #pragma once
 
 #include <nlohmann/json.hpp>
