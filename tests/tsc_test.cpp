@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
 
 #include "bench/options.hpp"
@@ -94,7 +96,11 @@ TEST(RoundTripTimer, TscAgreesWithClockMonotonicOnASleep) {
   ASSERT_TRUE(timer.tsc) << timer.reason;
   ASSERT_GT(timer.calibration.hz, 0);
   EXPECT_EQ(timer.calibration.windows_hz.size(), 3u);
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // A preemption between the two clocks' reads lands in one attempt's
+  // difference, not in the scale: the closest of five attempts must agree.
+  double best = 1e18;
+  std::string seen;
+  for (int attempt = 0; attempt < 5; ++attempt) {
     const std::uint64_t t0 = harness::tsc_start();
     const std::int64_t m0 = harness::now_ns();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -104,9 +110,12 @@ TEST(RoundTripTimer, TscAgreesWithClockMonotonicOnASleep) {
     const auto mono_ns = m1 - m0;
     // Within 2 % or 200 µs, whichever is larger.
     const double tolerance = std::max(0.02 * mono_ns, 200'000.0);
-    EXPECT_LE(std::abs(static_cast<double>(tsc_ns - mono_ns)), tolerance)
-        << "tsc " << tsc_ns << " ns, CLOCK_MONOTONIC " << mono_ns << " ns";
+    best = std::min(
+        best, std::abs(static_cast<double>(tsc_ns - mono_ns)) / tolerance);
+    seen += " (tsc " + std::to_string(tsc_ns) + " ns, CLOCK_MONOTONIC " +
+            std::to_string(mono_ns) + " ns)";
   }
+  EXPECT_LE(best, 1.0) << seen;
 }
 
 TEST(RoundTripTimer, RecordsItsSourceCostAndReason) {
@@ -163,20 +172,26 @@ TEST(RoundTripTimer, ClockFallbackRecordsBatchMeansNamedSo) {
   EXPECT_EQ(timer["reason"], "--timer=clock");
   const auto& rec = doc["ipcbench"]["benchmarks"].at(0);
   const auto& lat = rec["latency"];
-  ASSERT_GT(lat["batch"].get<int>(), 1) << lat.dump();
-  EXPECT_EQ(lat["kind"], "batch_mean");
   EXPECT_EQ(lat["timer"], "clock_monotonic");
+  // The batch comes from the previous invocation's median round trip: above
+  // 1 when that was under 1 µs, as it is on an idle machine; a loaded one
+  // (a spinning pair sharing a CPU) may leave it at 1. Either way the
+  // record is named for what it holds.
+  const auto batch = lat["batch"].get<std::int64_t>();
+  ASSERT_GE(batch, 1) << lat.dump();
+  const bool means = batch > 1;
+  EXPECT_EQ(lat["kind"], means ? "batch_mean" : "round_trip");
+  const std::string mine = means ? "rtt_batch_mean_" : "rtt_";
+  const std::string other = means ? "rtt_" : "rtt_batch_mean_";
   const auto& gb = doc["benchmarks"].at(0);
-  EXPECT_TRUE(gb.contains("rtt_batch_mean_p50_ns")) << gb.dump();
+  EXPECT_TRUE(gb.contains(mine + "p50_ns")) << gb.dump();
   // A tail percentile only with the samples it needs (a slow or shared
-  // machine may time fewer batches than that in 0.05 s).
+  // machine may time fewer than that in 0.05 s).
   const auto count = lat["count"].get<std::int64_t>();
-  EXPECT_EQ(gb.contains("rtt_batch_mean_p99_ns"),
-            count >= harness::samples_needed(99))
+  EXPECT_EQ(gb.contains(mine + "p99_ns"), count >= harness::samples_needed(99))
       << "count " << count;
-  for (const char* k :
-       {"rtt_p50_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns"})
-    EXPECT_FALSE(gb.contains(k)) << k;
+  for (const char* k : {"p50_ns", "p99_ns", "p999_ns", "min_ns", "max_ns"})
+    EXPECT_FALSE(gb.contains(other + k)) << other + k;
 }
 
 TEST(RoundTripTimer, TscTimesEachRoundTripOnItsOwn) {
