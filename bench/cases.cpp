@@ -79,10 +79,17 @@ ordered_json record_settings(const Case& cs, const Options& opt) {
 // Warm-up messages per case, sized from the previous invocation of the same
 // case so that the warm-up lasts at least kMinWarmupNs (Google Benchmark
 // invokes a case several times: the first sizes the next).
-CaseMemo g_warmup;
+struct PlannedWarmup {
+  std::int64_t messages = 0;
+  // The previous invocation's warm-up it was sized from.
+  std::int64_t from_messages = 0;
+  std::int64_t from_ns = 0;
+};
+CaseMemoOf<PlannedWarmup> g_warmup;
 
 std::int64_t planned_warmup(const Case& cs) {
-  return g_warmup.get(cs.name, warmup_count(cs.bytes));
+  if (auto w = g_warmup.find(cs.name)) return w->messages;
+  return warmup_count(cs.bytes);
 }
 
 // The warm-up the runs measured: into the record, and the next
@@ -103,8 +110,12 @@ void record_warmup(const Case& cs, const Job& job,
        "benchmark"}};
   // The first invocation of a case has no previous one to size it from.
   if (shortest < kMinWarmupNs) rec["warmup"]["below_min"] = true;
-  g_warmup.set(cs.name, std::max(warmup_count(cs.bytes),
-                                 warmup_for_time(job.warmup, shortest)));
+  if (auto w = g_warmup.find(cs.name))
+    rec["warmup"]["sized_from"] = {{"messages", w->from_messages},
+                                   {"ns", w->from_ns}};
+  g_warmup.set(cs.name, {std::max(warmup_count(cs.bytes),
+                                  warmup_for_time(job.warmup, shortest)),
+                         job.warmup, shortest});
 }
 
 Job case_job(const Case& cs, const Options& opt, std::int64_t iterations) {
