@@ -930,8 +930,9 @@ TEST(Faults, KilledDriverLeavesAParseableFileAndCleanableObjects) {
   pid_t driver =
       spawn_ipcbench({"--transports=pipe,fifo,unix_stream,tcp", "--sizes=64,4K",
                       "--scenarios=pingpong", "--out=" + out});
-  // Wait until at least one benchmark is in the file, then kill -9.
-  for (int i = 0; i < 600; ++i) {
+  // Wait until at least one benchmark is in the file (up to 60 s: a loaded
+  // machine, a sanitizer build), then kill -9.
+  for (int i = 0; i < 3000; ++i) {
     auto doc = nlohmann::json::parse(testing::slurp(out), nullptr, false);
     if (!doc.is_discarded() && doc["benchmarks"].size() >= 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -944,7 +945,7 @@ TEST(Faults, KilledDriverLeavesAParseableFileAndCleanableObjects) {
   EXPECT_GE(doc["benchmarks"].size(), 1u);
   // Peers die with their driver (PR_SET_PDEATHSIG).
   for (pid_t p : peers) {
-    for (int i = 0; i < 250 && ::kill(p, 0) == 0; ++i)
+    for (int i = 0; i < 1500 && ::kill(p, 0) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_NE(::kill(p, 0), 0) << "peer " << p << " outlived its driver";
   }

@@ -215,7 +215,7 @@ TEST_F(NetLabRemote, LossMidRunFailsThatBenchmarkAndTheNextOneRuns) {
       Ns::driver,
       {IPCBENCH_PATH, remote(), "--token=" + kLabToken, "--baselines=none",
        "--quiet", "--transports=tcp", "--scenarios=stream", "--sizes=64,128",
-       "--benchmark_min_time=2", "--timeout=6", "--out=" + out});
+       "--benchmark_min_time=2", "--timeout=10", "--out=" + out});
   // Into the first benchmark: its peer runs on the server.
   ASSERT_TRUE(testing::wait_for_child(server_))
       << "no peer started on the server";

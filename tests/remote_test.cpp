@@ -172,7 +172,9 @@ class Server {
     log_ = dir_.path + "/serve.log";
     pid_ = spawn_ipcbench({"--serve=127.0.0.1:0", "--token=" + token}, log_);
     const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 500 && port_ == 0; ++i) {
+    // 30 s: a sanitizer build captures the environment and calibrates the
+    // TSC before it listens.
+    for (int i = 0; i < 3000 && port_ == 0; ++i) {
       std::smatch m;
       const std::string text = slurp(log_);
       if (std::regex_search(text, m, listening)) port_ = std::stoi(m[1]);
@@ -291,8 +293,10 @@ TEST(RemoteCli, ASecondDriverIsRefusedWhileOneIsServed) {
   const pid_t first =
       spawn_ipcbench(driver_args(server, first_dir,
                                  {"--transports=tcp", "--scenarios=pingpong",
-                                  "--sizes=64", "--benchmark_min_time=2"}),
+                                  "--sizes=64", "--benchmark_min_time=4"}),
                      first_dir.path + "/log");
+  // The first driver's run lasts several seconds, so the second one (a
+  // slow start on a loaded machine included) arrives while it is served.
   ASSERT_TRUE(server.wait_log("serving the driver")) << server.log();
   auto r = run_ipcbench(
       driver_args(server, second_dir, {"--transports=tcp", "--sizes=64"}));
