@@ -8,18 +8,40 @@ one line on stderr ("plot: <what> — <how to fix>") and an exit status, and
 Ctrl-C into "plot: interrupted" and status 130.
 """
 
-import argparse
-import contextlib
-import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 
-import families
-import ipcbench_results as ir
-from ipcbench_results import PlotError, cpus_text, load
+
+def _quiet_while_loading():
+    """Ctrl-C while a plot script is still loading its modules (before run()
+    takes over) ends it at once, by the signal, as a shell expects (status
+    130): nothing is written yet, and Python would print a traceback. Only
+    when a script of this directory is the program, not when a test or
+    another program imports these modules, and only if Python's own
+    handler is in place (a SIGINT the parent ignores stays ignored)."""
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    here = os.path.dirname(os.path.abspath(__file__))
+    if (script and os.path.dirname(os.path.abspath(script)) == here
+            and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        return True
+    return False
+
+
+_LOADING_QUIETLY = _quiet_while_loading()
+
+import argparse  # noqa: E402 (after the SIGINT set-up above)
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import tempfile  # noqa: E402
+
+import families  # noqa: E402 (after the SIGINT set-up above)
+import ipcbench_results as ir  # noqa: E402
+from ipcbench_results import PlotError, cpus_text, load  # noqa: E402
 
 WAIT_STYLES = {"block": "-", "spin": "--"}
 MARKERS = "osD^v<>pPhX*"
@@ -28,9 +50,13 @@ MARKERS = "osD^v<>pPhX*"
 def import_pyplot():
     """matplotlib.pyplot on the Agg backend, or a PlotError saying how to get it."""
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # Ctrl-C in the middle of numpy's C extensions' import surfaces as an
+        # ImportError ("numpy.core.multiarray failed to import"): held until
+        # the import ends, it is an interruption, not a missing package.
+        with interrupts_held():
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
     except ImportError as e:
         raise PlotError(
             f"matplotlib is not importable ({e})",
@@ -58,6 +84,10 @@ def parser(description, default_stem):
 
 def run(main, argv=None):
     """Calls main(argv); returns its status or that of the PlotError it raised."""
+    if (_LOADING_QUIETLY
+            and threading.current_thread() is threading.main_thread()):
+        # From here Ctrl-C is a KeyboardInterrupt again (see above).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return main(argv)
     except PlotError as e:

@@ -44,11 +44,13 @@ is compared with nothing: its rows say "A invalid: invalid figure: <field>
 no partial output.
 """
 
+# chart_common first, as in report.py.
+import chart_common as cc  # isort: skip
+
 import argparse
 import math
 import sys
 
-import chart_common as cc
 from compare_chart import make_figure
 from comparison import compare_rows, environment_warnings, gate
 from ipcbench_results import PlotError, load
@@ -193,7 +195,8 @@ def print_gate(verdict, text, alpha):
 
 def import_scipy_test():
     try:
-        from scipy.stats import mannwhitneyu
+        with cc.interrupts_held():  # as in cc.import_pyplot
+            from scipy.stats import mannwhitneyu
     except ImportError as e:
         raise PlotError(f"scipy is not importable ({e})",
                         "install Debian's python3-scipy (apt-get install "

@@ -15,11 +15,14 @@ as "invalid figure: <field> = <value>". Ctrl-C exits 130 and leaves no
 partial output.
 """
 
+# chart_common first: from its import on, Ctrl-C while loading ends the
+# script quietly (see chart_common._quiet_while_loading).
+import chart_common as cc  # isort: skip
+
 import argparse
 import os
 import sys
 
-import chart_common as cc
 import fanin_throughput
 import fanout_throughput
 import heatmap

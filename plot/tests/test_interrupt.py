@@ -6,6 +6,7 @@ the tests do not depend on timing."""
 
 import errno
 import os
+import signal
 import subprocess
 import sys
 
@@ -157,3 +158,82 @@ def test_outputs_replace_older_ones_whole(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+# numpy turns a Ctrl-C that lands inside its C extensions' import into
+# ImportError("numpy.core.multiarray failed to import"). This finder does
+# the same, deterministically, on the first import of `module`: it signals
+# the process and, if the signal interrupts it, raises numpy's ImportError.
+IMPORT_WRAPPER = """
+import os, signal, sys, time
+sys.path.insert(0, {plot!r})
+fired = []
+
+class NumpyLike:
+    def find_spec(self, name, path, target=None):
+        if name == {module!r} and not fired:
+            fired.append(1)
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                raise ImportError("numpy.core.multiarray failed to import")
+        return None
+
+sys.meta_path.insert(0, NumpyLike())
+import chart_common
+script = __import__({script!r})
+sys.exit(chart_common.run(script.main, {argv!r}))
+"""
+
+
+@pytest.mark.parametrize("script,module", [("report.py", "matplotlib.pyplot"),
+                                           ("compare.py", "scipy.stats")])
+def test_interrupt_while_importing_is_an_interruption(tmp_path, script,
+                                                      module):
+    """Ctrl-C during matplotlib's or scipy's import is held until the
+    import ends: "plot: interrupted" and 130, not "matplotlib is not
+    importable" and 3."""
+    out = str(tmp_path / "out")
+    argv = ENTRY_POINTS[script] + ["--out-dir", out]
+    code = IMPORT_WRAPPER.format(plot=PLOT_DIR, module=module,
+                                 script=script[:-3], argv=argv)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert_interrupted(done)
+    assert listing(out) == []
+
+
+def test_interrupt_while_the_script_loads_ends_it_quietly():
+    """Run as a program, a plot script that gets Ctrl-C while it loads its
+    modules, before run() begins, ends by the signal (the shell's 130) and
+    prints nothing: no traceback."""
+    script = os.path.join(PLOT_DIR, "report.py")
+    # As when plot/report.py is the program: chart_common sees a script of
+    # plot/ as __main__ and sets the quiet handler on import.
+    probe = (f"import sys; sys.path.insert(0, {PLOT_DIR!r}); "
+             f"import __main__; __main__.__file__ = {script!r}; "
+             f"import chart_common, os, signal, time; "
+             f"os.kill(os.getpid(), signal.SIGINT); time.sleep(1); "
+             f"print('survived')")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == -signal.SIGINT, done
+    assert done.stdout == "" and done.stderr == ""
+
+
+def test_a_parent_that_ignores_ctrl_c_is_obeyed():
+    """A SIGINT the parent ignores (a background job of a script) stays
+    ignored: the quiet handler replaces only Python's own."""
+    script = os.path.join(PLOT_DIR, "report.py")
+    probe = (f"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+             f"import sys; sys.path.insert(0, {PLOT_DIR!r}); "
+             f"import __main__; __main__.__file__ = {script!r}; "
+             f"import chart_common, os, time; "
+             f"os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2); "
+             f"print('survived')")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done
+    assert done.stdout == "survived\n"
