@@ -205,20 +205,25 @@ def test_interrupt_while_importing_is_an_interruption(tmp_path, script,
     assert listing(out) == []
 
 
+def signalled_while_loading(before=""):
+    """A Python that loads chart_common as plot/report.py would (a script of
+    plot/ is __main__), then gets SIGINT; `before` runs first. It prints
+    "survived" if the signal did not end it."""
+    script = os.path.join(PLOT_DIR, "report.py")
+    probe = (f"{before}import sys; sys.path.insert(0, {PLOT_DIR!r}); "
+             f"import __main__; __main__.__file__ = {script!r}; "
+             f"import chart_common, os, signal, time; "
+             f"os.kill(os.getpid(), signal.SIGINT); time.sleep(0.5); "
+             f"print('survived')")
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True, timeout=60)
+
+
 def test_interrupt_while_the_script_loads_ends_it_quietly():
     """Run as a program, a plot script that gets Ctrl-C while it loads its
     modules, before run() begins, ends by the signal (the shell's 130) and
     prints nothing: no traceback."""
-    script = os.path.join(PLOT_DIR, "report.py")
-    # As when plot/report.py is the program: chart_common sees a script of
-    # plot/ as __main__ and sets the quiet handler on import.
-    probe = (f"import sys; sys.path.insert(0, {PLOT_DIR!r}); "
-             f"import __main__; __main__.__file__ = {script!r}; "
-             f"import chart_common, os, signal, time; "
-             f"os.kill(os.getpid(), signal.SIGINT); time.sleep(1); "
-             f"print('survived')")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
-                          text=True, timeout=60)
+    done = signalled_while_loading()
     assert done.returncode == -signal.SIGINT, done
     assert done.stdout == "" and done.stderr == ""
 
@@ -226,14 +231,7 @@ def test_interrupt_while_the_script_loads_ends_it_quietly():
 def test_a_parent_that_ignores_ctrl_c_is_obeyed():
     """A SIGINT the parent ignores (a background job of a script) stays
     ignored: the quiet handler replaces only Python's own."""
-    script = os.path.join(PLOT_DIR, "report.py")
-    probe = (f"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-             f"import sys; sys.path.insert(0, {PLOT_DIR!r}); "
-             f"import __main__; __main__.__file__ = {script!r}; "
-             f"import chart_common, os, time; "
-             f"os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2); "
-             f"print('survived')")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
-                          text=True, timeout=60)
+    done = signalled_while_loading(
+        "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); ")
     assert done.returncode == 0, done
     assert done.stdout == "survived\n"
