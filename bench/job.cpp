@@ -57,6 +57,12 @@ std::int64_t warmup_for_time(std::int64_t messages, std::int64_t took_ns) {
   return std::clamp(n, messages, kMaxWarmupMessages);
 }
 
+std::int64_t batch_for_round_trip(std::int64_t rtt_p50_ns) {
+  if (rtt_p50_ns <= 0 || rtt_p50_ns >= kMinBatchSampleNs) return 1;
+  return std::min<std::int64_t>(
+      1000, (kMinBatchSampleNs + rtt_p50_ns - 1) / rtt_p50_ns);
+}
+
 Fault Fault::parse(const std::string& spec) {
   Fault f;
   if (spec.empty()) return f;

@@ -55,6 +55,13 @@ inline constexpr std::int64_t kMinWarmupNs = 50'000'000;
 inline constexpr std::int64_t kMaxWarmupMessages = 4'000'000;
 std::int64_t warmup_for_time(std::int64_t messages, std::int64_t took_ns);
 
+// pingpong on the clock timer: round trips per sample, so that one sample
+// lasts at least kMinBatchSampleNs and the clock's own cost (~20 ns a read)
+// stays below a few percent; from the previous invocation's median round
+// trip. 1 when that is unknown (<= 0) or long enough; at most 1000.
+inline constexpr std::int64_t kMinBatchSampleNs = 1000;
+std::int64_t batch_for_round_trip(std::int64_t rtt_p50_ns);
+
 // Test-only fault injection on the peer: "<action>@<phase>[:<count>]" with
 // action exit (status 3) | crash (SIGSEGV) | kill (SIGKILL) | hang |
 // stop (SIGSTOP itself) |

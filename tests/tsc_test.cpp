@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/job.hpp"
 #include "bench/options.hpp"
 #include "harness/clock.hpp"
 #include "harness/stats.hpp"
@@ -163,6 +164,21 @@ nlohmann::json fast_pingpong(const std::string& timer) {
                                   "--benchmark_min_time=0.05", "--out=" + out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(testing::slurp(out));
+}
+
+// On the clock, a sample lasts at least 1 µs: the batch is the round trips
+// that take, rounded up, from 1 to 1000.
+TEST(RoundTripTimer, ClockBatchIsSizedToLastAMicrosecond) {
+  using bench::batch_for_round_trip;
+  EXPECT_EQ(bench::kMinBatchSampleNs, 1000);
+  EXPECT_EQ(batch_for_round_trip(100), 10);
+  EXPECT_EQ(batch_for_round_trip(333), 4);  // 3 x 333 ns is 999 ns
+  EXPECT_EQ(batch_for_round_trip(999), 2);
+  EXPECT_EQ(batch_for_round_trip(1000), 1);  // long enough
+  EXPECT_EQ(batch_for_round_trip(25'000), 1);
+  EXPECT_EQ(batch_for_round_trip(1), 1000);  // at most 1000
+  EXPECT_EQ(batch_for_round_trip(0), 1);     // not measured
+  EXPECT_EQ(batch_for_round_trip(-5), 1);
 }
 
 TEST(RoundTripTimer, ClockFallbackRecordsBatchMeansNamedSo) {

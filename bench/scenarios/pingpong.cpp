@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bench/case_memo.hpp"
+#include "bench/job.hpp"
 #include "bench/report.hpp"
 #include "bench/scenarios/registry.hpp"
 #include "bench/scenarios/round_trip.hpp"
@@ -25,19 +26,13 @@ using nlohmann::ordered_json;
 using transports::Transport;
 
 // Round trips per pingpong sample, calibrated from the previous invocation
-// of the same case so that one sample lasts at least kMinSampleNs and the
-// clock's own cost (~20 ns a read here) stays below a few percent.
-constexpr std::int64_t kMinSampleNs = 1000;
+// of the same case (batch_for_round_trip, bench/job.hpp).
 CaseMemo g_batch;
 
 std::int64_t batch_for(const std::string& name) { return g_batch.get(name, 1); }
 
 void calibrate_batch(const std::string& name, std::int64_t rtt_p50_ns) {
-  std::int64_t b = 1;
-  if (rtt_p50_ns > 0 && rtt_p50_ns < kMinSampleNs)
-    b = std::min<std::int64_t>(1000,
-                               (kMinSampleNs + rtt_p50_ns - 1) / rtt_p50_ns);
-  g_batch.set(name, b);
+  g_batch.set(name, batch_for_round_trip(rtt_p50_ns));
 }
 
 void report_pingpong(benchmark::State& state, const Job& job, Measurement& m,
